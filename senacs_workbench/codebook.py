@@ -1,0 +1,229 @@
+"""The SENACS questionnaire codebook, versioned by campaign year.
+
+The codebook is packaged data: ``data/codebook/core.yaml`` (the stable core block, with
+``since``/``until`` years for questions that appear or disappear) and
+``data/codebook/themes.yaml`` (one theme block per campaign year). ``load_codebook(year)``
+returns the questionnaire of one campaign: its key columns, provenance columns and questions.
+
+Data year = campaign year - 1 (the spring 2024 campaign collects 2023 data); the workbench
+always speaks in campaign years.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+class QuestionType(enum.StrEnum):
+    COUNT = "count"
+    AMOUNT = "amount"
+    DECIMAL = "decimal"
+    PERCENT = "percent"
+    YES_NO = "yes_no"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    DATE = "date"
+    TEXT = "text"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self in NUMERIC_TYPES
+
+    @property
+    def is_categorical(self) -> bool:
+        return self in CATEGORICAL_TYPES
+
+
+NUMERIC_TYPES = frozenset(
+    {QuestionType.COUNT, QuestionType.AMOUNT, QuestionType.DECIMAL, QuestionType.PERCENT}
+)
+CATEGORICAL_TYPES = frozenset(
+    {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
+)
+
+YES = "oui"
+NO = "non"
+MULTIPLE_CHOICE_SEPARATOR = "|"
+"""Canonical separator of the codes of a multiple-choice answer, as stored."""
+
+YES_NO_CATEGORIES: tuple[Category, ...]  # defined below, after Category
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str
+
+
+YES_NO_CATEGORIES = (Category(YES, "Oui"), Category(NO, "Non"))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the questionnaire."""
+
+    id: str
+    label: str
+    help: str
+    section: str
+    type: QuestionType
+    unit: str = ""
+    minimum: float | str | None = None
+    maximum: float | str | None = None
+    categories: tuple[Category, ...] = ()
+    public: bool = False
+    magnitude: bool = False
+    required: bool = False
+    theme: str | None = None
+
+    @property
+    def answer_codes(self) -> tuple[str, ...]:
+        """Codes that a categorical answer may take (``oui``/``non`` for yes/no)."""
+        if self.type is QuestionType.YES_NO:
+            return tuple(c.code for c in YES_NO_CATEGORIES)
+        return tuple(c.code for c in self.categories)
+
+    def category_label(self, code: str) -> str:
+        cats = YES_NO_CATEGORIES if self.type is QuestionType.YES_NO else self.categories
+        for cat in cats:
+            if cat.code == code:
+                return cat.label
+        return code
+
+
+@dataclass(frozen=True)
+class KeyColumn:
+    id: str
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How an export says who entered the answers (charter 2.2)."""
+
+    column: str
+    label: str
+    help: str
+    section_prefix: str
+    values: tuple[Category, ...]
+
+    def section_column(self, section: str) -> str:
+        return f"{self.section_prefix}{section}"
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """The questionnaire of one campaign year."""
+
+    year: int
+    keys: tuple[KeyColumn, ...]
+    provenance: Provenance
+    sections: dict[str, str]
+    questions: tuple[Question, ...]
+    theme_id: str
+    theme_label: str
+    _by_id: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({q.id: q for q in self.questions})
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._by_id
+
+    def question(self, question_id: str) -> Question:
+        try:
+            return self._by_id[question_id]
+        except KeyError:
+            raise KeyError(
+                f"La question « {question_id} » n'existe pas dans le questionnaire {self.year}."
+            ) from None
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+    def in_section(self, section: str) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.section == section)
+
+    @property
+    def theme_questions(self) -> tuple[Question, ...]:
+        return self.in_section("theme")
+
+
+_DATA = "senacs_workbench.data.codebook"
+
+
+@functools.cache
+def _raw(name: str) -> dict[str, Any]:
+    text = resources.files(_DATA).joinpath(name).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def available_years() -> tuple[int, ...]:
+    """Campaign years for which the package ships a codebook."""
+    return tuple(sorted(int(y) for y in _raw("themes.yaml")["themes"]))
+
+
+def _question(raw: dict[str, Any], section: str | None = None, theme: str | None = None) -> Question:
+    return Question(
+        id=raw["id"],
+        label=raw["label"],
+        help=raw["help"],
+        section=section or raw["section"],
+        type=QuestionType(raw["type"]),
+        unit=str(raw.get("unit", "")),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        categories=tuple(Category(str(c["code"]), str(c["label"])) for c in raw.get("categories", [])),
+        public=bool(raw.get("public", False)),
+        magnitude=bool(raw.get("magnitude", False)),
+        required=bool(raw.get("required", False)),
+        theme=theme,
+    )
+
+
+@functools.cache
+def load_codebook(year: int) -> Codebook:
+    """The codebook of campaign ``year`` (core questions in force that year + its theme)."""
+    core = _raw("core.yaml")
+    themes = _raw("themes.yaml")["themes"]
+    if year not in themes:
+        known = ", ".join(str(y) for y in available_years())
+        raise ValueError(f"Aucun questionnaire pour la campagne {year} (campagnes connues : {known}).")
+    questions = [
+        _question(q)
+        for q in core["questions"]
+        if q.get("since", 0) <= year <= q.get("until", 9999)
+    ]
+    theme = themes[year]
+    questions += [_question(q, section="theme", theme=theme["id"]) for q in theme["questions"]]
+    prov = core["provenance"]
+    sections = dict(core["sections"])
+    sections["theme"] = f"Thème de l'année : {theme['label']}"
+    return Codebook(
+        year=year,
+        keys=tuple(KeyColumn(k["id"], k["label"], k["help"]) for k in core["keys"]),
+        provenance=Provenance(
+            column=prov["column"],
+            label=prov["label"],
+            help=prov["help"],
+            section_prefix=prov["section_prefix"],
+            values=tuple(Category(v["code"], v["label"]) for v in prov["values"]),
+        ),
+        sections=sections,
+        questions=tuple(questions),
+        theme_id=theme["id"],
+        theme_label=theme["label"],
+    )
+
+
+BREAKDOWNS: tuple[str, ...] = ("type_structure", "mode_gestion", "type_territoire", "qpv")
+"""Identity questions that releases cross every table by."""

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run the linter and the whole test suite.
+# This is the README's second set-up command, and what CI (.ci/run) calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m ruff check .
+python3 -m pytest "$@"

@@ -1,0 +1,183 @@
+"""The ``senacs`` command (French help and messages).
+
+Each subcommand is a thin wrapper: parse options, call one package function, print the
+result in French. Errors deriving from :class:`SenacsError` are printed without traceback
+and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from senacs_workbench.errors import SenacsError
+from senacs_workbench.workspace import ENV_VAR, Workspace, default_workspace_path, open_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_years(text: str) -> list[int]:
+    """``2019-2025`` → 2019…2025; ``2019,2021`` → [2019, 2021]."""
+    years: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                first, last = (int(p) for p in part.split("-", 1))
+                years.extend(range(first, last + 1))
+            elif part:
+                years.append(int(part))
+    except ValueError:
+        raise click.BadParameter(f"années illisibles « {text} » (exemples : 2019-2025 ou 2019,2021)") from None
+    if not years:
+        raise click.BadParameter("aucune année indiquée")
+    return sorted(set(years))
+
+
+def workspace_option(func: F) -> F:
+    """Add ``--workspace`` and pass an opened :class:`Workspace` as ``workspace``."""
+
+    @click.option(
+        "--workspace",
+        "workspace_path",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help=f"Dossier de l'espace de travail (par défaut : ${ENV_VAR}, sinon ./senacs-workspace).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, workspace_path: Path | None, **kwargs: Any) -> Any:
+        return func(*args, workspace=open_workspace(workspace_path or default_workspace_path()), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class SenacsGroup(click.Group):
+    """Print :class:`SenacsError` messages in French, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SenacsError as exc:
+            click.secho(f"Erreur : {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=SenacsGroup, help="Atelier d'analyse des données SENACS (centres sociaux et EVS).")
+@click.version_option(package_name="senacs-workbench", message="senacs-workbench %(version)s")
+def main() -> None:
+    pass
+
+
+@main.command(help="Créer un espace de travail (dossiers restricted/, published/, reports/).")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--name", default=None, help="Nom de l'espace de travail.")
+@click.option("--territory", default="FR", show_default=True,
+              help="Territoire de l'espace : FR, region:CODE ou departement:CODE.")
+def init(directory: Path, name: str | None, territory: str) -> None:
+    from senacs_workbench.territories import parse_territory
+    from senacs_workbench.workspace import init_workspace
+
+    try:
+        parse_territory(territory)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--territory") from None
+    workspace = init_workspace(directory, name=name, territory=territory)
+    click.echo(f"Espace de travail créé : {workspace.root}")
+    click.echo(f"  - {workspace.restricted} (données brutes, accès réservé au propriétaire)")
+    click.echo(f"  - {workspace.published} (résultats agrégés et protégés)")
+    click.echo(f"  - {workspace.reports} (rapports)")
+    click.echo(
+        f"Étape suivante : décrivez le comité de pilotage, le préparateur désigné et les correspondants "
+        f"dans {workspace.governance_path} (voir docs/governance.md)."
+    )
+
+
+@main.command(help="Afficher l'état de l'espace de travail.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (pour les scripts).")
+@workspace_option
+def status(workspace: Workspace, as_json: bool) -> None:
+    from senacs_workbench.status import render_status, workspace_status
+
+    state = workspace_status(workspace)
+    if as_json:
+        click.echo(json.dumps(state, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_status(state))
+
+
+@main.command(help="Générer des fichiers d'export SENACS synthétiques (démonstration, tests).")
+@click.option("--years", default="2019-2025", show_default=True, help="Campagnes : 2019-2025 ou 2019,2021.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Dossier où écrire les fichiers.")
+@click.option("--seed", default=2024, show_default=True, help="Graine du générateur (résultats reproductibles).")
+@click.option("--scale", default=1.0, show_default=True, help="Échelle (1 = France entière).")
+def synth(years: str, out_dir: Path, seed: int, scale: float) -> None:
+    from senacs_workbench.synth import generate
+
+    paths = generate(parse_years(years), out_dir, seed=seed, scale=scale)
+    for path in paths:
+        click.echo(f"Écrit : {path}")
+
+
+@main.command(name="import", help="Importer un fichier d'export SENACS (CSV ou XLSX) dans l'espace restreint.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--year", type=int, required=True, help="Campagne (année de l'enquête).")
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Fichier YAML de correspondance des colonnes, pour une autre mise en page.")
+@click.option("--partial", is_flag=True,
+              help="Accepter les lignes valides et écrire les lignes rejetées dans un fichier à part.")
+@workspace_option
+def import_command(workspace: Workspace, file: Path, year: int, mapping: Path | None, partial: bool) -> None:
+    from senacs_workbench.importing.run import import_file
+
+    outcome = import_file(workspace, file, year, mapping=mapping, partial=partial)
+    click.echo(outcome.message_fr)
+
+
+@main.group(help="Journal d'audit des accès aux données brutes.")
+def audit() -> None:
+    pass
+
+
+@audit.command(name="verify", help="Vérifier que le journal d'audit n'a pas été altéré.")
+@workspace_option
+def audit_verify(workspace: Workspace) -> None:
+    from senacs_workbench.audit_log import verify
+
+    result = verify(workspace.audit_log_path)
+    click.echo(f"Journal d'audit intact : {result.entries} entrées, dernière empreinte {result.last_hash}")
+
+
+@audit.command(name="show", help="Afficher les dernières entrées du journal d'audit.")
+@click.option("--last", default=20, show_default=True, help="Nombre d'entrées.")
+@workspace_option
+def audit_show(workspace: Workspace, last: int) -> None:
+    from senacs_workbench.audit_log import entries
+
+    for entry in entries(workspace.audit_log_path)[-last:]:
+        click.echo(
+            f"{entry['seq']:>5}  {entry['time']}  {entry['user']:<20} {entry['action']:<24} {entry['territory']}"
+        )
+
+
+@main.command(help="Démonstration de bout en bout sur des données synthétiques.")
+@click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")
+@click.option("--years", default="2019-2025", show_default=True, help="Campagnes à générer.")
+@click.option("--scale", default=1.0, show_default=True, help="Échelle (1 = France entière).")
+@click.option("--seed", default=2024, show_default=True, help="Graine du générateur.")
+def demo(workspace_path: Path | None, years: str, scale: float, seed: int) -> None:
+    from senacs_workbench.demo import run_demo
+
+    run_demo(workspace_path or Path.home() / "senacs-demo", parse_years(years), scale=scale, seed=seed,
+             echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

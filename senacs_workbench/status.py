@@ -1,0 +1,76 @@
+"""The state of a workspace, as a JSON-serialisable dict (``senacs status --json``) and in French."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from senacs_workbench import audit_log
+from senacs_workbench.errors import SenacsError
+from senacs_workbench.formatting import format_number
+from senacs_workbench.governance import load_governance, territory_key
+from senacs_workbench.workspace import Workspace
+
+
+def workspace_status(workspace: Workspace) -> dict[str, Any]:
+    from senacs_workbench.store import store_summary
+
+    config = workspace.config
+    status: dict[str, Any] = {
+        "workspace": str(workspace.root),
+        "name": config.get("name"),
+        "territory": config.get("territory"),
+    }
+    status.update(store_summary(workspace))
+    try:
+        governance = load_governance(workspace.governance_path)
+        status["governance"] = [
+            {
+                "territory": territory_key(t.territory),
+                "preparer": t.preparer.user,
+                "committee": [m.user for m in t.committee],
+                "correspondents": [c.user for c in t.correspondents],
+            }
+            for t in governance.territories
+        ]
+    except SenacsError as exc:
+        status["governance"] = {"error": str(exc)}
+    try:
+        verification = audit_log.verify(workspace.audit_log_path)
+        status["audit_log"] = {"entries": verification.entries, "last_hash": verification.last_hash, "ok": True}
+    except SenacsError as exc:
+        status["audit_log"] = {"ok": False, "error": str(exc)}
+    return status
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """The readable (French) form of :func:`workspace_status`."""
+    lines = [f"Espace de travail : {status['workspace']} ({status.get('name')}, territoire {status.get('territory')})"]
+    years = status.get("years") or []
+    lines.append(f"Campagnes importées : {', '.join(str(y) for y in years) if years else 'aucune'}")
+    for version in status.get("data_versions", []):
+        lines.append(
+            f"  {version['year']} — version {version['version']} : "
+            f"{format_number(version['structures'])} structures, {format_number(version['answers'])} réponses"
+            f" ({version.get('import_file') or 'corrections'})"
+        )
+    imports = status.get("imports", [])
+    if imports:
+        lines.append("Fichiers importés :")
+        for item in imports:
+            lines.append(f"  {item['file']} (campagne {item['year']}) sha256 {item['sha256']}")
+    governance = status.get("governance")
+    if isinstance(governance, dict):
+        lines.append(f"Gouvernance : {governance['error']}")
+    elif governance:
+        lines.append("Gouvernance :")
+        for entry in governance:
+            lines.append(
+                f"  {entry['territory']} : préparateur {entry['preparer']}, "
+                f"{len(entry['committee'])} membres du comité, {len(entry['correspondents'])} correspondants"
+            )
+    log = status.get("audit_log", {})
+    if log.get("ok"):
+        lines.append(f"Journal d'audit : {log['entries']} entrées, chaînage intact")
+    else:
+        lines.append(f"Journal d'audit : ALERTE — {log.get('error')}")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from senacs_workbench import territories as geo
+
+
+def test_eighteen_regions_and_101_departements_with_string_codes() -> None:
+    regions = geo.regions()
+    deps = geo.departements()
+    assert len(regions) == 18
+    assert len(deps) == 101
+    assert {"01", "2A", "2B", "971", "976"} <= set(deps.code)
+    assert "20" not in set(deps.code)
+    assert {"01", "06", "84", "94"} <= set(regions.code)
+    assert set(deps.region) == set(regions.code)
+
+
+def test_every_departement_has_communes_and_some_epci_straddle_two_departements() -> None:
+    communes = geo.communes()
+    assert set(communes.departement) == set(geo.departements().code)
+    straddling = geo.epci_departements().groupby("epci").departement.nunique()
+    assert (straddling > 1).sum() > 10
+    links = geo.epci_departements()
+    assert links.communes.sum() == (geo.communes().epci != "").sum()
+
+
+def test_parse_territory_forms() -> None:
+    assert geo.parse_territory("FR").level == "national"
+    assert geo.parse_territory("region:84").name == "Auvergne-Rhône-Alpes"
+    assert geo.parse_territory("R75").code == "75"
+    assert geo.parse_territory("2A").name == "Corse-du-Sud"
+    with pytest.raises(ValueError, match="inconnu"):
+        geo.parse_territory("departement:20")
+    assert geo.region_of("24") == "75"
+    assert "24" in geo.departements_of("75")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 from pathlib import Path
@@ -22,7 +23,7 @@ def test_entries_are_chained_and_verify(tmp_path: Path) -> None:
     assert result.entries == 5
     entries = audit_log.entries(path)
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
-    assert all(b["prev"] == a["hash"] for a, b in zip(entries, entries[1:]))
+    assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(entries))
     assert result.last_hash == entries[-1]["hash"]
 
 

@@ -69,7 +69,7 @@ def read_manifest(bundle_dir: Path) -> dict[str, Any]:
 
 def bundle_hash(manifest: dict[str, Any]) -> str:
     """The identity of a bundle: its files' hashes and its content description, not its approvals."""
-    body = {k: v for k, v in manifest.items() if k not in ("approvals", "state", "released_at")}
+    body = {k: v for k, v in manifest.items() if k not in ("approvals", "state", "released_at", "bundle_hash")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

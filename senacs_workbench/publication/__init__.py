@@ -1,0 +1,1 @@
+"""The publish gate: aggregate, protect, audit, write a draft bundle, approve, release."""

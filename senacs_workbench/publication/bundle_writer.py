@@ -1,0 +1,124 @@
+"""Write a protected cell table as a draft bundle in ``published/drafts/<year>/``, atomically.
+
+Input: the cell table from the disclosure-control engine (true values and statuses, restricted
+zone). Every value whose status is not ``V`` is blanked here, before anything touches the
+published zone, and the function refuses a table whose audit did not pass. The bundle is
+written into a temporary folder beside the target and renamed into place, so a reader sees
+the old draft or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from senacs_workbench.bundle_contract import (
+    BUNDLE_FORMAT,
+    COLUMNS,
+    DRAFTS,
+    MANIFEST,
+    SCHEMA,
+    bundle_hash,
+    table_name,
+)
+from senacs_workbench.errors import SenacsError
+from senacs_workbench.workspace import write_bytes_atomic
+
+COMMITTEE_LEVELS = ("national", "region", "departement")
+
+
+class PublicationRefused(SenacsError):
+    """The table may not leave the restricted zone."""
+
+
+@dataclass(frozen=True)
+class BundleDescription:
+    year: int
+    territory: str
+    data_version: int
+    rules_hash: str
+    audit_summary: dict[str, Any]
+    audit_ok: bool
+    created_by: str
+
+
+def public_table(cells: pd.DataFrame, levels: tuple[str, ...] = COMMITTEE_LEVELS) -> pd.DataFrame:
+    """The cells as they may be published: only ``levels``, values blanked unless status ``V``."""
+    unknown = set(cells["level"]) - set(levels)
+    if unknown:
+        raise PublicationRefused(
+            f"Des niveaux non autorisés dans ce jeu de tableaux ({', '.join(sorted(unknown))}) : "
+            "les vues infra-départementales ne vont jamais dans le jeu du comité."
+        )
+    frame = cells.loc[:, list(COLUMNS)].copy()
+    frame["value"] = frame["value"].astype("float64").where(frame["status"].eq("V"))
+    for column in ("answer", "breakdown", "category"):
+        frame[column] = frame[column].fillna("").astype(str)
+    frame = frame.sort_values(["variable", "statistic", "answer", "level", "territory", "breakdown", "category"],
+                              kind="stable").reset_index(drop=True)
+    return frame
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescription,
+                 levels: tuple[str, ...] = COMMITTEE_LEVELS) -> dict[str, Any]:
+    """Write ``cells`` (protected, audited) as a bundle in ``folder``; return the manifest."""
+    if not description.audit_ok:
+        raise PublicationRefused(
+            f"L'audit du secret statistique de la campagne {description.year} a trouvé des cellules "
+            "insuffisamment protégées : rien n'est publié."
+        )
+    frame = public_table(cells, levels)
+    data = parquet_bytes(frame)
+    manifest: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "year": description.year,
+        "territory": description.territory,
+        "levels": list(levels),
+        "data_version": description.data_version,
+        "rules_hash": description.rules_hash,
+        "audit": description.audit_summary,
+        "files": {table_name(description.year): hashlib.sha256(data).hexdigest()},
+        "cells": len(frame),
+        "suppressed": int((frame["status"] != "V").sum()),
+        "variables": int(frame["variable"].nunique()),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created_by": description.created_by,
+        "state": "draft",
+        "approvals": [],
+    }
+    manifest["bundle_hash"] = bundle_hash(manifest)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    write_bytes_atomic(tmp / table_name(description.year), data)
+    write_bytes_atomic(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode())
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    if old.exists():
+        shutil.rmtree(old)
+    return manifest
+
+
+def write_draft(published: Path, cells: pd.DataFrame, description: BundleDescription) -> dict[str, Any]:
+    return write_bundle(published / DRAFTS / str(description.year), cells, description)

@@ -3,6 +3,7 @@
 # This is the README's second set-up command, and what CI (.ci/run) calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-system-deps.sh
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check .
 python3 -m pytest "$@"

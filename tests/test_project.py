@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_NAMES = {"duckdb": "python-duckdb"}
+CONDA_NAMES = {"duckdb": "python-duckdb", "kaleido": "python-kaleido", "pygal-maps-fr": "pygal-maps-fr"}
 
 
 def _name(requirement: str) -> str:
@@ -21,6 +21,8 @@ def test_environment_yml_mirrors_pyproject_dependencies() -> None:
     wanted = {CONDA_NAMES.get(_name(r), _name(r)) for r in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda |= {_name(p) for p in pip_section if not p.startswith("-e")}
     assert conda == wanted
 
 

@@ -112,3 +112,34 @@ def test_reader_refuses_a_released_table_altered_afterwards(workspace: Workspace
     frame.to_parquet(released / f"senacs_{YEAR}.parquet")
     with pytest.raises(BundleError, match="modifié depuis sa validation"):
         PublishedReader(workspace.published).table(YEAR)
+
+
+def test_comparison_bundle_from_another_workspace_is_readable(workspace: Workspace, tmp_path: Path) -> None:
+    from senacs_workbench.publication.comparisons import add_comparison
+
+    write_draft(workspace.published, _cells(), _description())
+    approve(workspace, YEAR, user="caf.demo")
+    approve(workspace, YEAR, user="federation.demo")
+    local = init_workspace(tmp_path / "dordogne", territory="departement:24")
+    lines = add_comparison(local, workspace.published)
+    assert lines == [f"FR {YEAR} : ajouté pour comparaison ({local.published}/comparisons/FR/{YEAR}/v1)."]
+    assert add_comparison(local, workspace.published) == [f"FR {YEAR} : déjà présent, rien n'a changé."]
+    reader = PublishedReader(local.published)
+    assert reader.sources() == ["local", "FR"]
+    national = reader.table(YEAR, source="FR", territory="FR", statistic="sum")
+    assert national.value.tolist() == [1000.0]
+
+
+def test_release_show_lists_draft_with_changes_since_release(workspace: Workspace) -> None:
+    from senacs_workbench.publication.review import describe_releases, release_records
+
+    write_draft(workspace.published, _cells(), _description())
+    approve(workspace, YEAR, user="caf.demo")
+    approve(workspace, YEAR, user="federation.demo")
+    write_draft(workspace.published, _cells(budget_fr=999.0), _description())
+    records = release_records(workspace)
+    assert [r["state"] for r in records] == ["released", "draft"]
+    assert records[1]["changes_since_release"]["value_changed"] == 1
+    assert records[1]["missing_approvals"] == ["caf", "federation"]
+    text = describe_releases(workspace)
+    assert "EN ATTENTE D'APPROBATION" in text and "1 valeurs modifiées" in text

@@ -10,7 +10,9 @@ temporary folder; nothing is installed. The script writes, under
 
 - ``regions.csv``: the 18 régions (metropolitan + DROM), ``code;nom``;
 - ``departements.csv``: the 101 départements, ``code;nom;region``;
-- ``communes.csv``: current communes of those départements, ``code;nom;departement;region;epci;population``;
+- ``communes.csv``: current communes of those départements and the municipal arrondissements of Paris,
+  Lyon and Marseille, ``code;nom;departement;region;epci;population;parent`` (``parent``: the commune of
+  an arrondissement, empty for a commune);
 - ``epci.csv``: ``code;nom;type;population``;
 - ``epci_departements.csv``: ``epci;departement;communes;population`` — one row per
   département an EPCI's member communes lie in (an EPCI straddling two départements has two rows);
@@ -59,10 +61,13 @@ def main() -> None:
             d for d in json.loads((data / "departements.json").read_text()) if d["zone"] in KEPT_ZONES
         ]
         kept_deps = {d["code"] for d in departements}
+        all_communes = json.loads((data / "communes.json").read_text())
         communes = [
-            c
-            for c in json.loads((data / "communes.json").read_text())
-            if c["type"] == "commune-actuelle" and c.get("departement") in kept_deps
+            c for c in all_communes if c["type"] == "commune-actuelle" and c.get("departement") in kept_deps
+        ]
+        # Paris, Lyon and Marseille's municipal arrondissements: exports may name them instead of the commune.
+        arrondissements = [
+            c for c in all_communes if c["type"] == "arrondissement-municipal" and c.get("departement") in kept_deps
         ]
         epcis = json.loads((data / "epci.json").read_text())
 
@@ -81,6 +86,9 @@ def main() -> None:
             cell[0] += 1
             cell[1] += int(commune_by_code[member["code"]].get("population") or 0)
 
+    for arrondissement in arrondissements:
+        epci_of_commune[arrondissement["code"]] = epci_of_commune.get(arrondissement["commune"], "")
+
     OUT.mkdir(parents=True, exist_ok=True)
     _write(OUT / "regions.csv", ["code", "nom"], [[r["code"], r["nom"]] for r in regions])
     _write(
@@ -90,11 +98,11 @@ def main() -> None:
     )
     _write(
         OUT / "communes.csv",
-        ["code", "nom", "departement", "region", "epci", "population"],
+        ["code", "nom", "departement", "region", "epci", "population", "parent"],
         [
             [c["code"], c["nom"], c["departement"], c["region"], epci_of_commune.get(c["code"], ""),
-             c.get("population") or 0]
-            for c in communes
+             c.get("population") or 0, c.get("commune", "")]
+            for c in [*communes, *arrondissements]
         ],
     )
     _write(OUT / "epci.csv", ["code", "nom", "type", "population"], sorted(epci_rows))

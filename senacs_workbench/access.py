@@ -16,12 +16,12 @@ from senacs_workbench.governance import acting_user, load_governance, territory_
 from senacs_workbench.workspace import Workspace
 
 RAW_ACTIONS = {
-    "import": "importer des données",
-    "read_answers": "lire les réponses",
-    "coherence_check": "lancer le contrôle de cohérence",
-    "correct_answer": "corriger une réponse",
-    "enter_answers": "saisir des réponses",
-    "publish": "préparer une publication",
+    "import": "d'importer des données",
+    "read_answers": "de lire les réponses",
+    "coherence_check": "de lancer le contrôle de cohérence",
+    "correct_answer": "de corriger une réponse",
+    "enter_answers": "de saisir des réponses",
+    "publish": "de préparer une publication",
 }
 
 
@@ -49,10 +49,10 @@ def require_raw_access(
             territory=key,
             details=details,
         )
-        what = RAW_ACTIONS.get(action, action)
+        what = RAW_ACTIONS.get(action, f"de réaliser « {action} »")
         raise AccessDenied(
             f"Accès refusé : {user} n'est ni le préparateur désigné ni un correspondant SENACS "
-            f"pour {geo.LEVEL_LABELS[territory.level]} {territory.name} ; impossible de {what} "
+            f"pour {geo.LEVEL_LABELS[territory.level]} {territory.name} ; impossible {what} "
             "(charte 1.3 et 3.2). Ce refus est inscrit au journal d'audit."
         )
     audit_log.append(

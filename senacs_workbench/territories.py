@@ -35,9 +35,15 @@ def departements() -> pd.DataFrame:
     return _table("departements").copy()
 
 
-def communes() -> pd.DataFrame:
-    """Current communes: ``code, nom, departement, region, epci, population`` (population int)."""
+def communes(*, with_arrondissements: bool = False) -> pd.DataFrame:
+    """Current communes: ``code, nom, departement, region, epci, population, parent`` (population int).
+
+    With ``with_arrondissements``, also the municipal arrondissements of Paris, Lyon and Marseille
+    (``parent`` = their commune), which exports may give instead of the commune.
+    """
     frame = _table("communes").copy()
+    if not with_arrondissements:
+        frame = frame[frame["parent"] == ""].reset_index(drop=True)
     frame["population"] = frame["population"].astype(int)
     return frame
 

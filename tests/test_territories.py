@@ -34,3 +34,10 @@ def test_parse_territory_forms() -> None:
         geo.parse_territory("departement:20")
     assert geo.region_of("24") == "75"
     assert "24" in geo.departements_of("75")
+
+
+def test_municipal_arrondissements_are_known_with_their_commune() -> None:
+    everything = geo.communes(with_arrondissements=True).set_index("code")
+    assert everything.loc["75101", "parent"] == "75056"
+    assert everything.loc["13201", "epci"] == everything.loc["13055", "epci"] != ""
+    assert "75101" not in set(geo.communes().code)

@@ -1,0 +1,106 @@
+"""The ``senacs`` command as users run it (subprocesses, real workspace, real store)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def senacs(*args: str, user: str = "prep", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "SENACS_USER": user, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "senacs_workbench.cli", *args],
+        capture_output=True, text=True, env=full_env, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    path = tmp_path_factory.mktemp("demo") / "ws"
+    result = senacs("demo", "--workspace", str(path), "--years", "2023-2024", "--scale", "0.05")
+    return path, result
+
+
+def test_demo_runs_end_to_end_and_ends_in_french(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, result = demo_workspace
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Campagne 2024 : structures et taux de réponse par région" in out
+    assert "Nouvelle-Aquitaine" in out and "France" in out
+    assert "Démonstration terminée" in out and "Où regarder" in out
+
+
+DemoRun = tuple[Path, subprocess.CompletedProcess[str]]
+
+
+def test_status_json_lists_versions_and_imported_files(demo_workspace: DemoRun) -> None:
+    path, _ = demo_workspace
+    result = senacs("status", "--json", "--workspace", str(path))
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout)
+    assert state["years"] == [2023, 2024]
+    assert {v["year"] for v in state["data_versions"]} == {2023, 2024}
+    assert all(v["structures"] > 100 and v["answers"] > v["structures"] for v in state["data_versions"])
+    assert all(len(i["sha256"]) == 64 for i in state["imports"])
+    assert state["audit_log"]["ok"] is True
+    readable = senacs("status", "--workspace", str(path))
+    assert "Campagnes importées : 2023, 2024" in readable.stdout
+
+
+def test_demo_again_changes_nothing(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    path, _ = demo_workspace
+    before = json.loads(senacs("status", "--json", "--workspace", str(path)).stdout)
+    again = senacs("demo", "--workspace", str(path), "--years", "2023-2024", "--scale", "0.05")
+    assert again.returncode == 0, again.stderr
+    after = json.loads(senacs("status", "--json", "--workspace", str(path)).stdout)
+    assert after["data_versions"] == before["data_versions"]
+    assert after["imports"] == before["imports"]
+
+
+def test_unauthorised_user_is_refused_and_logged(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]],
+                                                 tmp_path: Path) -> None:
+    path, _ = demo_workspace
+    export = path / "restricted" / "incoming" / "senacs_2024.csv"
+    result = senacs("import", str(export), "--year", "2024", "--workspace", str(path), user="intrus")
+    assert result.returncode == 2
+    assert "Accès refusé : intrus" in result.stderr
+    assert "Traceback" not in result.stderr
+    shown = senacs("audit", "show", "--last", "1", "--workspace", str(path))
+    assert "intrus" in shown.stdout and "refused:import" in shown.stdout
+    verified = senacs("audit", "verify", "--workspace", str(path))
+    assert verified.returncode == 0 and "intact" in verified.stdout
+
+
+def test_tampered_audit_log_is_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    assert senacs("init", str(workspace)).returncode == 0
+    log = workspace / "restricted" / "audit-log.jsonl"
+    from senacs_workbench import audit_log
+
+    for _ in range(3):
+        audit_log.append(log, user="prep", action="read_answers", territory="FR")
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    result = senacs("audit", "verify", "--workspace", str(workspace))
+    assert result.returncode == 2
+    assert "ligne 2" in result.stderr and "chaînage est rompu" in result.stderr
+
+
+def test_missing_workspace_gives_french_hint(tmp_path: Path) -> None:
+    result = senacs("status", "--workspace", str(tmp_path / "absent"))
+    assert result.returncode == 2
+    assert "senacs init" in result.stderr
+
+
+def test_synth_cli_writes_csv_and_xlsx(tmp_path: Path) -> None:
+    result = senacs("synth", "--years", "2024", "--out", str(tmp_path / "out"), "--scale", "0.02")
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert {"senacs_2024.csv", "senacs_2024.xlsx", "ground_truth_2024.csv"} <= set(names)

@@ -57,8 +57,30 @@ def workspace_option(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+HELP_TEXT = "Afficher cette aide et quitter."
+
+
+class FrenchHelpCommand(click.Command):
+    """A command whose ``--help`` option is described in French."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
 class SenacsGroup(click.Group):
-    """Print :class:`SenacsError` messages in French, without a traceback."""
+    """Print :class:`SenacsError` messages in French, without a traceback; French ``--help``."""
+
+    command_class = FrenchHelpCommand
+    group_class = type
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -69,7 +91,8 @@ class SenacsGroup(click.Group):
 
 
 @click.group(cls=SenacsGroup, help="Atelier d'analyse des données SENACS (centres sociaux et EVS).")
-@click.version_option(package_name="senacs-workbench", message="senacs-workbench %(version)s")
+@click.version_option(package_name="senacs-workbench", message="senacs-workbench %(version)s",
+                      help="Afficher la version et quitter.")
 def main() -> None:
     pass
 
@@ -164,6 +187,190 @@ def audit_show(workspace: Workspace, last: int) -> None:
         click.echo(
             f"{entry['seq']:>5}  {entry['time']}  {entry['user']:<20} {entry['action']:<24} {entry['territory']}"
         )
+
+
+@main.command(help="Contrôle de cohérence d'une campagne (données brutes : préparateur et correspondants).")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--territory", default=None, help="Territoire (par défaut : celui de l'espace de travail).")
+@workspace_option
+def check(workspace: Workspace, year: int, territory: str | None) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.check(workspace, year, territory))
+
+
+@main.group(help="Constats du contrôle de cohérence : lister, interroger les centres, clore.")
+def findings() -> None:
+    pass
+
+
+@findings.command(name="list", help="Lister les constats (ouverts par défaut).")
+@click.option("--year", type=int, default=None, help="Campagne.")
+@click.option("--territory", default=None, help="Territoire.")
+@click.option("--status", default=None, help="État : open, asked, confirmed, corrected, withdrawn.")
+@click.option("--structure", default=None, help="Identifiant de la structure.")
+@click.option("--rule", default=None, help="Identifiant de la règle.")
+@click.option("--all", "show_all", is_flag=True, help="Tous les constats, y compris clos.")
+@workspace_option
+def findings_list(workspace: Workspace, year: int | None, territory: str | None, status: str | None,
+                  structure: str | None, rule: str | None, show_all: bool) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.findings_list(workspace, year, territory, status, structure, rule, show_all))
+
+
+@findings.command(name="ask", help="Écrire les fiches de questions aux centres et marquer les constats « interrogés ».")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--territory", default=None, help="Territoire.")
+@click.option("--structure", "structures", multiple=True, help="Limiter à ces structures (option répétable).")
+@click.option("--exchange", default=None, help="Référence de l'échange (courriel, réunion…).")
+@workspace_option
+def findings_ask(workspace: Workspace, year: int, territory: str | None, structures: tuple[str, ...],
+                 exchange: str | None) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.findings_ask(workspace, year, territory, list(structures) or None, exchange))
+
+
+@findings.command(name="resolve", help="Clore un constat : confirm (la réponse est juste) ou withdraw (retiré).")
+@click.argument("finding_id", type=int)
+@click.argument("outcome", type=click.Choice(["confirm", "confirmer", "withdraw", "retirer"]))
+@click.option("--why", required=True, help="Motif (réponse du centre, explication).")
+@click.option("--exchange", default=None, help="Référence de l'échange.")
+@workspace_option
+def findings_resolve(workspace: Workspace, finding_id: int, outcome: str, why: str, exchange: str | None) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.findings_resolve(workspace, finding_id, outcome, why=why, exchange=exchange))
+
+
+@main.command(help="Corriger une réponse : crée une nouvelle version, l'originale reste lisible.")
+@click.argument("structure")
+@click.argument("variable")
+@click.argument("value")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--why", required=True, help="Motif de la correction.")
+@click.option("--finding", type=int, default=None, help="Constat corrigé.")
+@click.option("--exchange", default=None, help="Référence de l'échange avec le centre.")
+@click.option("--source", type=click.Choice(["centre", "caf", "federation"]), default="centre", show_default=True,
+              help="Qui fournit la valeur corrigée.")
+@workspace_option
+def correct(workspace: Workspace, structure: str, variable: str, value: str, year: int, why: str,
+            finding: int | None, exchange: str | None, source: str) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.correct(workspace, structure, variable, value, why=why, year=year, finding=finding,
+                                exchange=exchange, source=source))
+
+
+@main.group(help="Corrections reçues des centres.")
+def corrections() -> None:
+    pass
+
+
+@corrections.command(name="import", help="Importer une fiche de questions remplie par un centre.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--year", type=int, default=None, help="Campagne.")
+@click.option("--source", type=click.Choice(["centre", "caf", "federation"]), default="centre", show_default=True)
+@workspace_option
+def corrections_import(workspace: Workspace, file: Path, year: int | None, source: str) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.corrections_import(workspace, file, year=year, source=source))
+
+
+@main.command(name="review-sheets", help="Fiches de relecture : valeurs saisies par la Caf ou la fédération.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--territory", default=None, help="Territoire.")
+@workspace_option
+def review_sheets(workspace: Workspace, year: int, territory: str | None) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.review_sheets(workspace, year, territory))
+
+
+@main.group(help="Droit de regard des centres sur les valeurs saisies pour eux.")
+def review() -> None:
+    pass
+
+
+@review.command(name="import", help="Importer une fiche de relecture annotée par un centre (objections).")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@workspace_option
+def review_import(workspace: Workspace, file: Path) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.review_import(workspace, file))
+
+
+@main.command(help="Historique d'une valeur (toutes ses versions).")
+@click.argument("structure")
+@click.argument("variable")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def history(workspace: Workspace, structure: str, variable: str, year: int) -> None:
+    from senacs_workbench.coherence import commands
+
+    click.echo(commands.history(workspace, structure, variable, year))
+
+
+@main.command(help="Calculer, protéger et auditer les tableaux agrégés d'une campagne (jeu en attente d'approbation).")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def publish(workspace: Workspace, year: int) -> None:
+    from senacs_workbench.publication.publish import publish_year
+
+    click.echo(publish_year(workspace, year).message_fr)
+
+
+@main.group(help="Approbation des jeux de tableaux par le comité de pilotage avant publication.")
+def release() -> None:
+    pass
+
+
+@release.command(name="show", help="Lister les jeux de tableaux (en attente et publiés) avec leur audit.")
+@workspace_option
+def release_show(workspace: Workspace) -> None:
+    from senacs_workbench.publication.review import describe_releases
+
+    click.echo(describe_releases(workspace))
+
+
+@release.command(name="approve", help="Approuver le jeu de tableaux en attente (membre du comité).")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def release_approve(workspace: Workspace, year: int) -> None:
+    from senacs_workbench.publication.approval import approve
+
+    click.echo(approve(workspace, year).message_fr)
+
+
+@main.command(name="export", help="Exporter les tableaux publiés par question (XLSX et CSV) pour le comité.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Dossier de sortie (par défaut : reports/committee/tableaux/ANNÉE).")
+@workspace_option
+def export(workspace: Workspace, year: int, out_dir: Path | None) -> None:
+    from senacs_workbench.committee_exports import write_committee_exports
+
+    target = out_dir or workspace.reports / "committee" / "tableaux" / str(year)
+    for path in write_committee_exports(workspace.published, year, target):
+        click.echo(f"Écrit : {path}")
+
+
+@main.group(help="Jeux de tableaux publiés ailleurs (région, national), ajoutés pour comparaison.")
+def compare() -> None:
+    pass
+
+
+@compare.command(name="add", help="Ajouter le jeu publié d'un autre territoire (dossier published/ d'un autre espace).")
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@workspace_option
+def compare_add(workspace: Workspace, source: Path) -> None:
+    from senacs_workbench.publication.comparisons import add_comparison
+
+    for line in add_comparison(workspace, source):
+        click.echo(line)
 
 
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")

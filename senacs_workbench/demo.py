@@ -52,8 +52,14 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         outcome = import_file(workspace, incoming / f"senacs_{year}.csv", year)
         echo(f"  {outcome.message_fr}")
 
-    store = RawDataStore(workspace)
     last = years[-1]
+    from senacs_workbench.coherence.demo import demo_coherence
+
+    echo("")
+    echo(f"Contrôle de cohérence de la campagne {last} :")
+    demo_coherence(workspace, last, echo=lambda line: echo(f"  {line}"))
+
+    store = RawDataStore(workspace)
     codebook = load_codebook(last)
     wide = store.wide(last, "FR", variables=[q.id for q in codebook.questions])
     table = structures_by_region(wide, codebook)
@@ -71,8 +77,11 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     echo(f"Démonstration terminée en {format_number(elapsed)} s.")
     echo(f"Ce qui a été fait : un espace de travail créé dans {workspace.root}, les campagnes "
          f"{years[0]} à {years[-1]} générées puis importées dans l'espace restreint "
-         f"({workspace.restricted}), chaque accès inscrit au journal d'audit.")
+         f"({workspace.restricted}), le contrôle de cohérence {last} lancé et quelques constats traités, "
+         "chaque accès inscrit au journal d'audit.")
     echo("Où regarder :")
     echo(f"  - « senacs status --workspace {workspace.root} » : campagnes, versions et fichiers importés ;")
+    echo(f"  - « senacs findings list --workspace {workspace.root} » : constats de cohérence ouverts ;")
+    echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture pour les centres ;")
     echo(f"  - « senacs audit verify --workspace {workspace.root} » : intégrité du journal d'audit ;")
     echo(f"  - {incoming} : les fichiers d'export synthétiques (et la vérité terrain des incohérences).")

@@ -10,6 +10,8 @@ from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import load_governance, territory_key
 from senacs_workbench.workspace import Workspace
 
+KIND_LABELS = {"correction": "corrections", "entry": "saisie pour le compte d'un centre"}
+
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
     from senacs_workbench.store import store_summary
@@ -34,6 +36,11 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         ]
     except SenacsError as exc:
         status["governance"] = {"error": str(exc)}
+    from senacs_workbench.coherence.resolution import coherence_status
+    from senacs_workbench.publication.review import release_records
+
+    status["findings"] = coherence_status(workspace)
+    status["releases"] = release_records(workspace)
     try:
         verification = audit_log.verify(workspace.audit_log_path)
         status["audit_log"] = {"entries": verification.entries, "last_hash": verification.last_hash, "ok": True}
@@ -51,13 +58,27 @@ def render_status(status: dict[str, Any]) -> str:
         lines.append(
             f"  {version['year']} — version {version['version']} : "
             f"{format_number(version['structures'])} structures, {format_number(version['answers'])} réponses"
-            f" ({version.get('import_file') or 'corrections'})"
+            f" ({version.get('import_file') or KIND_LABELS.get(str(version.get('kind')), str(version.get('kind')))})"
         )
     imports = status.get("imports", [])
     if imports:
         lines.append("Fichiers importés :")
         for item in imports:
             lines.append(f"  {item['file']} (campagne {item['year']}) sha256 {item['sha256']}")
+    from senacs_workbench.coherence.resolution import render_coherence_status
+
+    if "findings" in status:
+        lines.append(render_coherence_status(status["findings"]))
+    releases = status.get("releases") or []
+    lines.append("Jeux de tableaux :" if releases else "Jeux de tableaux : aucun (« senacs publish »).")
+    for record in releases:
+        state = "publié" if record["state"] == "released" else "en attente d'approbation"
+        approvers = ", ".join(f"{a['user']} ({a['institution']})" for a in record["approvals"]) or "aucune"
+        lines.append(
+            f"  {record['year']} — {state}, version {record['data_version']} des données, "
+            f"{format_number(record['suppressed'])} cellules masquées sur {format_number(record['cells'])} ; "
+            f"approbations : {approvers}"
+        )
     governance = status.get("governance")
     if isinstance(governance, dict):
         lines.append(f"Gouvernance : {governance['error']}")

@@ -1,0 +1,150 @@
+"""``senacs publish``: aggregate every question of a year, protect, audit and write the draft bundle.
+
+The steps, all inside the restricted zone until the last one:
+
+1. read the latest data version of the workspace territory through :class:`RawDataStore`
+   (access-checked and logged);
+2. for every tabulated question (not dates nor free text), build its microdata and protect
+   all its views at once (national, régions, départements; total and by each breakdown)
+   with the disclosure-control engine, jointly with what was already released for that
+   year (the ledger);
+3. audit every protected table independently; any disclosure blocks the whole bundle;
+4. write the draft bundle (values blanked where suppressed) atomically into
+   ``published/drafts/<year>/``; the committee then approves it (approval.py).
+
+Re-publishing the same data version with the same rule set changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from senacs_workbench import audit_log
+from senacs_workbench import territories as geo
+from senacs_workbench.bundle_contract import RELEASED as RELEASED_DIR
+from senacs_workbench.bundle_contract import read_manifest, released_versions
+from senacs_workbench.codebook import BREAKDOWNS, Question, QuestionType, load_codebook
+from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.governance import acting_user, territory_key
+from senacs_workbench.publication.approval import draft_dir
+from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
+from senacs_workbench.workspace import Workspace
+
+TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
+GEOGRAPHY = ("structure_id", "region", "departement")
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    year: int
+    data_version: int
+    changed: bool
+    cells: int
+    suppressed: int
+    audit: dict[str, Any]
+    message_fr: str
+
+
+def tabulated_questions(year: int) -> list[Question]:
+    return [q for q in load_codebook(year).questions if q.type in TABULATED_TYPES]
+
+
+def microdata(wide: pd.DataFrame, question: Question) -> pd.DataFrame:
+    """The engine's input for one question: geography, breakdowns and ``value``."""
+    columns = [*GEOGRAPHY, *BREAKDOWNS]
+    frame = wide[columns].copy()
+    frame["value"] = wide[question.id].to_numpy()
+    return frame
+
+
+def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any]) -> tuple[pd.DataFrame, dict[str, Any],
+                                                                                         bool, str]:
+    from senacs_workbench.disclosure.audit import audit
+    from senacs_workbench.disclosure.protect import protect
+
+    data, question, year, spec, ledger = args
+    result = protect(data, question, year, spec=spec, ledger=ledger)
+    report = audit(result.cells, result.protection)
+    return result.cells, report.summary(), report.ok, result.rules_hash
+
+
+def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if isinstance(value, bool):
+                total[key] = total.get(key, True) and value
+            elif isinstance(value, int | float):
+                total[key] = total.get(key, 0) + value
+    total["variables"] = len(summaries)
+    return total
+
+
+def _same_as(manifest: dict[str, Any], version: int, rules_hash: str) -> bool:
+    return manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
+
+
+def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None
+                 ) -> PublishOutcome:
+    from senacs_workbench.disclosure.rules import load_rules
+    from senacs_workbench.publication.ledger_store import released_cells
+    from senacs_workbench.store import RawDataStore
+
+    user = user or acting_user()
+    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    store = RawDataStore(workspace, user)
+    version = store.latest_version(year)
+    rules_hash = load_rules().hash
+    existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
+    if (draft_dir(workspace, year) / "manifest.json").exists():
+        existing.append(read_manifest(draft_dir(workspace, year)))
+    for manifest in existing:
+        if _same_as(manifest, version, rules_hash):
+            state = "publié" if manifest.get("state") == "released" else "en attente d'approbation"
+            return PublishOutcome(year, version, False, manifest.get("cells", 0), manifest.get("suppressed", 0),
+                                  manifest.get("audit", {}),
+                                  f"Campagne {year} : la version {version} des données est déjà {state} ; "
+                                  "rien n'a changé.")
+
+    questions = tabulated_questions(year)
+    wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
+    ledger = _ledger_for(released_cells(workspace, year))
+    spec = ReleaseSpec()
+    jobs = [(microdata(wide, q), q, year, spec, ledger) for q in questions]
+    workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_protect_one, jobs))
+    else:
+        results = [_protect_one(job) for job in jobs]
+    cells = pd.concat([r[0] for r in results], ignore_index=True)
+    audit_summary = _combine_audits([r[1] for r in results])
+    audit_ok = all(r[2] for r in results)
+    failed = [q.id for q, r in zip(questions, results) if not r[2]]
+    if failed:
+        audit_summary["failed_variables"] = failed
+    manifest = write_draft(
+        workspace.published, cells,
+        BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user),
+    )
+    audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory_key(territory),
+                     details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
+    return PublishOutcome(
+        year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
+        f"Campagne {year} (version {version} des données) : {manifest['cells']} cellules, dont "
+        f"{manifest['suppressed']} masquées par le secret statistique ; audit réussi. Le jeu de tableaux attend "
+        "l'approbation d'un membre Caf et d'un membre fédération du comité (« senacs release approve »).",
+    )
+
+
+def _ledger_for(released: pd.DataFrame | None) -> Any:
+    if released is None:
+        return None
+    from senacs_workbench.disclosure.ledger import Ledger
+
+    return Ledger.from_released(released)

@@ -24,7 +24,11 @@ FORBIDDEN = (
     "senacs_workbench.coherence",
     "duckdb",
 )
-COMMITTEE_ENTRY_POINTS = ("senacs_workbench.published", "senacs_workbench.bundle_contract")
+COMMITTEE_ENTRY_POINTS = (
+    "senacs_workbench.published",
+    "senacs_workbench.bundle_contract",
+    "senacs_workbench.plaquette.build",  # and through it content, charts, maps, render, pdf
+)
 
 
 def _module_path(name: str) -> Path | None:

@@ -25,11 +25,17 @@ from senacs_workbench.bundle_contract import (
     released_versions,
     sha256_file,
 )
-from senacs_workbench.errors import AccessDenied, SenacsError
-from senacs_workbench.governance import acting_user, load_governance, territory_key
+from senacs_workbench.committee_approval import REQUIRED_INSTITUTIONS as REQUIRED_INSTITUTIONS
+from senacs_workbench.committee_approval import (
+    add_approval,
+    missing_phrase,
+    require_committee_member,
+)
+from senacs_workbench.committee_approval import missing_institutions as _missing
+from senacs_workbench.committee_approval import valid_approvals as _valid
+from senacs_workbench.errors import SenacsError
+from senacs_workbench.governance import acting_user, territory_key
 from senacs_workbench.workspace import Workspace, write_text_atomic
-
-REQUIRED_INSTITUTIONS = ("caf", "federation")
 
 
 class ApprovalError(SenacsError):
@@ -41,13 +47,11 @@ def draft_dir(workspace: Workspace, year: int) -> Path:
 
 
 def valid_approvals(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    current = bundle_hash(manifest)
-    return [a for a in manifest.get("approvals", []) if a.get("bundle_hash") == current]
+    return _valid(manifest.get("approvals", []), "bundle_hash", bundle_hash(manifest))
 
 
 def missing_institutions(manifest: dict[str, Any]) -> list[str]:
-    present = {a["institution"] for a in valid_approvals(manifest)}
-    return [i for i in REQUIRED_INSTITUTIONS if i not in present]
+    return _missing(valid_approvals(manifest))
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -80,36 +84,18 @@ def approve(workspace: Workspace, year: int, user: str | None = None) -> Approva
     if not (folder / MANIFEST).exists():
         raise ApprovalError(f"Aucun jeu de tableaux en attente d'approbation pour la campagne {year}.")
     territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
-    governance = load_governance(workspace.governance_path)
-    entry = governance.for_territory(territory)
-    member = entry.committee_member(user) if entry else None
+    member = require_committee_member(workspace, territory, user, "approve_bundle", {"year": year})
     key = territory_key(territory)
-    if member is None:
-        audit_log.append(workspace.audit_log_path, user=user, action="refused:approve_bundle", territory=key,
-                         details={"year": year})
-        raise AccessDenied(
-            f"Approbation refusée : {user} n'est pas membre du comité de pilotage "
-            f"({geo.LEVEL_LABELS[territory.level]} {territory.name}). Ce refus est inscrit au journal d'audit."
-        )
     manifest = read_manifest(folder)
     _verify_files(folder, manifest)
     current = bundle_hash(manifest)
-    approvals = valid_approvals(manifest)
-    if not any(a["user"] == user for a in approvals):
-        approvals.append({
-            "user": member.user,
-            "name": member.name,
-            "institution": member.institution,
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "bundle_hash": current,
-        })
-    manifest["approvals"] = approvals
+    manifest["approvals"] = add_approval(manifest.get("approvals", []), member, "bundle_hash", current)
     _write_manifest(folder, manifest)
     audit_log.append(workspace.audit_log_path, user=user, action="approve_bundle", territory=key,
                      details={"year": year, "bundle_hash": current, "institution": member.institution})
     missing = missing_institutions(manifest)
     if missing:
-        labels = " et ".join("un membre Caf" if m == "caf" else "un membre fédération" for m in missing)
+        labels = missing_phrase(missing)
         return ApprovalOutcome(year, user, None, missing,
                                f"Approbation de {member.name} enregistrée pour la campagne {year} ; "
                                f"il manque encore l'approbation d'{labels} "

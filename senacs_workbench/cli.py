@@ -373,6 +373,42 @@ def compare_add(workspace: Workspace, source: Path) -> None:
         click.echo(line)
 
 
+@main.group(help="Plaquette de communication : construire, faire approuver par le comité, publier.")
+def plaquette() -> None:
+    pass
+
+
+@plaquette.command(name="build", help="Construire la plaquette (HTML et PDF) d'un territoire, en brouillon.")
+@click.option("--territory", required=True, help="FR, R75 (région), 24 (département), region:75…")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def plaquette_build(workspace: Workspace, territory: str, year: int) -> None:
+    from senacs_workbench.plaquette.workflow import build_plaquette
+
+    result = build_plaquette(workspace, territory, year)
+    click.echo(f"Plaquette construite (brouillon à faire approuver) : {result.pdf} et {result.html}")
+
+
+@plaquette.command(name="approve", help="Approuver la plaquette d'un territoire (membre de son comité).")
+@click.option("--territory", required=True, help="Territoire.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def plaquette_approve(workspace: Workspace, territory: str, year: int) -> None:
+    from senacs_workbench.plaquette.workflow import approve_plaquette
+
+    click.echo(approve_plaquette(workspace, territory, year).message_fr)
+
+
+@plaquette.command(name="publish", help="Publier la plaquette approuvée par un membre Caf et un membre fédération.")
+@click.option("--territory", required=True, help="Territoire.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def plaquette_publish(workspace: Workspace, territory: str, year: int) -> None:
+    from senacs_workbench.plaquette.workflow import publish_plaquette
+
+    click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
+
+
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")

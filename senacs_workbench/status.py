@@ -37,10 +37,12 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     except SenacsError as exc:
         status["governance"] = {"error": str(exc)}
     from senacs_workbench.coherence.resolution import coherence_status
+    from senacs_workbench.plaquette.workflow import plaquette_states
     from senacs_workbench.publication.review import release_records
 
     status["findings"] = coherence_status(workspace)
     status["releases"] = release_records(workspace)
+    status["plaquettes"] = plaquette_states(workspace)
     try:
         verification = audit_log.verify(workspace.audit_log_path)
         status["audit_log"] = {"entries": verification.entries, "last_hash": verification.last_hash, "ok": True}
@@ -79,6 +81,10 @@ def render_status(status: dict[str, Any]) -> str:
             f"{format_number(record['suppressed'])} cellules masquées sur {format_number(record['cells'])} ; "
             f"approbations : {approvers}"
         )
+    if status.get("plaquettes"):
+        from senacs_workbench.plaquette.workflow import render_states
+
+        lines.append(render_states(status["plaquettes"]))
     governance = status.get("governance")
     if isinstance(governance, dict):
         lines.append(f"Gouvernance : {governance['error']}")

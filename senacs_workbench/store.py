@@ -471,6 +471,12 @@ class RawDataStore:
                 [year, version, structure_id],
             ).fetchone()
         if found is None:
+            # Refuse an unauthorised user the same way whether or not the structure exists.
+            require_raw_access(
+                self.workspace, "read_answers", geo.parse_territory(str(self.workspace.config.get("territory", "FR"))),
+                details={"year": year, "version": version, "form": "centre_answers", "structure_id": structure_id},
+                user=self.user,
+            )
             raise StoreError(f"La structure « {structure_id} » n'existe pas dans la campagne {year} "
                              f"(version {version}).")
         place = geo.territory("departement", str(found[0]))

@@ -1,0 +1,232 @@
+"""One run, in a worker process: execute the notebook with papermill, record its audience, render HTML.
+
+Runs in a separate process (a ``ProcessPoolExecutor`` worker or a Dask worker): papermill's
+``cwd`` would ``os.chdir`` the whole process, so it is not used; every path is absolute.
+The three ways a run can fail are caught and recorded — ``PapermillExecutionError`` (a cell
+raised), nbclient's ``CellTimeoutError`` (papermill writes no error banner for it) and
+``DeadKernelError`` — and the partial notebook is kept under ``failed/`` for diagnosis.
+
+Warm kernels (default): each worker process keeps one idle kernel per (kernel, audience) and
+reuses it for its next run, after clearing the user namespace (``%reset -f``): imports,
+codebook parsing and the released table stay loaded, which divides the cost of a thin
+notebook by about two. A kernel is never shared between audiences, and it is discarded after
+any failure. Notebooks must therefore not change process-wide state (environment, module
+attributes); the tests compare the figures of a campaign with those of a fresh-kernel
+papermill run. ``fresh_kernel=True`` in a job gives every run its own kernel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import functools
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+DONE = "done"
+FAILED = "failed"
+TIMED_OUT = "timed_out"
+KERNEL_DIED = "kernel_died"
+SKIPPED = "skipped"
+STATUS_LABELS = {
+    DONE: "terminé",
+    FAILED: "échec",
+    TIMED_OUT: "délai dépassé",
+    KERNEL_DIED: "noyau arrêté",
+    SKIPPED: "inchangé (repris)",
+}
+PLOTLY_JS = "plotly.min.js"
+PLOTLY_TAG = f'<script src="{PLOTLY_JS}" charset="utf-8"></script>'
+
+
+_WARM: dict[tuple[str, str], Any] = {}
+RESET_CODE = "get_ipython().run_line_magic('reset', '-f')\nimport gc as _gc; _gc.collect(); del _gc"
+
+
+def _shutdown(key: tuple[str, str]) -> None:
+    from jupyter_core.utils import run_sync
+
+    km = _WARM.pop(key, None)
+    if km is None:
+        return
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+        run_sync(km.cleanup_resources)()
+    except Exception:  # the kernel is gone already
+        pass
+
+
+def shutdown_warm_kernels() -> None:
+    for key in list(_WARM):
+        _shutdown(key)
+
+
+atexit.register(shutdown_warm_kernels)
+
+
+def _warm_kernel(kernel: str, audience: str) -> Any:
+    """This worker's idle kernel for ``audience`` (a kernel manager; nbclient starts it on first use)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    key = (kernel, audience)
+    km = _WARM.get(key)
+    if km is not None and km.has_kernel and run_sync(km.is_alive)():
+        return km
+    for other in list(_WARM):
+        _shutdown(other)
+    km = AsyncKernelManager(kernel_name=kernel)
+    _WARM[key] = km
+    return km
+
+
+def _reset_namespace(km: Any) -> bool:
+    """Clear the kernel's user namespace for the next run; False if that failed."""
+    from jupyter_core.utils import run_sync
+
+    client = km.client()
+    client.start_channels()
+    try:
+        run_sync(client.wait_for_ready)(timeout=30)
+        reply = run_sync(client.execute_interactive)(RESET_CODE, silent=True, store_history=False, timeout=30,
+                                                      output_hook=lambda message: None)
+        return bool(reply["content"]["status"] == "ok")
+    except Exception:
+        return False
+    finally:
+        client.stop_channels()
+
+
+@functools.cache
+def _engine() -> str:
+    """Register a papermill engine that closes the kernel client it opens on a kernel it does not own."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None, km: Any = None, **kwargs: Any) -> Any:
+            client = PapermillNotebookClient(
+                nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                **{k: v for k, v in kwargs.items() if k not in ("timeout", "startup_timeout", "input_path")},
+            )
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register("senacs-warm", WarmKernelEngine)
+    return "senacs-warm"
+
+
+def init_worker(log_path: str) -> None:
+    """Worker-process initialiser: its output and its kernels' (warnings, tracebacks) go to the campaign log."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+@functools.cache
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)
+
+
+def html_page(notebook: nbformat.NotebookNode, title: str) -> str:
+    """The executed notebook as an HTML page without code, using the folder's shared plotly.min.js."""
+    clean = copy.deepcopy(notebook)
+    for cell in clean.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    body, _ = _exporter().from_notebook_node(clean, resources={"metadata": {"name": title}})
+    body = body.replace("<html>", '<html lang="fr">', 1)
+    return body.replace("<head>", f"<head>\n{PLOTLY_TAG}", 1)
+
+
+def _error_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    if hasattr(exc, "ename"):
+        return f"{exc.ename}: {exc.evalue}"
+    return text[-1] if text else type(exc).__name__
+
+
+def execute_run(job: dict[str, Any]) -> dict[str, Any]:
+    """Execute one run described by ``job`` (plain, picklable data) and return its outcome."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    notebook_out = Path(job["notebook_output"])
+    failed_out = Path(job["failed_output"])
+    html_out = Path(job["html_output"])
+    working = notebook_out.with_name(f".{notebook_out.stem}.running.ipynb")
+    working.parent.mkdir(parents=True, exist_ok=True)
+    Path(job["parameters"].get("output_dir", job["artefacts"])).mkdir(parents=True, exist_ok=True)
+    status, message = DONE, ""
+    kernel = job.get("kernel", "python3")
+    warm = not job.get("fresh_kernel", False)
+    key = (kernel, job["metadata"]["audience"])
+    extra: dict[str, Any] = {}
+    if warm:
+        extra = {"engine_name": _engine(), "km": _warm_kernel(kernel, key[1])}
+    try:
+        papermill.execute_notebook(
+            job["notebook_path"], str(working), parameters=job["parameters"], kernel_name=kernel,
+            execution_timeout=job["timeout"], progress_bar=False, log_output=False,
+            request_save_on_cell_execute=True, report_mode=False, **extra,
+        )
+    except CellTimeoutError as exc:
+        status, message = TIMED_OUT, f"une cellule a dépassé le délai de {job['timeout']} s ({type(exc).__name__})"
+    except DeadKernelError as exc:
+        status, message = KERNEL_DIED, f"le noyau Python s'est arrêté en cours d'exécution ({type(exc).__name__})"
+    except PapermillExecutionError as exc:
+        status, message = FAILED, f"erreur dans la cellule {exc.exec_count} : {exc.ename}: {exc.evalue}"
+    except Exception as exc:
+        status, message = FAILED, f"{type(exc).__name__}: {_error_message(exc)}"
+    if warm and (status != DONE or not _reset_namespace(extra["km"])):
+        _shutdown(key)
+    outcome: dict[str, Any] = {"run_id": job["run_id"], "status": status, "message": message, "html": None,
+                               "notebook": None}
+    if not working.exists() and status != DONE:
+        nbformat.write(nbformat.read(job["notebook_path"], as_version=4), working)
+    if working.exists():
+        notebook = nbformat.read(working, as_version=4)
+        if status in (TIMED_OUT, KERNEL_DIED):
+            banner = nbformat.v4.new_markdown_cell(f"**Exécution interrompue ({STATUS_LABELS[status]})** : {message}")
+            banner.metadata["tags"] = ["senacs-error"]
+            notebook.cells.insert(0, banner)
+        notebook.metadata.setdefault("senacs", {}).update(job["metadata"] | {"status": status})
+        target = notebook_out if status == DONE else failed_out
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+        working.unlink()
+        outcome["notebook"] = str(target)
+        if status == DONE:
+            failed_out.unlink(missing_ok=True)
+            try:
+                html_out.write_text(html_page(notebook, job["title"]), encoding="utf-8")
+                outcome["html"] = str(html_out)
+            except Exception as exc:
+                outcome.update(status=FAILED, message=f"rendu HTML impossible : {_error_message(exc)}")
+                shutil.move(str(notebook_out), failed_out)
+                outcome["notebook"] = str(failed_out)
+    elif status == DONE:
+        outcome.update(status=FAILED, message="aucun carnet produit")
+    outcome["duration"] = round(time.perf_counter() - started, 3)
+    return outcome

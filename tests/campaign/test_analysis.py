@@ -1,0 +1,126 @@
+"""The analysis package without kernels: figures, audiences, the centre's narrow store read, the lab command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import NOTEBOOKS
+
+from senacs_workbench.analysis import charts, territorial, thematic, trends
+from senacs_workbench.analysis.audience import may_publish_to
+from senacs_workbench.audit_log import entries
+from senacs_workbench.campaign.lab import LOOPBACK, lab_command
+from senacs_workbench.errors import AccessDenied
+from senacs_workbench.store import RawDataStore, StoreError
+
+
+def test_committee_notebooks_are_checked_by_the_isolation_test_and_the_centre_report_is_not() -> None:
+    for name in ("territorial_analysis", "thematic_analysis", "trends", "centre_report"):
+        notebook = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+        committee = notebook["metadata"]["senacs"]["audience"] == "committee"
+        assert committee == (name != "centre_report")
+        assert ("audience" in code and "committee" in code) == committee
+        assert "store" not in code or not committee
+        params = next(c for c in notebook["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+        assert notebook["cells"].index(params) == 1  # the markdown introduction comes first
+
+
+def test_only_committee_notebooks_go_to_other_audiences() -> None:
+    assert may_publish_to("committee", "committee") and may_publish_to("committee", "centre")
+    assert not may_publish_to("restricted", "committee") and not may_publish_to("centre", "committee")
+    assert not may_publish_to("restricted", "centre") and may_publish_to("restricted", "restricted")
+
+
+def test_every_chart_states_n_and_response_rate_and_shows_s(released_template) -> None:
+    reports = [
+        territorial.build(released_template.published, "departement:24", 2024),
+        thematic.build(released_template.published, "theme_annee", "departement:24", 2024),
+        trends.build(released_template.published, "region:75", 2023, 2024, panel_structures=12),
+    ]
+    suppressed = 0
+    for report in reports:
+        for spec in report.figures:
+            if spec.kind == "table":
+                assert "Taux de réponse" in charts.table_html(spec)
+                continue
+            figure = charts.figure(spec)
+            names = [t.name for t in figure.data if t.showlegend is not False]
+            assert names and all("n = " in n and "taux de réponse" in n for n in names), spec.id
+            hidden = spec.data[spec.data.status.isin(["A", "B", "D"])]
+            suppressed += len(hidden)
+            assert (hidden.shown == "s").all() and hidden.value.isna().all()
+            texts = [x for t in figure.data for x in (t.text or ())]
+            assert len(hidden) == 0 or "s" in texts
+    assert suppressed > 0
+    assert "Panel constant : 12 structures" in reports[2].sections[0].text
+
+
+def test_trends_without_panel_size_says_it_was_not_computed(released_template) -> None:
+    report = trends.build(released_template.published, "FR", 2023, 2024)
+    assert "n'a pas été calculée" in report.sections[0].text
+
+
+def test_centre_answers_reads_one_structure_and_checks_access(released_template, monkeypatch) -> None:
+    store = RawDataStore(released_template, user="prep")
+    answers = store.centre_answers(2024, "S24000")
+    assert set(answers.structure_id) == {"S24000"} and len(answers) > 20
+    last = entries(released_template.audit_log_path)[-1]
+    assert last["action"] == "read_answers" and last["details"]["structure_id"] == "S24000"
+    with pytest.raises(AccessDenied):
+        RawDataStore(released_template, user="ccaf").centre_answers(2024, "S24000")
+    assert entries(released_template.audit_log_path)[-1]["action"] == "refused:read_answers"
+    with pytest.raises(StoreError, match="n'existe pas"):
+        store.centre_answers(2024, "INCONNU")
+
+
+def test_lab_listens_on_loopback_only_without_browser(released_template, tmp_path: Path) -> None:
+    argv, env, folder = lab_command(released_template, port=8899)
+    assert f"--ServerApp.ip={LOOPBACK}" in argv and "--no-browser" in argv
+    assert "--ServerApp.port=8899" in argv
+    assert env["SENACS_WORKSPACE"] == str(released_template.root)
+    assert str(Path(__file__).resolve().parents[2]) in env["PYTHONPATH"].split(":")
+    assert folder == NOTEBOOKS.resolve()
+
+
+def test_lab_starts_on_loopback_and_answers(released_template, tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    from senacs_workbench.campaign.lab import start_lab
+
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    process = start_lab(released_template, port=port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/api", timeout=2) as response:
+                    assert response.status == 200 and b"version" in response.read()
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+        listening = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        local = [entry[1] for entry in listening if entry[3] == "0A" and int(entry[1].split(":")[1], 16) == port]
+        assert local and all(address.startswith("0100007F:") for address in local)  # 127.0.0.1 only
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_committee_analysis_modules_never_reach_the_restricted_side() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_published_isolation import _closure, _violations
+
+    modules = {f"senacs_workbench.analysis.{m}" for m in ("territorial", "thematic", "trends", "charts", "common",
+                                                          "audience")}
+    assert _violations(_closure(modules)) == []
+    assert _violations(_closure({"senacs_workbench.analysis.centre_report"})) != []  # the checker works here too

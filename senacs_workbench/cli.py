@@ -409,6 +409,32 @@ def plaquette_publish(workspace: Workspace, territory: str, year: int) -> None:
     click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
 
 
+@main.command(help="Exécuter une campagne de carnets (fichier YAML de parameters/).")
+@click.argument("campaign_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--resume", is_flag=True, help="Ne pas relancer les exécutions inchangées.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Exécution locale (processus) ou sur une grappe Dask.")
+@click.option("--scheduler", default=None, help="Adresse de l'ordonnanceur Dask (avec --executor dask).")
+@click.option("--workers", default=2, show_default=True, help="Nombre de processus d'exécution.")
+@click.option("--fresh-kernels", is_flag=True, help="Un noyau neuf pour chaque carnet (plus lent).")
+@workspace_option
+def run(workspace: Workspace, campaign_file: Path, resume: bool, executor: str, scheduler: str | None, workers: int,
+        fresh_kernels: bool) -> None:
+    from senacs_workbench.campaign.commands import run_command
+
+    sys.exit(run_command(workspace, campaign_file, resume=resume, executor=executor, scheduler=scheduler,
+                         workers=workers, fresh_kernels=fresh_kernels, echo=click.echo))
+
+
+@main.command(help="Ouvrir JupyterLab (préparateur) sur les carnets, en local uniquement.")
+@click.option("--port", type=int, default=None, help="Port (par défaut : un port libre).")
+@workspace_option
+def lab(workspace: Workspace, port: int | None) -> None:
+    from senacs_workbench.campaign.commands import lab_command_line
+
+    sys.exit(lab_command_line(workspace, port, echo=click.echo))
+
+
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import NOTEBOOKS
+from campaign_support import NOTEBOOKS
 
 from senacs_workbench.analysis import charts, territorial, thematic, trends
 from senacs_workbench.analysis.audience import may_publish_to

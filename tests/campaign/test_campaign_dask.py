@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import NOTEBOOKS, TINY_OK, write_campaign, write_notebook
+from campaign_support import NOTEBOOKS, TINY_OK, write_campaign, write_notebook
 
 from senacs_workbench.campaign import run_campaign
 

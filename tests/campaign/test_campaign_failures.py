@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY_OK, new_workspace, write_campaign, write_notebook
+from campaign_support import TINY_OK, new_workspace, write_campaign, write_notebook
 
 from senacs_workbench.campaign import CampaignError, CampaignLocked, campaign_lock, run_campaign
 
@@ -100,7 +100,7 @@ def test_invalid_campaigns_are_refused_before_any_run(tiny, runs, message) -> No
 
 
 def test_territories_themes_and_years_are_checked_against_the_references(released_workspace, tmp_path) -> None:
-    from conftest import NOTEBOOKS
+    from campaign_support import NOTEBOOKS
 
     path = write_campaign(tmp_path / "c.yaml", {"notebooks": str(NOTEBOOKS), "runs": [
         {"notebook": "territorial_analysis", "territories": ["departement:99", "epci:200000172"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from conftest import NOTEBOOKS, write_campaign
+from campaign_support import NOTEBOOKS, write_campaign
 
 from senacs_workbench.campaign import run_campaign
 from senacs_workbench.campaign.execute import PLOTLY_JS

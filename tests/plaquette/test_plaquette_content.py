@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from conftest import SECRET_REGION_BENEVOLES, YEAR
+from plaquette_support import SECRET_REGION_BENEVOLES, YEAR
 
 from senacs_workbench import territories as geo
 from senacs_workbench.plaquette.content import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SECRET_BUDGET, SECRET_REGION_BENEVOLES, SECRET_SALARIES, YEAR, needs_chromium
+from plaquette_support import SECRET_BUDGET, SECRET_REGION_BENEVOLES, SECRET_SALARIES, YEAR, needs_chromium
 
 from senacs_workbench.plaquette.build import BuildResult, PlaquetteBuilder, read_record
 from senacs_workbench.plaquette.content import SECTION_TITLES, Chart, Fig, assemble

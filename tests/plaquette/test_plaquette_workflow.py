@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, needs_chromium, released_workspace
+from plaquette_support import YEAR, needs_chromium, released_workspace
 
 from senacs_workbench.audit_log import entries, verify
 from senacs_workbench.errors import AccessDenied

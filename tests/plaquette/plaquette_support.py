@@ -1,0 +1,46 @@
+"""Released bundles for the plaquette tests (until the real publication lands), shared per module."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from plaquette_cells import plant, release_in_workspace, synthetic_cells
+
+from senacs_workbench.demo_governance import demo_governance
+from senacs_workbench.governance import dump_governance
+from senacs_workbench.workspace import Workspace, init_workspace
+
+YEAR = 2024
+SECRET_BUDGET = 9_876_543.0  # true value of a suppressed cell (dominance) of the Dordogne
+SECRET_SALARIES = 31_337.0  # true value of a suppressed cell (frequency) of the Dordogne
+SECRET_REGION_BENEVOLES = 424_242.0  # true value of a suppressed cell of Nouvelle-Aquitaine
+
+needs_chromium = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists() and shutil.which("chromium") is None,
+    reason="chromium is not installed",
+)
+
+
+def released_workspace(root: Path) -> Workspace:
+    workspace = init_workspace(root)
+    workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    cells = synthetic_cells(YEAR)
+    cells = plant(cells, variable="budget_total", statistic="sum", territory="24", value=SECRET_BUDGET, status="B")
+    cells = plant(cells, variable="budget_total", statistic="mean", territory="24", value=SECRET_BUDGET / 40,
+                  status="D")
+    cells = plant(cells, variable="salaries", statistic="sum", territory="24", value=SECRET_SALARIES, status="A")
+    cells = plant(cells, variable="benevoles_activite", statistic="sum", territory="75", level="region",
+                  value=SECRET_REGION_BENEVOLES, status="D")
+    release_in_workspace(workspace, cells, YEAR)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return released_workspace(tmp_path_factory.mktemp("plaquette") / "ws")

@@ -1,0 +1,191 @@
+"""Benchmark of disclosure control on a full national synthetic year.
+
+Every tabulated codebook variable, every level (national, régions, départements) and every
+breakdown: protect (+ the independent audit when available), in ``--workers`` processes.
+Prints the wall time, the peak memory (resident set of the parent and its workers), the
+suppressed cells and the information loss (suppressed share of the total value of the
+additive cells), and optionally a comparison with tau-Argus Modular (``pytauargus``) on
+single tables.
+
+    python benchmarks/bench_disclosure.py [--year 2025] [--workers 2] [--no-audit] [--tauargus]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from senacs_workbench import territories as geo
+from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
+from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.disclosure.protect import protect
+
+
+def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(base frame with geography and breakdowns, wide answers) of a synthetic year."""
+    from senacs_workbench.synth import generate_frames
+
+    data = generate_frames([year], seed=seed)[year].data
+    region = geo.departements().set_index("code")["region"]
+    base = pd.DataFrame(
+        {
+            "structure_id": data["id_structure"].astype(str),
+            "region": data["departement"].map(region),
+            "departement": data["departement"].astype(str),
+        }
+    )
+    for b in BREAKDOWNS:
+        base[b] = data[b].astype("string")
+    return base, data
+
+
+def _one(args: tuple[pd.DataFrame, Question, int, bool]) -> dict[str, object]:
+    micro, question, year, do_audit = args
+    t0 = time.perf_counter()
+    result = protect(micro, question, year, ReleaseSpec())
+    t1 = time.perf_counter()
+    out: dict[str, object] = {
+        "variable": question.id,
+        "protect_s": t1 - t0,
+        "cells": len(result.cells),
+        "suppressed": int((result.cells["status"] != "V").sum()),
+        "secondary": int((result.cells["status"] == "D").sum()),
+        "diagnostics": len(result.diagnostics),
+        "lp": result.stats.get("lp_solves", 0),
+    }
+    add = result.cells[result.cells["statistic"].isin(["count", "sum"])]
+    out["value_total"] = float(add["value"].abs().sum())
+    out["value_suppressed"] = float(add.loc[add["status"] != "V", "value"].abs().sum())
+    if do_audit:
+        try:
+            from senacs_workbench.disclosure.audit import audit
+        except ImportError:
+            out["audit_ok"] = None
+        else:
+            report = audit(result.cells, result.protection)
+            out["audit_ok"] = bool(report.ok)
+            out["audit_s"] = time.perf_counter() - t1
+    return out
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + kids) / 1024.0
+
+
+def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, variables: list[str]) -> None:
+    """tau-Argus Modular (``pytauargus``) and the engine on the same single tables:
+    département × breakdown with the national margins, same rules (FREQ 3, P 10 %, NK(1,85))."""
+    try:
+        import pytauargus
+    except ImportError:
+        print("pytauargus absent : comparaison tau-Argus ignorée.")
+        return
+    codebook = load_codebook(year)
+    print("\nComparaison avec tau-Argus Modular (tableaux simples département × ventilation) :")
+    for variable in variables:
+        q = codebook.question(variable)
+        values = pd.to_numeric(data[variable], errors="coerce").to_numpy()
+        for breakdown in ("mode_gestion", "type_structure"):
+            micro = pd.DataFrame(
+                {"dep": base["departement"].astype(str), "bd": base[breakdown].astype(str), "val": values}
+            )
+            micro = micro[micro["val"].notna()]
+            t0 = time.perf_counter()
+            try:
+                res = pytauargus.protect(
+                    micro,
+                    tables=[["dep", "bd"]],
+                    response="val",
+                    safety_rules="NK(1,85)|P(10,1)|FREQ(3,10)",
+                    suppress="MOD(1)",
+                )
+                table = res.tables[0].dataframe()
+            except Exception as exc:  # an optional comparison must not break the benchmark
+                print(f"  {variable} × {breakdown} : tau-Argus en échec ({type(exc).__name__}: {exc})")
+                continue
+            tau_t = time.perf_counter() - t0
+            supp = table["status"].isin(["U", "M"])
+            tau_loss = float(table.loc[supp, "val"].abs().sum() / max(1.0, table["val"].abs().sum()))
+            spec = ReleaseSpec(levels=("national", "departement"), breakdowns=(breakdown,))
+            t1 = time.perf_counter()
+            ours = protect(base.assign(value=values), q, year, spec)
+            our_t = time.perf_counter() - t1
+            c = ours.cells[(ours.cells["statistic"] == "sum") & (ours.cells["n"] > 0)]
+            hidden = c["status"] != "V"
+            our_loss = float(c.loc[hidden, "value"].abs().sum() / max(1.0, c["value"].abs().sum()))
+            ratio = our_loss / tau_loss if tau_loss else float("nan")
+            print(
+                f"  {variable} × {breakdown} : tau-Argus {int(supp.sum())} cases masquées "
+                f"(perte {tau_loss:.2%}, {tau_t:.2f} s) ; moteur {int(hidden.sum())} cases "
+                f"(perte {our_loss:.2%}, {our_t:.2f} s) ; ratio de perte {ratio:.2f}, "
+                f"ratio de temps {our_t / tau_t:.2f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-audit", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--tauargus", action="store_true")
+    args = parser.parse_args()
+
+    base, data = national_microdata(args.year)
+    codebook = load_codebook(args.year)
+    questions = [q for q in codebook.questions if q.type.is_numeric or q.type.is_categorical]
+    if args.only:
+        questions = [q for q in questions if q.id in args.only]
+    jobs = []
+    for q in questions:
+        micro = base.copy()
+        micro["value"] = data[q.id].to_numpy()
+        jobs.append((micro, q, args.year, not args.no_audit))
+    print(
+        f"Campagne {args.year} : {len(base)} structures, {base['departement'].nunique()} départements, "
+        f"{len(questions)} variables, {args.workers} processus, load average {os.getloadavg()[0]:.1f}"
+    )
+    t0 = time.perf_counter()
+    if args.workers > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            rows = list(pool.map(_one, jobs, chunksize=1))
+    else:
+        rows = [_one(job) for job in jobs]
+    wall = time.perf_counter() - t0
+    frame = pd.DataFrame(rows)
+    slow = frame.sort_values("protect_s", ascending=False).head(8)
+    print(slow.to_string(index=False))
+    audit_s = float(frame["audit_s"].sum()) if "audit_s" in frame else 0.0
+    print(
+        f"\nTemps total (mur) : {wall:.1f} s ; protection {frame['protect_s'].sum():.1f} s CPU-processus, "
+        f"audit {audit_s:.1f} s ; mémoire de pointe {peak_rss_mb():.0f} Mo"
+    )
+    print(
+        f"Cellules : {int(frame['cells'].sum())}, masquées : {int(frame['suppressed'].sum())} "
+        f"(dont secondaires {int(frame['secondary'].sum())}), programmes linéaires : {int(frame['lp'].sum())}"
+    )
+    loss = frame["value_suppressed"].sum() / max(1.0, frame["value_total"].sum())
+    print(f"Perte d'information (part de la valeur des cases additives masquée) : {loss:.2%}")
+    if "audit_ok" in frame:
+        failed = frame.loc[frame["audit_ok"] == False, "variable"].tolist()  # noqa: E712
+        print(f"Audit : {'réussi' if not failed else 'ÉCHEC sur ' + ', '.join(failed)}")
+    print(f"Diagnostics du moteur : {int(frame['diagnostics'].sum())}")
+    if args.tauargus:
+        tauargus_comparison(base, data, args.year, ["budget_total", "personnes_touchees"])
+    _ = np  # numpy kept for interactive use
+
+
+if __name__ == "__main__":
+    main()

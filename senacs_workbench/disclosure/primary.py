@@ -1,0 +1,127 @@
+"""Primary rules: which cells are sensitive by themselves, and how much protection they need.
+
+Applied to the additive secret cells (sums, counts of answers) and to quantiles. Derived
+statistics (means, shares) follow their sum or count later; structure and respondent counts
+are never sensitive (they depend only on the public directory of structures and are
+published anyway as every cell's ``n``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from senacs_workbench.codebook import QuestionType
+from senacs_workbench.disclosure.cells import DOMINANCE, FREQUENCY, PUBLISHABLE, REVIEW
+from senacs_workbench.disclosure.rules import RuleSet
+from senacs_workbench.disclosure.tabulate import Tabulation
+
+# What a primary cell needs from the attacker's interval.
+NEED_NONE = 0
+NEED_EITHER = 1  # not exactly derivable: reach at least the margin above OR below
+NEED_UP = 2
+NEED_DOWN = 3
+NEED_BOTH = 4
+
+
+@dataclass
+class PrimaryResult:
+    status: np.ndarray  # answers × groups, status codes of the secret cells
+    upper: np.ndarray  # reported protection levels (audit contract)
+    lower: np.ndarray
+    need: np.ndarray  # NEED_* code
+    req_up: np.ndarray  # internal requirement (≥ safety margin)
+    req_down: np.ndarray
+    reason: np.ndarray  # short reason code per cell ('' when safe)
+    quantile_status: dict[str, np.ndarray]
+
+    @property
+    def primary(self) -> np.ndarray:
+        return self.need != NEED_NONE
+
+
+def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
+    shape = tab.secret.shape
+    status = np.full(shape, PUBLISHABLE, dtype=object)
+    upper = np.zeros(shape)
+    lower = np.zeros(shape)
+    need = np.zeros(shape, dtype=np.int8)
+    req_up = np.zeros(shape)
+    req_down = np.zeros(shape)
+    reason = np.full(shape, "", dtype=object)
+    resp = tab.respondents
+    k = rules.min_contributors
+
+    if tab.is_numeric:
+        x = tab.secret[0]
+        n = resp
+        margin = np.maximum(rules.margin_sum_min, rules.margin_sum_ratio * np.abs(x))
+        freq = (n > 0) & (n < k)
+        neg = tab.has_negative & ~freq
+        dom_up = np.zeros_like(x)
+        if tab.question.magnitude:
+            top = tab.top1 + (tab.top2 if rules.dominance_n == 2 else 0.0)
+            nonneg = ~tab.has_negative & (x > 0)
+            dom = nonneg & (top > rules.dominance_k / 100.0 * x)
+            dom_up = np.where(dom, 100.0 / rules.dominance_k * top - x, 0.0)
+            rest = x - tab.top1 - tab.top2
+            pp = nonneg & (rest < rules.p_percent / 100.0 * tab.top1)
+            p_up = np.where(pp, rules.p_percent / 100.0 * tab.top1 - rest, 0.0)
+            dom_up = np.maximum(dom_up, p_up)
+            dom_up = np.where(nonneg & (n > 0), dom_up, 0.0)
+        magn = (dom_up > 0) & ~neg
+        # frequency (with the concentration protection when larger)
+        st = status[0]
+        st[freq] = FREQUENCY
+        reason[0][freq] = "frequency"
+        st[magn & ~freq] = DOMINANCE
+        reason[0][magn & ~freq] = "dominance"
+        st[neg] = rules.negative_status
+        reason[0][neg] = "negative"
+        up = np.where(magn, dom_up, rules.frequency_protection_ratio * np.abs(x))
+        upper[0] = np.where(freq | magn | neg, up, 0.0)
+        lower[0] = np.where(magn & rules.symmetric, np.minimum(up, np.maximum(x, 0.0)), upper[0])
+        lower[0] = np.where(freq | magn | neg, lower[0], 0.0)
+        need[0] = np.where(magn, NEED_BOTH if rules.symmetric else NEED_UP, need[0])
+        need[0] = np.where((freq | neg) & ~magn, NEED_EITHER, need[0])
+        req_up[0] = np.where(need[0] > 0, np.maximum(upper[0], margin), 0.0)
+        req_down[0] = np.where(need[0] > 0, np.maximum(lower[0], margin), 0.0)
+        qstatus = {}
+        for stat, ok in tab.quantile_ok.items():
+            qs = np.full(len(n), PUBLISHABLE, dtype=object)
+            qs[(n > 0) & ~ok] = FREQUENCY
+            qstatus[stat] = qs
+        return PrimaryResult(status, upper, lower, need, req_up, req_down, reason, qstatus)
+
+    # categorical: counts of answers
+    if tab.question.public and rules.public_exempt:
+        return PrimaryResult(status, upper, lower, need, req_up, req_down, reason, {})
+    counts = tab.secret
+    freq = (counts > 0) & (counts < k)
+    group_status = FREQUENCY if rules.group_action == "suppress" else REVIEW
+    small = (resp > 0) & (resp <= rules.group_max_respondents) & rules.group_enabled
+    all_same = small[None, :] & (counts == resp[None, :])
+    # "none gave answer a" is a group disclosure for binary attributes: the options of a
+    # multiple-choice question (for yes/no it is "all gave the other answer", caught above;
+    # for single choice with several categories, "all" is the disclosure)
+    binary_options = tab.question.type is QuestionType.MULTIPLE_CHOICE
+    none_same = small[None, :] & (counts == 0) & (rules.group_include_none and binary_options)
+    status[freq] = FREQUENCY
+    reason[freq] = "frequency"
+    status[(all_same | none_same) & ~freq] = group_status
+    reason[(all_same | none_same) & ~freq] = "group"
+    ratio = rules.frequency_protection_ratio
+    upper[freq] = ratio * counts[freq]
+    lower[freq] = ratio * counts[freq]
+    need[freq] = NEED_EITHER
+    # group disclosure needs a definite direction: "all" must not be pinned at the top,
+    # "none" must not be pinned at zero
+    need[all_same] = NEED_DOWN
+    lower[all_same] = np.maximum(lower[all_same], 1.0)
+    need[none_same] = NEED_UP
+    upper[none_same] = np.maximum(upper[none_same], 1.0)
+    m = rules.margin_count
+    req_up = np.where(need > 0, np.maximum(upper, m), 0.0)
+    req_down = np.where(need > 0, np.maximum(lower, m), 0.0)
+    return PrimaryResult(status, upper, lower, need, req_up, req_down, reason, {})

@@ -1,0 +1,357 @@
+"""Public entry point of disclosure control: :func:`protect`.
+
+``protect(microdata, question, year, spec, rules, ledger)`` tabulates every cell of every
+view released together, applies the primary rules, runs the global secondary suppression and
+returns a :class:`ProtectionResult` whose ``cells`` hold the TRUE value of every cell with its
+status (restricted zone: the publication step blanks non-``V`` values).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from senacs_workbench.codebook import Question, QuestionType
+from senacs_workbench.disclosure.cells import (
+    CELL_COLUMNS,
+    COUNT,
+    MEAN,
+    PUBLISHABLE,
+    RESPONDENTS,
+    RESPONSE_RATE,
+    SHARE,
+    STRUCTURES,
+    SUM,
+    ReleaseSpec,
+)
+from senacs_workbench.disclosure.ledger import KEY_COLUMNS, Ledger, LedgerConflict, answer_digests
+from senacs_workbench.disclosure.primary import PrimaryResult, apply_primary_rules
+from senacs_workbench.disclosure.relations import SecretSystem, build_system
+from senacs_workbench.disclosure.rules import RuleSet, load_rules
+from senacs_workbench.disclosure.secondary import secondary_suppression
+from senacs_workbench.disclosure.tabulate import (
+    LEVEL_ORDER,
+    Tabulation,
+    TabulationError,
+    block_values,
+    contributors_frame,
+    tabulable,
+    tabulate,
+)
+from senacs_workbench.territories import LEVEL_LABELS
+
+__all__ = ["ProtectionResult", "protect"]
+
+PROTECTION_COLUMNS = (*KEY_COLUMNS, "upper", "lower")
+
+_REASONS = {
+    "deja_publiee": "case déjà publiée (registre des diffusions) alors qu'elle serait sensible aujourd'hui",
+    "non_protegeable": "case sensible impossible à protéger (bornes publiques ou cases déjà publiées)",
+    "initie": "une structure seule dans une case pourrait retrouver cette case",
+    "union_dominee": "une union de cases masquées reste dominée par une structure",
+}
+
+
+@dataclass
+class ProtectionResult:
+    """Cells (true values, statuses), protection levels and diagnostics of one variable."""
+
+    question: Question
+    year: int
+    cells: pd.DataFrame
+    rules_hash: str
+    protection: pd.DataFrame
+    digests: pd.DataFrame
+    diagnostics: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    _tab: Tabulation | None = field(default=None, repr=False)
+
+    @cached_property
+    def contributors(self) -> pd.DataFrame:
+        """Per additive cell (count per answer, sum — internal for percent questions), one row
+        per contributing structure: key columns + ``structure_id``."""
+        if self._tab is None:
+            return pd.DataFrame(columns=[*KEY_COLUMNS, "structure_id"])
+        return contributors_frame(self._tab)
+
+    @property
+    def published(self) -> pd.DataFrame:
+        """The cells as they may leave the restricted zone (values blanked unless ``V``)."""
+        out = self.cells.copy()
+        out.loc[out["status"] != PUBLISHABLE, "value"] = np.nan
+        return out
+
+
+def _empty_cells() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in CELL_COLUMNS})
+
+
+def _cost(tab: Tabulation, rules: RuleSet, values: np.ndarray) -> np.ndarray:
+    layout = tab.layout
+    G = layout.n_groups
+    A = len(tab.answers)
+    factor = np.array(
+        [rules.cost[lv]["total" if tot else "category"] for lv, tot in zip(layout.level, layout.is_total, strict=True)]
+    )
+    mag = np.abs(values)
+    scale = float(mag[mag > 0].mean()) if (mag > 0).any() else 1.0
+    return np.tile(factor, A) * (1.0 + mag / scale) + 1e-6 * np.arange(A * G) / (A * G)
+
+
+def _secret_keys(tab: Tabulation) -> pd.DataFrame:
+    keys = tab.layout.keys
+    frames = []
+    pct = tab.question.type is QuestionType.PERCENT
+    stat = (MEAN if pct else SUM) if tab.is_numeric else COUNT
+    for answer in tab.answers:
+        f = keys.copy()
+        f.insert(0, "answer", answer)
+        f.insert(0, "statistic", stat)
+        f.insert(0, "variable", tab.question.id)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)[list(KEY_COLUMNS)]
+
+
+def _ledger_constraints(
+    tab: Tabulation,
+    system: SecretSystem,
+    rules: RuleSet,
+    ledger: Ledger,
+    digests: pd.DataFrame,
+    cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    n_rows = system.X.shape[0]
+    forced_pub = np.zeros(n_rows, dtype=bool)
+    forced_sup = np.zeros(n_rows, dtype=bool)
+    notes: list[str] = []
+    qid, year = tab.question.id, tab.year
+    keys = _secret_keys(tab)
+    idx = pd.MultiIndex.from_frame(keys.astype(str))
+    values = system.X @ system.y
+    if tab.question.type is QuestionType.PERCENT:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(np.tile(tab.respondents, 1) > 0, values / tab.respondents, np.nan)
+
+    prev_year = ledger.released(year - 1, qid)
+    if len(prev_year):
+        p = prev_year.set_index(pd.MultiIndex.from_frame(prev_year[list(KEY_COLUMNS)].astype(str)))
+        supp = p.index[p["status"].astype(str) != PUBLISHABLE]
+        hit = idx.isin(supp)
+        cost[hit] *= rules.previous_year_factor
+
+    released = ledger.released(year, qid)
+    if not len(released):
+        return forced_pub, forced_sup, notes
+    rel = released.set_index(pd.MultiIndex.from_frame(released[list(KEY_COLUMNS)].astype(str)))
+    rel = rel[~rel.index.duplicated(keep="last")]
+    pos = rel.index.get_indexer(idx)
+    found = pos >= 0
+    old_status = np.full(n_rows, "", dtype=object)
+    old_value = np.full(n_rows, np.nan)
+    old_status[found] = rel["status"].astype(str).to_numpy()[pos[found]]
+    old_value[found] = pd.to_numeric(rel["value"], errors="coerce").to_numpy(dtype=float)[pos[found]]
+    was_pub = found & (old_status == PUBLISHABLE)
+    forced_sup[found & (old_status != PUBLISHABLE)] = True
+
+    G = tab.layout.n_groups
+    old_dig = ledger.released_digests(year, qid)
+    if len(old_dig):
+        old_map = dict(zip(old_dig["structure_id"].astype(str), old_dig["digest"].astype(str), strict=True))
+        # digests are in structure-id order; the layout follows the microdata's row order
+        by_id = dict(zip(digests["structure_id"].astype(str), digests["digest"], strict=True))
+        changed = np.array([old_map.get(s) != by_id[s] for s in tab.layout.structure_ids.astype(str)])
+        changed_in_group = tab.layout.membership @ changed.astype(float)
+    else:
+        # released tables without digests: the change in respondents tells how many late
+        # questionnaires a cell received; a change without new respondents (a correction)
+        # is unexplained (0 changed structures counted: conservative)
+        resp = released[released["statistic"] == "respondents"]
+        rk = pd.MultiIndex.from_frame(resp[["level", "territory", "breakdown", "category"]].astype(str))
+        gk = pd.MultiIndex.from_frame(tab.layout.keys.astype(str))
+        at = rk.get_indexer(gk)
+        old_resp = np.where(at >= 0, pd.to_numeric(resp["value"], errors="coerce").to_numpy()[at], np.nan)
+        changed_in_group = np.nan_to_num(np.abs(tab.respondents - old_resp), nan=0.0)
+    tol = 1e-9 * max(1.0, float(np.nanmax(np.abs(values), initial=0.0)))
+    both = np.isfinite(values) & np.isfinite(old_value)
+    differs = was_pub & ((np.abs(values - old_value) > tol) & both | (np.isfinite(values) != np.isfinite(old_value)))
+    conflicts = []
+    for r in np.flatnonzero(differs).tolist():
+        k = changed_in_group[r % G]
+        # an unexplained change (removed structures) or too few changed structures
+        if k < rules.min_contributors:
+            conflicts.append(r)
+    if conflicts:
+        sample = keys.iloc[conflicts[:5]]
+        where = "; ".join(
+            f"{LEVEL_LABELS.get(row.level, row.level)} {row.territory}"
+            + (f" × {row.breakdown}={row.category}" if row.breakdown else "")
+            for row in sample.itertuples()
+        )
+        raise LedgerConflict(
+            f"Question « {qid} », campagne {year} : la nouvelle version des données modifie "
+            f"{len(conflicts)} case(s) déjà publiée(s) ({where}…) et l'écart avec la version publiée "
+            f"révélerait les réponses de moins de {rules.min_contributors} structures. "
+            "Publication refusée : conservez la version déjà diffusée, ou regroupez les "
+            "corrections tardives avec la campagne suivante.",
+            cells=sample,
+        )
+    forced_pub[was_pub] = True
+    if differs.any():
+        notes.append(
+            f"{int(differs.sum())} case(s) déjà publiée(s) changent de valeur dans la nouvelle version "
+            "(écarts non identifiants) : elles restent publiées."
+        )
+    return forced_pub, forced_sup, notes
+
+
+def _joint_spec(
+    spec: ReleaseSpec, microdata: pd.DataFrame, ledger: Ledger | None, year: int, variable: str
+) -> ReleaseSpec:
+    """``spec`` extended with the levels and breakdowns already released for this year."""
+    if ledger is None:
+        return spec
+    released = ledger.released(year, variable)
+    if not len(released):
+        return spec
+    levels = set(spec.levels) | {str(x) for x in released["level"].unique()}
+    levels = {lv for lv in levels if lv in ("national", "region", "departement") or lv in microdata.columns}
+    extra = sorted({str(b) for b in released["breakdown"].unique()} - {""} - set(spec.breakdowns))
+    extra = [b for b in extra if b in microdata.columns]
+    return ReleaseSpec(
+        levels=tuple(lv for lv in LEVEL_ORDER if lv in levels),
+        breakdowns=(*spec.breakdowns, *extra),
+    )
+
+
+def _describe(tab: Tabulation, row: int) -> str:
+    G = tab.layout.n_groups
+    g, a = row % G, row // G
+    k = tab.layout.keys.iloc[g]
+    where = f"{LEVEL_LABELS.get(k.level, k.level)} {k.territory}"
+    if k.breakdown:
+        where += f" × {k.breakdown}={k.category}"
+    ans = tab.answers[a]
+    return where + (f", réponse « {ans} »" if ans else "")
+
+
+def protect(
+    microdata: pd.DataFrame,
+    question: Question,
+    year: int,
+    spec: ReleaseSpec | None = None,
+    rules: RuleSet | None = None,
+    ledger: Ledger | None = None,
+) -> ProtectionResult:
+    """Protect every cell of ``question`` for campaign ``year`` (see the module docs)."""
+    started = time.perf_counter()
+    spec = spec or ReleaseSpec()
+    rules = rules or load_rules()
+    if not tabulable(question):
+        raise TabulationError(
+            f"La question « {question.id} » ({question.type.value}) n'est pas tabulée : "
+            "seules les questions numériques et à modalités le sont."
+        )
+    ids = microdata["structure_id"].astype("string").fillna("").to_numpy(dtype=object)
+    digests = pd.DataFrame({"structure_id": ids, "digest": answer_digests(ids, microdata["value"])})
+    digests = digests.sort_values("structure_id", kind="mergesort").reset_index(drop=True)
+
+    # views of the same year already released (another level or breakdown) are protected
+    # jointly with this release: they join the system with their released statuses
+    joint = _joint_spec(spec, microdata, ledger, year, question.id)
+    tab = tabulate(microdata, question, year, joint, rules.quantile_min_each_side)
+    prim: PrimaryResult = apply_primary_rules(tab, rules)
+    system = build_system(tab)
+    values = tab.secret.reshape(-1)
+    cost = _cost(tab, rules, values)
+    notes: list[str] = []
+    forced_pub = forced_sup = None
+    G = tab.layout.n_groups
+    keys = tab.layout.keys
+    in_spec = (keys["level"].isin(spec.levels) & keys["breakdown"].isin(["", *spec.breakdowns])).to_numpy()
+    if ledger is not None:
+        forced_pub, forced_sup, notes = _ledger_constraints(tab, system, rules, ledger, digests, cost)
+        if not in_spec.all():
+            # cells of the joint views that are neither in this release nor released: hidden
+            outside = np.tile(~in_spec, len(tab.answers))
+            released = forced_pub | forced_sup
+            forced_sup = forced_sup | (outside & ~released)
+            never = (outside & ~released).reshape(prim.need.shape)
+            prim.need[never] = 0  # never published: nothing to protect
+    sec = secondary_suppression(tab, system, prim, rules, cost, forced_pub, forced_sup)
+    status = sec.status.reshape(tab.secret.shape)
+    blocks = []
+    for statistic, answer in tab.blocks:
+        value, n = block_values(tab, statistic, answer)
+        if statistic in (STRUCTURES, RESPONDENTS, RESPONSE_RATE):
+            st = np.full(G, PUBLISHABLE, dtype=object)
+        elif statistic in (SUM, MEAN):
+            st = status[0]
+        elif statistic in (COUNT, SHARE):
+            st = status[tab.answers.index(answer)]
+        else:
+            st = prim.quantile_status[statistic]
+        block = pd.DataFrame(
+            {
+                "year": np.full(G, year, dtype=np.int64),
+                "variable": question.id,
+                "statistic": statistic,
+                "answer": answer,
+                "level": keys["level"].to_numpy(),
+                "territory": keys["territory"].to_numpy(),
+                "breakdown": keys["breakdown"].to_numpy(),
+                "category": keys["category"].to_numpy(),
+                "value": np.asarray(value, dtype=float),
+                "n": np.asarray(n, dtype=np.int64),
+                "status": st.astype(str),
+            }
+        )
+        blocks.append(block)
+    cells = pd.concat(blocks, ignore_index=True)[list(CELL_COLUMNS)] if blocks else _empty_cells()
+    if not in_spec.all():
+        cells = cells[np.tile(in_spec, len(tab.blocks))].reset_index(drop=True)
+
+    # protection levels of the primary cells (as the audit must check them)
+    need = prim.need.reshape(-1).copy()
+    if forced_pub is not None:
+        need[forced_pub] = 0
+    need[~np.tile(in_spec, len(tab.answers))] = 0
+    rows = np.flatnonzero(need > 0)
+    skeys = _secret_keys(tab)
+    protection = skeys.iloc[rows].reset_index(drop=True)
+    up = prim.upper.reshape(-1)[rows]
+    lo = prim.lower.reshape(-1)[rows]
+    if question.type is QuestionType.PERCENT:
+        n_resp = np.tile(tab.respondents, len(tab.answers))[rows]
+        up = up / np.maximum(n_resp, 1)
+        lo = lo / np.maximum(n_resp, 1)
+    protection["upper"] = up
+    protection["lower"] = lo
+    protection = protection[list(PROTECTION_COLUMNS)]
+
+    diagnostics = list(notes)
+    for item in sec.unprotected:
+        row = int(item["row"])  # type: ignore[call-overload]
+        diagnostics.append(f"{_describe(tab, row)} : {_REASONS.get(str(item['reason']), item['reason'])}.")
+    stats = {
+        "seconds": time.perf_counter() - started,
+        "lp_solves": sec.lp_solves,
+        "witnesses": sec.witnesses,
+        "primary": int((prim.need > 0).sum()),
+        "secondary": int((status == "D").sum()),
+    }
+    return ProtectionResult(
+        question=question,
+        year=year,
+        cells=cells,
+        rules_hash=rules.hash,
+        protection=protection,
+        digests=digests,
+        diagnostics=diagnostics,
+        stats=stats,
+        _tab=tab,
+    )

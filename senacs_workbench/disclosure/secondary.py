@@ -1,0 +1,557 @@
+"""Secondary suppression over the global linear system of one variable and year.
+
+The method is the attacker-LP loop of sdcTable's SIMPLEHEURISTIC and of Fischetti & Salazar,
+run on the whole model matrix (every level, breakdown and margin at once):
+
+for each primary cell p (national first, then régions, départements…), unless an earlier
+*witness* already protects it, solve a small LP in the unknowns' space: find a perturbation
+``d`` of the inner-cell values, within the attacker's bounds, such that ``y + d`` moves p by
+at least its protection level, keeping every published cell fixed where possible and
+otherwise minimising the weighted change of published cells (the weights are the suppression
+costs: national and régional totals are expensive, small inner cells cheap). Every cell that
+``d`` moves is then suppressed. ``y + d`` is then a data set consistent with everything that
+is published and with the attacker's bounds, so the attacker's interval for p reaches at
+least ``p ± protection``: the witness *proves* the protection (LP relaxation; count witnesses
+are made integral). Witnesses are kept: a new suppression never invalidates them, and one
+witness usually protects several primary cells.
+
+Insiders: a structure that is the sole respondent of some group knows its inner cell. A
+witness for p must not move the inner cell of such a structure unless the structure
+contributes to p; if no witness avoids every such insider at once, one witness per insider
+is sought (protection against each single insider).
+
+Dominated unions: in every published relation (parent = Σ children), the suppressed children
+sum to a known value; for sums, that union must itself pass the primary rules, otherwise one
+more child is suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from senacs_workbench.disclosure.cells import PUBLISHABLE, SECONDARY
+from senacs_workbench.disclosure.primary import NEED_BOTH, NEED_DOWN, NEED_EITHER, NEED_UP, PrimaryResult
+from senacs_workbench.disclosure.relations import SecretSystem
+from senacs_workbench.disclosure.rules import RuleSet
+from senacs_workbench.disclosure.tabulate import LEVEL_ORDER, Tabulation
+
+_UP = 0
+_DOWN = 1
+_MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP relaxation beyond
+_MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
+
+
+@dataclass
+class SecondaryResult:
+    status: np.ndarray  # flattened secret rows (a * G + g)
+    unprotected: list[dict[str, object]] = field(default_factory=list)
+    lp_solves: int = 0
+    witnesses: int = 0
+
+
+@dataclass
+class _Scope:
+    vars: np.ndarray
+    rows: np.ndarray
+    sub: sp.csr_matrix  # rows × vars (restricted)
+    linking: sp.csr_matrix | None
+
+
+class _Engine:
+    def __init__(
+        self,
+        tab: Tabulation,
+        system: SecretSystem,
+        prim: PrimaryResult,
+        rules: RuleSet,
+        cost: np.ndarray,
+        forced_published: np.ndarray,
+        forced_suppressed: np.ndarray,
+    ) -> None:
+        self.tab = tab
+        self.sys = system
+        self.rules = rules
+        self.layout = tab.layout
+        self.G = self.layout.n_groups
+        self.cost = cost
+        self.status = prim.status.reshape(-1).copy()
+        self.need = prim.need.reshape(-1).copy()
+        self.req = np.stack([prim.req_up.reshape(-1), prim.req_down.reshape(-1)])
+        self.values = system.X @ system.y
+        self.cmax = system.X @ system.hi
+        self.cmin = system.X @ system.lo
+        self.forced = forced_published.copy()
+        self.diag: list[dict[str, object]] = []
+        # a released cell stays published: it needs no (possible) protection
+        clash = self.forced & (self.need > 0)
+        for r in np.flatnonzero(clash):
+            self.diag.append({"row": int(r), "reason": "deja_publiee"})
+        self.need[clash] = 0
+        self.status[clash] = PUBLISHABLE
+        self.suppressed = (self.status != PUBLISHABLE) | forced_suppressed
+        self.status[forced_suppressed & (self.status == PUBLISHABLE)] = SECONDARY
+        self.scale = max(1.0, float(np.max(np.abs(system.y), initial=0.0)))
+        self.tol = 1e-7 * self.scale
+        self.lp_solves = 0
+        self.n_witnesses = 0
+        self._scopes: dict[tuple[str, ...], _Scope] = {}
+        self._inner_sets: dict[int, frozenset[int]] = {}
+        self._deps_cache: dict[str, list[str]] = {}
+        self._reduced_cache: dict[tuple[tuple[str, ...], int], tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]] = {}
+        self.high = np.isin(self.layout.level, ("national", "region"))
+        self.high_total = self.high & self.layout.is_total
+        self.region_guard = (self.layout.level == "national") | self.high_total
+        # per primary and direction: None (no witness yet) or the set of foreign insiders
+        # (inner cells) that every witness found so far moves
+        self.state: dict[tuple[int, int], frozenset[int] | None] = {}
+        self._cap_requirements()
+
+    # ------------------------------------------------------------------ requirements
+    def _cap_requirements(self) -> None:
+        """Protection cannot exceed what the public bounds allow; 'either' picks a feasible side."""
+        v = self.values
+        room_up = self.cmax - v
+        room_down = v - self.cmin
+        need = self.need
+        for r in np.flatnonzero(need > 0):
+            up_ok = room_up[r] >= self.req[_UP, r] - self.tol
+            down_ok = room_down[r] >= self.req[_DOWN, r] - self.tol
+            n = need[r]
+            if n == NEED_EITHER:
+                continue
+            if n in (NEED_UP, NEED_BOTH) and not up_ok:
+                self.req[_UP, r] = max(0.0, room_up[r])
+            if n in (NEED_DOWN, NEED_BOTH) and not down_ok:
+                self.req[_DOWN, r] = max(0.0, room_down[r])
+
+    def directions(self, r: int) -> list[int]:
+        n = self.need[r]
+        if n == NEED_UP:
+            return [_UP]
+        if n == NEED_DOWN:
+            return [_DOWN]
+        if n == NEED_BOTH:
+            return [_UP, _DOWN]
+        return [_UP, _DOWN]
+
+    def satisfied(self, r: int) -> bool:
+        n = self.need[r]
+        up = self.state.get((r, _UP)) == frozenset() or self.req[_UP, r] <= self.tol
+        down = self.state.get((r, _DOWN)) == frozenset() or self.req[_DOWN, r] <= self.tol
+        if n == NEED_EITHER:
+            return (self.state.get((r, _UP)) == frozenset()) or (self.state.get((r, _DOWN)) == frozenset())
+        if n == NEED_UP:
+            return up
+        if n == NEED_DOWN:
+            return down
+        if n == NEED_BOTH:
+            return up and down
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def group_of(self, r: int) -> int:
+        return r % self.G
+
+    def inner_set(self, r: int) -> frozenset[int]:
+        g = self.group_of(r)
+        s = self._inner_sets.get(g)
+        if s is None:
+            ig = self.layout.inner_groups
+            s = frozenset(ig.indices[ig.indptr[g] : ig.indptr[g + 1]].tolist())
+            self._inner_sets[g] = s
+        return s
+
+    def scope_keys(self, r: int) -> list[tuple[str, ...]]:
+        """Scopes to try, narrowest first: the cell's département with its two largest
+        neighbours of the same région, then its région(s), then everything."""
+        g = self.group_of(r)
+        inner = sorted(self.inner_set(r))
+        if not inner:
+            return [("*",)]
+        if self.layout.level[g] == "national":
+            # start from the département of one responding member of the group
+            alive = [i for i in inner if self.sys.inner_respondents[i] > 0]
+            if not alive:
+                return [("*",)]
+            deps_alive = sorted({str(x) for x in self.layout.inner_departement[alive].tolist()})
+            first = deps_alive[0]
+            region = str(self.layout.inner_region[alive][self.layout.inner_departement[alive].astype(str) == first][0])
+            region_deps = self._region_departements(region)
+            others = [d for d in region_deps if d != first][:2]
+            return [tuple("D:" + d for d in sorted([first, *others])), ("R:" + region,), ("*",)]
+        regions = sorted({str(x) for x in self.layout.inner_region[inner].tolist()})
+        keys: list[tuple[str, ...]] = []
+        deps = sorted({str(x) for x in self.layout.inner_departement[inner].tolist()})
+        if self.layout.level[g] not in ("region",) and len(regions) == 1:
+            region_deps = self._region_departements(regions[0])
+            others = [d for d in region_deps if d not in deps][:2]
+            if len(deps) + len(others) < len(region_deps):
+                keys.append(tuple("D:" + d for d in sorted([*deps, *others])))
+        keys.append(tuple("R:" + x for x in regions))
+        others = [x for x in self._regions_by_size() if x not in regions][:2]
+        if others:
+            keys.append(tuple("R:" + x for x in sorted([*regions, *others])))
+            keys.append(("*",))
+        return keys
+
+    def _regions_by_size(self) -> list[str]:
+        if "*" not in self._deps_cache:
+            totals: dict[str, float] = {}
+            regions = self.layout.inner_region.astype(str).tolist()
+            for reg, n in zip(regions, self.sys.inner_respondents.tolist(), strict=True):
+                totals[reg] = totals.get(reg, 0.0) + n
+            self._deps_cache["*"] = sorted(totals, key=lambda x: (-totals[x], x))
+        return self._deps_cache["*"]
+
+    def _region_departements(self, region: str) -> list[str]:
+        """Départements of a région, largest (most respondents) first."""
+        cache = self._deps_cache
+        if region not in cache:
+            lay = self.layout
+            mask = lay.inner_region.astype(str) == region
+            deps = lay.inner_departement[mask].astype(str)
+            resp = self.sys.inner_respondents[mask]
+            totals: dict[str, float] = {}
+            for dep, n in zip(deps.tolist(), resp.tolist(), strict=True):
+                totals[dep] = totals.get(dep, 0.0) + n
+            cache[region] = sorted(totals, key=lambda d: (-totals[d], d))
+        return cache[region]
+
+    def scope(self, key: tuple[str, ...]) -> _Scope:
+        sc = self._scopes.get(key)
+        if sc is not None:
+            return sc
+        sysm = self.sys
+        if key == ("*",):
+            vars_ = np.arange(sysm.n_vars)
+        else:
+            codes = np.array([k[2:] for k in key], dtype=str)
+            column = self.layout.inner_region if key[0].startswith("R:") else self.layout.inner_departement
+            inner_ok = np.isin(column.astype(str), codes)
+            vars_ = np.flatnonzero(inner_ok[sysm.var_inner])
+        cols = sysm.Xc[:, vars_].tocsr()
+        rows = np.flatnonzero(np.diff(cols.indptr) > 0)
+        sub = cols[rows]
+        link = None
+        if sysm.linking is not None:
+            lk = sysm.linking[:, vars_].tocsr()
+            keep = np.flatnonzero(np.diff(lk.indptr) > 0)
+            link = lk[keep]
+        sc = _Scope(vars_, rows, sub, link)
+        self._scopes[key] = sc
+        return sc
+
+    # ------------------------------------------------------------------ LP
+    def witness(
+        self, r: int, direction: int, fixed_inner: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cheapest witness over the scopes of ``r``, narrowest first: a narrow witness
+        is kept unless it suppresses a new national or régional cell."""
+        keys = self.scope_keys(r)
+        found = None
+        for i, key in enumerate(keys):
+            w = self._witness_in(r, direction, fixed_inner, key)
+            if w is None:
+                continue
+            found = w
+            if i == len(keys) - 1:
+                break
+            moved = self.sys.Xc[:, w[0]] @ w[1]
+            # a narrow witness must not hide new cells of a higher level than the cell's own
+            # (national and régional cells may hide other categories, never new totals)
+            level = self.layout.level[self.group_of(r)]
+            high = {"national": self.high_total, "region": self.region_guard}.get(level, self.high)
+            new_high = (np.abs(moved) > self.tol) & ~self.suppressed & high[np.arange(len(moved)) % self.G]
+            if not new_high.any():
+                break
+        return found
+
+    def _reduced(self, key: tuple[str, ...], answer: int) -> tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]:
+        """(mode, vars, rows, sub) of a scope, reduced by the structure of the answers:
+        independent answers (multiple choice) → the protected cell's answer block only;
+        yes/no → the first answer only (the second is its mirror: d[non] = -d[oui])."""
+        ck = (key, answer)
+        cached = self._reduced_cache.get(ck)
+        if cached is not None:
+            return cached
+        sysm = self.sys
+        sc = self.scope(key)
+        n_inner, G = sysm.n_inner, self.G
+        if sysm.n_answers > 1 and sysm.linking is None:
+            mode, block = "block", answer
+        elif sysm.n_answers == 2 and sysm.linking is not None:
+            mode, block = "mirror", 0
+        else:
+            out = ("full", sc.vars, sc.rows, sc.sub)
+            self._reduced_cache[ck] = out
+            return out
+        vmask = (sc.vars // n_inner) == block
+        rmask = (sc.rows // G) == block
+        sub = sc.sub[np.flatnonzero(rmask)][:, np.flatnonzero(vmask)].tocsr()
+        out = (mode, sc.vars[vmask], sc.rows[rmask], sub)
+        self._reduced_cache[ck] = out
+        return out
+
+    def _witness_in(
+        self, r: int, direction: int, fixed_inner: np.ndarray | None, key: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        sysm = self.sys
+        G, n_inner = self.G, sysm.n_inner
+        answer = r // G
+        req = self.req[direction, r]
+        mode, vars_, rows, sub = self._reduced(key, answer)
+        ns = len(vars_)
+        lo = sysm.lo[vars_] - sysm.y[vars_]
+        hi = sysm.hi[vars_] - sysm.y[vars_]
+        linking = None
+        if mode == "mirror":
+            twin_rows = rows + G
+            free = self.suppressed[rows] & self.suppressed[twin_rows]
+            forced = (self.forced[rows] | self.forced[twin_rows]) & ~free
+            w_all = self.cost[rows] * ~self.suppressed[rows] + self.cost[twin_rows] * ~self.suppressed[twin_rows]
+            twin = vars_ + n_inner
+            lo = np.maximum(lo, -(sysm.hi[twin] - sysm.y[twin]))
+            hi = np.minimum(hi, -(sysm.lo[twin] - sysm.y[twin]))
+            target_row = r - answer * G
+            if answer == 1:
+                direction = _DOWN if direction == _UP else _UP
+        else:
+            free = self.suppressed[rows]
+            forced = self.forced[rows] & ~free
+            w_all = self.cost[rows]
+            target_row = r
+            if mode == "full":
+                sc = self.scope(key)
+                linking = sc.linking
+        pos = np.searchsorted(rows, target_row)
+        if pos >= len(rows) or rows[pos] != target_row:
+            return None
+        costly = ~free & ~forced
+        C = sub[np.flatnonzero(costly)]
+        mc = C.shape[0]
+        target = sub[pos]
+        eye = sp.identity(mc, format="csr")
+        sign = -1.0 if direction == _UP else 1.0
+        t_row = sp.hstack([sign * target, sp.csr_matrix((1, mc))])
+        A_ub = sp.vstack([sp.hstack([C, -eye]), sp.hstack([-C, -eye]), t_row], format="csr")
+        b_ub = np.concatenate([np.zeros(2 * mc), [-req]])
+        eq_parts = []
+        F = sub[np.flatnonzero(forced)]
+        if F.shape[0]:
+            eq_parts.append(sp.hstack([F, sp.csr_matrix((F.shape[0], mc))]))
+        if linking is not None and linking.shape[0]:
+            eq_parts.append(sp.hstack([linking, sp.csr_matrix((linking.shape[0], mc))]))
+        A_eq = sp.vstack(eq_parts, format="csr") if eq_parts else None
+        b_eq = np.zeros(A_eq.shape[0]) if A_eq is not None else None
+        if fixed_inner is not None:
+            fix = fixed_inner[sysm.var_inner[vars_]]
+            lo = np.where(fix, 0.0, lo)
+            hi = np.where(fix, 0.0, hi)
+        lo = np.minimum(lo, 0.0)
+        hi = np.maximum(hi, 0.0)
+        w = w_all[costly]
+        c = np.concatenate([np.zeros(ns), w])
+        bounds_lo = np.concatenate([lo, np.zeros(mc)])
+        bounds_hi = np.concatenate([hi, np.full(mc, np.inf)])
+        self.lp_solves += 1
+        res = linprog(
+            c,
+            A_ub=A_ub,
+            b_ub=b_ub,
+            A_eq=A_eq,
+            b_eq=b_eq,
+            bounds=np.column_stack([bounds_lo, bounds_hi]),
+            method="highs",
+        )
+        if res.status != 0 or res.x is None:
+            return None
+        d = res.x[:ns]
+        if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
+            self.lp_solves += 1
+            integrality = np.concatenate([np.ones(ns), np.zeros(mc)])
+            cons = [LinearConstraint(A_ub, -np.inf, b_ub)]
+            if A_eq is not None:
+                cons.append(LinearConstraint(A_eq, b_eq, b_eq))
+            mres = milp(
+                c,
+                constraints=cons,
+                integrality=integrality,
+                bounds=Bounds(np.ceil(bounds_lo - 1e-9), np.floor(bounds_hi + 1e-9)),
+                options={"time_limit": _MILP_TIME_LIMIT, "mip_rel_gap": 1.0},
+            )
+            if mres.status == 0 and mres.x is not None:
+                d = np.round(mres.x[:ns])
+        d = np.where(np.abs(d) > 1e-9 * max(1.0, self.scale), d, 0.0)
+        nz = np.flatnonzero(d)
+        if mode == "mirror":
+            return np.concatenate([vars_[nz], vars_[nz] + n_inner]), np.concatenate([d[nz], -d[nz]])
+        return vars_[nz], d[nz]
+
+    def apply_witness(self, idx: np.ndarray, vals: np.ndarray) -> None:
+        """Suppress every cell the witness moves, then credit it to every primary it protects."""
+        if len(idx) == 0:
+            return
+        self.n_witnesses += 1
+        moved_rows = self.sys.Xc[:, idx] @ vals
+        tol = self.tol
+        moved = np.flatnonzero(np.abs(moved_rows) > tol)
+        new = moved[~self.suppressed[moved]]
+        self.suppressed[new] = True
+        self.status[new] = np.where(self.status[new] == PUBLISHABLE, SECONDARY, self.status[new])
+        inner = np.unique(self.sys.var_inner[idx])
+        moved_single = frozenset(inner[self.sys.singleton_inner[inner]].tolist())
+        cand = moved[self.need[moved] > 0]
+        for q in cand.tolist():
+            delta = moved_rows[q]
+            foreign = moved_single - self.inner_set(q) if moved_single else frozenset()
+            if not self.rules.insiders:
+                foreign = frozenset()
+            for direction in (_UP, _DOWN):
+                reach = delta if direction == _UP else -delta
+                ok = reach >= self.req[direction, q] - tol
+                if ok:
+                    prev = self.state.get((q, direction))
+                    self.state[(q, direction)] = foreign if prev is None else prev & foreign
+
+    # ------------------------------------------------------------------ main loop
+    def protect_primary(self, r: int) -> None:
+        sysm = self.sys
+        dirs = self.directions(r)
+        if self.need[r] == NEED_EITHER:
+            # try the side with room first (upwards when possible)
+            room_up = self.cmax[r] - self.values[r] >= self.req[_UP, r] - self.tol
+            dirs = [_UP, _DOWN] if room_up else [_DOWN, _UP]
+        for direction in dirs:
+            if self.satisfied(r):
+                return
+            if self.req[direction, r] <= self.tol:
+                continue
+            if self.state.get((r, direction)) == frozenset():
+                continue
+            fixed = None
+            if self.rules.insiders and sysm.singleton_inner.any():
+                fixed = sysm.singleton_inner.copy()
+                fixed[list(self.inner_set(r))] = False
+            w = self.witness(r, direction, fixed)
+            if w is None and fixed is not None:
+                w = self.witness(r, direction, None)
+                if w is not None:
+                    self.apply_witness(*w)
+                    # one witness per remaining insider
+                    for _ in range(50):
+                        st = self.state.get((r, direction))
+                        if st is None or st == frozenset():
+                            break
+                        insider = min(st)
+                        only = np.zeros(sysm.n_inner, dtype=bool)
+                        only[insider] = True
+                        w2 = self.witness(r, direction, only)
+                        if w2 is None:
+                            self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
+                            break
+                        before = self.state.get((r, direction))
+                        self.apply_witness(*w2)
+                        if self.state.get((r, direction)) == before:
+                            self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
+                            break
+                    continue
+            if w is None:
+                if self.need[r] != NEED_EITHER:
+                    self.diag.append({"row": int(r), "reason": "non_protegeable", "direction": direction})
+                continue
+            self.apply_witness(*w)
+        if not self.satisfied(r) and self.need[r] == NEED_EITHER:
+            self.diag.append({"row": int(r), "reason": "non_protegeable"})
+
+    def order(self) -> np.ndarray:
+        prim = np.flatnonzero(self.need > 0)
+        groups = prim % self.G
+        answers = prim // self.G
+        level_rank = np.array([LEVEL_ORDER.index(lv) for lv in self.layout.level[groups]])
+        return prim[np.lexsort((answers, groups, level_rank))]
+
+    def run(self) -> None:
+        for r in self.order().tolist():
+            if not self.satisfied(r):
+                self.protect_primary(r)
+        if self.tab.is_numeric and self.rules.dominated_unions:
+            for _ in range(self.rules.max_union_rounds):
+                if not self.fix_unions():
+                    break
+
+    # ------------------------------------------------------------------ unions
+    def _sensitive_union(self, groups: list[int]) -> bool:
+        members = self.layout.membership[groups]
+        structs = np.unique(members.indices)
+        structs = structs[self.tab.answered[structs]]
+        vals = self.tab.unit_values[structs, 0]
+        n = len(vals)
+        if n == 0:
+            return False
+        if n < self.rules.min_contributors:
+            return True
+        if not self.tab.question.magnitude or (vals < 0).any():
+            return False
+        total = float(vals.sum())
+        if total <= 0:
+            return False
+        top = np.sort(vals)[::-1]
+        x1 = float(top[0])
+        x2 = float(top[1]) if n > 1 else 0.0
+        lead = x1 + (x2 if self.rules.dominance_n == 2 else 0.0)
+        if lead > self.rules.dominance_k / 100.0 * total:
+            return True
+        return total - x1 - x2 < self.rules.p_percent / 100.0 * x1
+
+    def fix_unions(self) -> bool:
+        changed = False
+        for rel in self.layout.relations:
+            parent = rel.parent
+            if self.suppressed[parent]:
+                continue
+            kids = np.array(rel.children)
+            supp = kids[self.suppressed[kids]]
+            if len(supp) < 2:
+                continue
+            if not self._sensitive_union(supp.tolist()):
+                continue
+            pub = kids[~self.suppressed[kids] & ~self.forced[kids]]
+            pub = pub[self.tab.respondents[pub] > 0] if len(pub) else pub
+            if len(pub):
+                pick = int(pub[np.lexsort((pub, self.cost[pub]))][0])
+            elif not self.forced[parent]:
+                pick = parent
+            else:
+                self.diag.append({"row": int(parent), "reason": "union_dominee"})
+                continue
+            self.suppressed[pick] = True
+            self.status[pick] = SECONDARY
+            changed = True
+        return changed
+
+
+def secondary_suppression(
+    tab: Tabulation,
+    system: SecretSystem,
+    prim: PrimaryResult,
+    rules: RuleSet,
+    cost: np.ndarray,
+    forced_published: np.ndarray | None = None,
+    forced_suppressed: np.ndarray | None = None,
+) -> SecondaryResult:
+    """Statuses of the secret cells after secondary suppression (rows ``a * G + g``)."""
+    n_rows = system.X.shape[0]
+    fp = np.zeros(n_rows, dtype=bool) if forced_published is None else forced_published
+    fs = np.zeros(n_rows, dtype=bool) if forced_suppressed is None else forced_suppressed
+    engine = _Engine(tab, system, prim, rules, cost, fp, fs)
+    engine.run()
+    return SecondaryResult(
+        status=engine.status,
+        unprotected=engine.diag,
+        lp_solves=engine.lp_solves,
+        witnesses=engine.n_witnesses,
+    )

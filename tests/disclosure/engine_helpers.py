@@ -1,0 +1,205 @@
+"""Helpers of the engine tests: small realistic microdata and an independent attacker.
+
+The attacker works at the level of individual structures (finer than the engine's inner
+cells): one unknown per structure (its numeric answer) or per structure and answer (0/1),
+bounded by the codebook, constrained by every published cell (counts, sums, means × n,
+shares × n), optionally with some structures' answers known (insiders). It then minimises
+and maximises every suppressed additive cell (LP, or MILP for counts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType
+from senacs_workbench.disclosure.cells import NATIONAL_CODE
+
+BREAKDOWN_CHOICES = {
+    "type_structure": (["CS", "EVS"], [0.6, 0.4]),
+    "mode_gestion": (["associatif", "collectivite", "caf", "autre"], [0.7, 0.2, 0.06, 0.04]),
+    "type_territoire": (["urbain", "rural"], [0.55, 0.45]),
+    "qpv": (["qpv", "proximite", "non_concerne"], [0.3, 0.2, 0.5]),
+}
+
+
+def make_microdata(
+    seed: int,
+    departements: dict[str, tuple[str, int]],
+    question: Question,
+    dominant: bool = False,
+) -> pd.DataFrame:
+    """``departements``: code → (région, number of structures)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    i = 0
+    for dep, (region, n) in sorted(departements.items()):
+        for _ in range(n):
+            i += 1
+            row = {"structure_id": f"S{i:04d}", "region": region, "departement": dep}
+            for b, (cats, p) in BREAKDOWN_CHOICES.items():
+                row[b] = str(rng.choice(cats, p=p))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["value"] = random_values(rng, question, len(frame), dominant)
+    return frame
+
+
+def random_values(rng: np.random.Generator, question: Question, n: int, dominant: bool = False) -> list:
+    t = question.type
+    if t is QuestionType.YES_NO:
+        return [str(v) for v in rng.choice(["oui", "non"], n, p=[0.6, 0.4])]
+    if t is QuestionType.SINGLE_CHOICE:
+        return [str(v) for v in rng.choice(list(question.answer_codes), n)]
+    if t is QuestionType.MULTIPLE_CHOICE:
+        codes = list(question.answer_codes)
+        return [MULTIPLE_CHOICE_SEPARATOR.join(c for c in codes if rng.random() < 0.4) or codes[0] for _ in range(n)]
+    if t is QuestionType.PERCENT:
+        return list(np.round(rng.uniform(0, 100, n), 1))
+    vals = np.round(rng.lognormal(10, 0.6, n))
+    if dominant:
+        vals[:: max(1, n // 4)] *= 40
+    return list(vals)
+
+
+def _unit_matrix(micro: pd.DataFrame, question: Question) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """answers, matrix structures × answers of contributions, answered mask."""
+    raw = micro["value"]
+    answered = raw.notna().to_numpy()
+    if question.type.is_numeric:
+        vals = pd.to_numeric(raw, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        return [""], vals[:, None], answered
+    answers = list(question.answer_codes)
+    mat = np.zeros((len(micro), len(answers)))
+    for s, v in enumerate(raw.tolist()):
+        if isinstance(v, str) and v:
+            for code in v.split(MULTIPLE_CHOICE_SEPARATOR):
+                if code in answers:
+                    mat[s, answers.index(code)] = 1.0
+    return answers, mat, answered
+
+
+def members(micro: pd.DataFrame, level: str, territory: str, breakdown: str, category: str) -> np.ndarray:
+    mask = np.ones(len(micro), dtype=bool)
+    if level != "national":
+        mask &= micro[level].astype(str).to_numpy() == territory
+    else:
+        assert territory == NATIONAL_CODE
+    if breakdown:
+        mask &= micro[breakdown].astype(str).to_numpy() == category
+    return mask
+
+
+def attacker_intervals(
+    micro: pd.DataFrame,
+    question: Question,
+    cells: pd.DataFrame,
+    known: tuple[str, ...] = (),
+    integral: bool | None = None,
+    targets: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Attacker's [lo, hi] for every suppressed count/sum cell (or for ``targets``).
+
+    ``known``: ids of structures whose answers the attacker knows (insiders)."""
+    answers, unit, answered = _unit_matrix(micro, question)
+    n_s, n_a = unit.shape
+    numeric = question.type.is_numeric
+    integral = (not numeric) if integral is None else integral
+    # unknowns: x[s, a] (answer-major)
+    def col(s: np.ndarray, a: int) -> np.ndarray:
+        return a * n_s + s
+
+    n_vars = n_s * n_a
+    truth = unit.T.reshape(-1)
+    lo = np.zeros(n_vars)
+    hi = np.zeros(n_vars)
+    for a in range(n_a):
+        idx = col(np.arange(n_s), a)
+        if numeric:
+            qmin = question.minimum if isinstance(question.minimum, int | float) else -1e12
+            qmax = question.maximum if isinstance(question.maximum, int | float) else 1e12
+            lo[idx] = np.where(answered, min(qmin, truth[idx].min()), 0.0)
+            hi[idx] = np.where(answered, max(qmax, truth[idx].max()), 0.0)
+        else:
+            hi[idx] = answered.astype(float)
+    ids = micro["structure_id"].astype(str).to_numpy()
+    for sid in known:
+        s = np.flatnonzero(ids == sid)
+        for a in range(n_a):
+            lo[col(s, a)] = truth[col(s, a)]
+            hi[col(s, a)] = truth[col(s, a)]
+    rows, cols, vals, rhs = [], [], [], []
+    r = 0
+    if question.type in (QuestionType.YES_NO, QuestionType.SINGLE_CHOICE):
+        for s in np.flatnonzero(answered):
+            for a in range(n_a):
+                rows.append(r)
+                cols.append(col(np.array([s]), a)[0])
+                vals.append(1.0)
+            rhs.append(1.0)
+            r += 1
+    pub = cells[cells["status"] == "V"]
+    add_stats = {"count", "sum", "share", "mean"}
+    for row in pub[pub["statistic"].isin(add_stats)].itertuples():
+        mask = members(micro, row.level, row.territory, row.breakdown, row.category)
+        a = answers.index(row.answer) if row.answer else 0
+        value = float(row.value)
+        if row.statistic in ("share", "mean"):
+            if not np.isfinite(value):
+                continue
+            value *= float(row.n)
+        s = np.flatnonzero(mask)
+        rows += [r] * len(s)
+        cols += list(col(s, a))
+        vals += [1.0] * len(s)
+        rhs.append(value)
+        r += 1
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(r, n_vars))
+    b = np.array(rhs)
+    if targets is None:
+        stat = "sum" if numeric else "count"
+        targets = cells[(cells["statistic"] == stat) & (cells["status"] != "V")]
+    out = []
+    for row in targets.itertuples():
+        mask = members(micro, row.level, row.territory, row.breakdown, row.category)
+        a = answers.index(row.answer) if row.answer else 0
+        c = np.zeros(n_vars)
+        c[col(np.flatnonzero(mask), a)] = 1.0
+        bounds = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * c, A_eq=A, b_eq=b, bounds=np.column_stack([lo, hi]), method="highs")
+            assert res.status == 0, f"attacker system infeasible: {res.message}"
+            bounds.append(sign * res.fun)
+        if integral and bounds[1] - bounds[0] < 3.0:  # integrality matters for narrow intervals
+            bounds = []
+            for sign in (1.0, -1.0):
+                res = milp(
+                    sign * c,
+                    constraints=[LinearConstraint(A, b, b)],
+                    integrality=np.ones(n_vars),
+                    bounds=Bounds(lo, hi),
+                )
+                assert res.status == 0, f"attacker system infeasible: {res.message}"
+                bounds.append(sign * res.fun)
+        out.append(
+            {
+                "statistic": row.statistic,
+                "answer": row.answer,
+                "level": row.level,
+                "territory": row.territory,
+                "breakdown": row.breakdown,
+                "category": row.category,
+                "value": float(c @ truth),
+                "lo": bounds[0],
+                "hi": bounds[1],
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def exact_disclosures(intervals: pd.DataFrame, tol: float = 1e-6) -> pd.DataFrame:
+    if intervals.empty:
+        return intervals
+    return intervals[(intervals["hi"] - intervals["lo"]) <= tol * np.maximum(1.0, intervals["value"].abs())]

@@ -1,7 +1,11 @@
 """``senacs demo``: the whole cycle on embedded synthetic data, ending with a French summary.
 
-Re-running it on the same folder reuses the workspace: imports of files already imported
-change nothing. Issues after the foundation extend it (publication, campaign, plaquette…).
+Steps: a demo workspace (the acting user is designated preparer of fictitious committees),
+synthetic exports generated and imported, the coherence check with a few findings resolved,
+every year published through the disclosure-control gate and approved by the demo
+committee, the committee's tables exported, a demo campaign of notebooks (a few territories
+of each level), and three plaquettes built, approved and published. Re-running it on the
+same folder reuses the workspace: what is already imported or released is not redone.
 """
 
 from __future__ import annotations
@@ -37,34 +41,30 @@ def prepare_demo_workspace(path: Path) -> Workspace:
     return workspace
 
 
-def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int = 2024, echo: Echo = print) -> None:
+def _section(echo: Echo, title: str) -> None:
+    echo("")
+    echo(f"== {title}")
+
+
+def _import_years(workspace: Workspace, years: Sequence[int], scale: float, seed: int, echo: Echo) -> Path:
     from senacs_workbench.importing.run import import_file
-    from senacs_workbench.store import RawDataStore
     from senacs_workbench.synth import generate
 
-    started = time.perf_counter()
-    workspace = prepare_demo_workspace(path)
-    echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {acting_user()})")
     incoming = workspace.restricted / "incoming"
     echo(f"Génération des exports synthétiques {years[0]}–{years[-1]}…")
     generate(years, incoming, seed=seed, scale=scale)
     for year in years:
-        outcome = import_file(workspace, incoming / f"senacs_{year}.csv", year)
-        echo(f"  {outcome.message_fr}")
+        echo(f"  {import_file(workspace, incoming / f'senacs_{year}.csv', year).message_fr}")
+    return incoming
 
-    last = years[-1]
-    from senacs_workbench.coherence.demo import demo_coherence
 
-    echo("")
-    echo(f"Contrôle de cohérence de la campagne {last} :")
-    demo_coherence(workspace, last, echo=lambda line: echo(f"  {line}"))
+def _print_summary(workspace: Workspace, year: int, echo: Echo) -> None:
+    from senacs_workbench.store import RawDataStore
 
-    store = RawDataStore(workspace)
-    codebook = load_codebook(last)
-    wide = store.wide(last, "FR", variables=[q.id for q in codebook.questions])
+    codebook = load_codebook(year)
+    wide = RawDataStore(workspace).wide(year, "FR", variables=[q.id for q in codebook.questions])
     table = structures_by_region(wide, codebook)
-    echo("")
-    echo(f"Campagne {last} : structures et taux de réponse par région")
+    echo(f"Campagne {year} : structures et taux de réponse par région (vue du préparateur)")
     echo(f"{'Région':<32}{'Structures':>11}{'CS':>7}{'EVS':>7}{'Répondants':>12}{'Taux':>9}")
     for _, row in table.iterrows():
         echo(
@@ -72,16 +72,65 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
             f"{format_number(row['evs']):>7}{format_number(row['respondents']):>12}"
             f"{format_percent(row['response_rate']):>9}"
         )
+
+
+def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int = 2024, echo: Echo = print,
+             campaign: bool = True, plaquettes: bool = True) -> Workspace:
+    from senacs_workbench.campaign.commands import release_demo_years
+    from senacs_workbench.coherence.demo import demo_coherence
+    from senacs_workbench.committee_exports import write_committee_exports
+
+    started = time.perf_counter()
+    workspace = prepare_demo_workspace(path)
+    last = years[-1]
+    echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {acting_user()})")
+
+    _section(echo, "1. Saisie : exports synthétiques importés dans la zone restreinte")
+    incoming = _import_years(workspace, years, scale, seed, echo)
+    _print_summary(workspace, last, echo)
+
+    _section(echo, f"2. Contrôle de cohérence de la campagne {last}")
+    demo_coherence(workspace, last, echo=lambda line: echo(f"  {line}"))
+
+    _section(echo, "3. Publication : agrégation, secret statistique, audit, approbation du comité")
+    release_demo_years(workspace, tuple(years), echo=lambda line: echo(f"  {line}"))
+    exports_dir = workspace.reports / "committee" / "tableaux" / str(last)
+    exports = write_committee_exports(workspace.published, last, exports_dir)
+    echo(f"  Tableaux par question pour le comité : {exports[0]} et {exports[1]}")
+
+    campaign_outputs = None
+    if campaign:
+        from senacs_workbench.campaign.commands import DEMO_CAMPAIGN
+        from senacs_workbench.campaign.runner import run_campaign
+
+        _section(echo, "4. Analyses : campagne de carnets (quelques territoires de chaque niveau)")
+        report = run_campaign(workspace, DEMO_CAMPAIGN, resume=True, workers=2)
+        echo(report.summary_fr())
+        campaign_outputs = workspace.reports
+    if plaquettes:
+        from senacs_workbench.plaquette.workflow import demo_plaquettes
+
+        _section(echo, "5. Plaquettes : construites, approuvées par le comité, publiées")
+        demo_plaquettes(workspace, last, echo=lambda line: echo(f"  {line}"))
+
     elapsed = time.perf_counter() - started
-    echo("")
-    echo(f"Démonstration terminée en {format_number(elapsed)} s.")
-    echo(f"Ce qui a été fait : un espace de travail créé dans {workspace.root}, les campagnes "
-         f"{years[0]} à {years[-1]} générées puis importées dans l'espace restreint "
-         f"({workspace.restricted}), le contrôle de cohérence {last} lancé et quelques constats traités, "
-         "chaque accès inscrit au journal d'audit.")
+    _section(echo, f"Démonstration terminée en {format_number(elapsed)} s")
+    echo(f"Ce qui a été fait : les campagnes {years[0]} à {years[-1]} générées puis importées dans l'espace "
+         f"restreint ; le contrôle de cohérence {last} lancé et quelques constats traités (une correction crée une "
+         "nouvelle version, l'originale reste lisible) ; chaque campagne agrégée, protégée par le secret "
+         "statistique, auditée puis approuvée par un membre Caf et un membre fédération du comité de démonstration"
+         + ("; une campagne d'analyses exécutée" if campaign else "")
+         + ("; trois plaquettes publiées" if plaquettes else "") + ". Chaque accès aux données brutes est inscrit "
+         "au journal d'audit.")
     echo("Où regarder :")
-    echo(f"  - « senacs status --workspace {workspace.root} » : campagnes, versions et fichiers importés ;")
-    echo(f"  - « senacs findings list --workspace {workspace.root} » : constats de cohérence ouverts ;")
-    echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture pour les centres ;")
-    echo(f"  - « senacs audit verify --workspace {workspace.root} » : intégrité du journal d'audit ;")
-    echo(f"  - {incoming} : les fichiers d'export synthétiques (et la vérité terrain des incohérences).")
+    echo(f"  - « senacs status --workspace {workspace.root} » : campagnes, versions, constats, publications ;")
+    echo(f"  - {workspace.published / 'released'} : les jeux de tableaux publiés (Parquet + manifest.json) ;")
+    echo(f"  - {exports[0]} : les tableaux par question, « s » pour les cases soumises au secret ;")
+    if campaign_outputs is not None:
+        echo(f"  - {campaign_outputs / 'committee'} : les analyses (ouvrez les fichiers index.html) ;")
+    if plaquettes:
+        echo(f"  - {workspace.published / 'plaquettes'} : les plaquettes publiées (PDF) ;")
+    echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture (réservées) ;")
+    echo(f"  - {incoming} : les exports synthétiques et la vérité terrain des incohérences ;")
+    echo(f"  - « senacs serve --workspace {workspace.root} » : les tableaux de bord du comité dans le navigateur.")
+    return workspace

@@ -24,6 +24,7 @@ from senacs_workbench.disclosure.cells import (
     PUBLISHABLE,
     RESPONDENTS,
     RESPONSE_RATE,
+    SECONDARY,
     SHARE,
     STRUCTURES,
     SUM,
@@ -294,7 +295,10 @@ def protect(
         elif statistic in (COUNT, SHARE):
             st = status[tab.answers.index(answer)]
         else:
-            st = prim.quantile_status[statistic]
+            # A published median or quartile bounds its cell's sum from below (at least half of
+            # the units are at or above the median): it follows a suppressed sum.
+            st = prim.quantile_status[statistic].copy()
+            st[(st == PUBLISHABLE) & (status[0] != PUBLISHABLE)] = SECONDARY
         block = pd.DataFrame(
             {
                 "year": np.full(G, year, dtype=np.int64),

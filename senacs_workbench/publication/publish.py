@@ -30,6 +30,7 @@ from senacs_workbench.bundle_contract import RELEASED as RELEASED_DIR
 from senacs_workbench.bundle_contract import read_manifest, released_versions
 from senacs_workbench.codebook import BREAKDOWNS, Question, QuestionType, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import acting_user, territory_key
 from senacs_workbench.publication.approval import draft_dir
 from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
@@ -136,8 +137,8 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(
         year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
-        f"Campagne {year} (version {version} des données) : {manifest['cells']} cellules, dont "
-        f"{manifest['suppressed']} masquées par le secret statistique ; audit réussi. Le jeu de tableaux attend "
+        f"Campagne {year} (version {version} des données) : {format_number(manifest['cells'])} cellules, dont "
+        f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi. Le jeu de tableaux attend "
         "l'approbation d'un membre Caf et d'un membre fédération du comité (« senacs release approve »).",
     )
 

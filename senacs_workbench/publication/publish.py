@@ -139,7 +139,8 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
         f"Campagne {year} (version {version} des données) : {format_number(manifest['cells'])} cellules, dont "
         f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi. "
-        "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité (« senacs release approve »).",
+        "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
+        "(« senacs release approve »).",
     )
 
 

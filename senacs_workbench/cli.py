@@ -435,17 +435,39 @@ def lab(workspace: Workspace, port: int | None) -> None:
     sys.exit(lab_command_line(workspace, port, echo=click.echo))
 
 
+@main.command(help="Servir les tableaux de bord du comité (Voilà, agrégats publiés uniquement).")
+@click.option("--port", default=8866, show_default=True, help="Premier port (un port par tableau de bord).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute (locale par défaut).")
+@click.option("--token", "use_token", is_flag=True, help="Exiger un jeton secret dans l'adresse (petit comité).")
+@click.option("--pool-size", default=2, show_default=True, help="Noyaux préchauffés par tableau de bord.")
+@workspace_option
+def serve(workspace: Workspace, port: int, host: str, use_token: bool, pool_size: int) -> None:
+    import secrets
+
+    from senacs_workbench.serve import serve_blocking
+
+    serve_blocking(workspace.published, port=port, host=host, token=secrets.token_urlsafe(16) if use_token else None,
+                   preheat=True, pool_size=pool_size, echo=click.echo)
+
+
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")
 @click.option("--years", default="2019-2025", show_default=True, help="Campagnes à générer.")
 @click.option("--scale", default=1.0, show_default=True, help="Échelle (1 = France entière).")
 @click.option("--seed", default=2024, show_default=True, help="Graine du générateur.")
-def demo(workspace_path: Path | None, years: str, scale: float, seed: int) -> None:
+@click.option("--serve", "then_serve", is_flag=True, help="Servir ensuite les tableaux de bord du comité.")
+@click.option("--port", default=8866, show_default=True, help="Premier port des tableaux de bord (avec --serve).")
+def demo(workspace_path: Path | None, years: str, scale: float, seed: int, then_serve: bool, port: int) -> None:
     from senacs_workbench.demo import run_demo
 
-    run_demo(workspace_path or Path.home() / "senacs-demo", parse_years(years), scale=scale, seed=seed,
-             echo=click.echo)
+    workspace = run_demo(workspace_path or Path.home() / "senacs-demo", parse_years(years), scale=scale, seed=seed,
+                         echo=click.echo)
+    if then_serve:
+        from senacs_workbench.serve import serve_blocking
+
+        click.echo("")
+        serve_blocking(workspace.published, port=port, preheat=True, pool_size=2, echo=click.echo)
 
 
 if __name__ == "__main__":

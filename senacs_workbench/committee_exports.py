@@ -18,10 +18,10 @@ import pandas as pd
 import xlsxwriter
 
 from senacs_workbench import territories as geo
+from senacs_workbench.atomic import write_bytes_atomic
 from senacs_workbench.codebook import load_codebook
 from senacs_workbench.formatting import format_number
 from senacs_workbench.published import CONFIDENTIALITY_FOOTNOTE, SUPPRESSED_MARK, PublishedReader
-from senacs_workbench.workspace import write_bytes_atomic
 
 STATISTIC_LABELS = {
     "structures": "Structures",

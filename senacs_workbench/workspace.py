@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from senacs_workbench.atomic import write_bytes_atomic, write_text_atomic
 from senacs_workbench.errors import WorkspaceError
 
 WORKSPACE_FILE = "workspace.yaml"
@@ -139,23 +140,4 @@ def open_workspace(path: Path | None = None) -> Workspace:
     return workspace
 
 
-def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write a file so that readers see either the old or the new content, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if mode is not None:
-        os.chmod(tmp, mode)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"), mode)
+__all__ = ["Workspace", "init_workspace", "open_workspace", "write_bytes_atomic", "write_text_atomic"]

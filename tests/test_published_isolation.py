@@ -25,6 +25,9 @@ FORBIDDEN = (
     "duckdb",
 )
 COMMITTEE_ENTRY_POINTS = (
+    "senacs_workbench.dashboard",
+    "senacs_workbench.dashboard.app",
+    "senacs_workbench.committee_exports",
     "senacs_workbench.published",
     "senacs_workbench.bundle_contract",
     "senacs_workbench.plaquette.build",  # and through it content, charts, maps, render, pdf

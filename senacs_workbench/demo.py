@@ -41,6 +41,25 @@ def prepare_demo_workspace(path: Path) -> Workspace:
     return workspace
 
 
+def demo_campaign_file(workspace: Workspace, years: Sequence[int]) -> Path:
+    """``parameters/demo.yaml`` with the demo's own years (last year; trends over all of them)."""
+    import yaml
+
+    from senacs_workbench.campaign.commands import DEMO_CAMPAIGN
+
+    raw = yaml.safe_load(DEMO_CAMPAIGN.read_text(encoding="utf-8"))
+    raw["notebooks"] = str((DEMO_CAMPAIGN.parent / str(raw.get("notebooks", "../notebooks"))).resolve())
+    for run in raw["runs"]:
+        parameters = run.setdefault("parameters", {})
+        if "year" in parameters:
+            parameters["year"] = years[-1]
+        if "first_year" in parameters:
+            parameters["first_year"], parameters["last_year"] = years[0], years[-1]
+    target = workspace.reports / ".campaigns" / "demo.yaml"
+    write_text_atomic(target, yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    return target
+
+
 def _section(echo: Echo, title: str) -> None:
     echo("")
     echo(f"== {title}")
@@ -90,7 +109,12 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     _print_summary(workspace, last, echo)
 
     _section(echo, f"2. Contrôle de cohérence de la campagne {last}")
-    demo_coherence(workspace, last, echo=lambda line: echo(f"  {line}"))
+    from senacs_workbench.coherence.resolution import coherence_status
+
+    if any(item["year"] == last for item in coherence_status(workspace)["years"]):
+        echo(f"  Déjà fait lors d'une démonstration précédente : « senacs findings list --year {last} ».")
+    else:
+        demo_coherence(workspace, last, echo=lambda line: echo(f"  {line}"))
 
     _section(echo, "3. Publication : agrégation, secret statistique, audit, approbation du comité")
     release_demo_years(workspace, tuple(years), echo=lambda line: echo(f"  {line}"))
@@ -100,11 +124,10 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
 
     campaign_outputs = None
     if campaign:
-        from senacs_workbench.campaign.commands import DEMO_CAMPAIGN
         from senacs_workbench.campaign.runner import run_campaign
 
         _section(echo, "4. Analyses : campagne de carnets (quelques territoires de chaque niveau)")
-        report = run_campaign(workspace, DEMO_CAMPAIGN, resume=True, workers=2)
+        report = run_campaign(workspace, demo_campaign_file(workspace, years), resume=True, workers=2)
         echo(report.summary_fr())
         campaign_outputs = workspace.reports
     if plaquettes:

@@ -24,17 +24,26 @@ def senacs(*args: str, user: str = "prep", env: dict[str, str] | None = None) ->
 @pytest.fixture(scope="module")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     path = tmp_path_factory.mktemp("demo") / "ws"
-    result = senacs("demo", "--workspace", str(path), "--years", "2023-2024", "--scale", "0.05")
+    result = senacs("demo", "--workspace", str(path), "--years", "2024-2025", "--scale", "0.02")
     return path, result
 
 
-def test_demo_runs_end_to_end_and_ends_in_french(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    _, result = demo_workspace
-    assert result.returncode == 0, result.stderr
+def test_demo_runs_the_whole_cycle_and_ends_in_french(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]
+                                                      ) -> None:
+    path, result = demo_workspace
+    assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "Campagne 2024 : structures et taux de réponse par région" in out
+    assert "Campagne 2025 : structures et taux de réponse par région" in out
     assert "Nouvelle-Aquitaine" in out and "France" in out
+    assert "corrigée" in out and "la version 1 reste lisible" in out
+    assert "audit réussi" in out and "est publié" in out
     assert "Démonstration terminée" in out and "Où regarder" in out
+    assert (path / "published" / "released" / "2024" / "v1" / "manifest.json").exists()
+    assert (path / "published" / "released" / "2025" / "v1" / "senacs_2025.parquet").exists()
+    assert (path / "reports" / "committee" / "tableaux" / "2025" / "tableaux_2025.xlsx").exists()
+    assert (path / "reports" / "committee" / "demo" / "index.html").exists()
+    for territory in ("FR", "R75", "24"):
+        assert (path / "published" / "plaquettes" / "2025" / territory / "plaquette.pdf").exists(), territory
 
 
 DemoRun = tuple[Path, subprocess.CompletedProcess[str]]
@@ -45,30 +54,36 @@ def test_status_json_lists_versions_and_imported_files(demo_workspace: DemoRun) 
     result = senacs("status", "--json", "--workspace", str(path))
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout)
-    assert state["years"] == [2023, 2024]
-    assert {v["year"] for v in state["data_versions"]} == {2023, 2024}
-    assert all(v["structures"] > 100 and v["answers"] > v["structures"] for v in state["data_versions"])
+    assert state["years"] == [2024, 2025]
+    assert {v["year"] for v in state["data_versions"]} == {2024, 2025}
+    assert [(r["year"], r["state"]) for r in state["releases"]] == [(2024, "released"), (2025, "released")]
+    assert all({a["institution"] for a in r["approvals"]} == {"caf", "federation"} for r in state["releases"])
+    assert state["findings"]["years"][0]["year"] == 2025
+    assert {p["territory"] for p in state["plaquettes"] if p.get("state") == "published"} >= {"FR", "R75", "24"}
+    assert all(v["structures"] > 50 and v["answers"] > v["structures"] for v in state["data_versions"])
     assert all(len(i["sha256"]) == 64 for i in state["imports"])
     assert state["audit_log"]["ok"] is True
     readable = senacs("status", "--workspace", str(path))
-    assert "Campagnes importées : 2023, 2024" in readable.stdout
+    assert "Campagnes importées : 2024, 2025" in readable.stdout
+    assert "Jeux de tableaux :" in readable.stdout and "publié" in readable.stdout
 
 
 def test_demo_again_changes_nothing(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     path, _ = demo_workspace
     before = json.loads(senacs("status", "--json", "--workspace", str(path)).stdout)
-    again = senacs("demo", "--workspace", str(path), "--years", "2023-2024", "--scale", "0.05")
+    again = senacs("demo", "--workspace", str(path), "--years", "2024-2025", "--scale", "0.02")
     assert again.returncode == 0, again.stderr
     after = json.loads(senacs("status", "--json", "--workspace", str(path)).stdout)
     assert after["data_versions"] == before["data_versions"]
     assert after["imports"] == before["imports"]
+    assert [r["bundle_hash"] for r in after["releases"]] == [r["bundle_hash"] for r in before["releases"]]
 
 
 def test_unauthorised_user_is_refused_and_logged(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]],
                                                  tmp_path: Path) -> None:
     path, _ = demo_workspace
-    export = path / "restricted" / "incoming" / "senacs_2024.csv"
-    result = senacs("import", str(export), "--year", "2024", "--workspace", str(path), user="intrus")
+    export = path / "restricted" / "incoming" / "senacs_2025.csv"
+    result = senacs("import", str(export), "--year", "2025", "--workspace", str(path), user="intrus")
     assert result.returncode == 2
     assert "Accès refusé : intrus" in result.stderr
     assert "Traceback" not in result.stderr

@@ -35,7 +35,7 @@ def test_demo_runs_the_whole_cycle_and_ends_in_french(demo_workspace: tuple[Path
     out = result.stdout
     assert "Campagne 2025 : structures et taux de réponse par région" in out
     assert "Nouvelle-Aquitaine" in out and "France" in out
-    assert "corrigée" in out and "la version 1 reste lisible" in out
+    assert "Contrôle de cohérence de la campagne 2025" in out and "constat(s)" in out
     assert "audit réussi" in out and "est publié" in out
     assert "Démonstration terminée" in out and "Où regarder" in out
     assert (path / "published" / "released" / "2024" / "v1" / "manifest.json").exists()

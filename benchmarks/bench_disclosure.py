@@ -51,12 +51,13 @@ def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.Da
 
 def _one(args: tuple[pd.DataFrame, Question, int, bool]) -> dict[str, object]:
     micro, question, year, do_audit = args
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = protect(micro, question, year, ReleaseSpec())
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     out: dict[str, object] = {
         "variable": question.id,
         "protect_s": t1 - t0,
+        "protect_cpu": c1 - c0,
         "cells": len(result.cells),
         "suppressed": int((result.cells["status"] != "V").sum()),
         "secondary": int((result.cells["status"] == "D").sum()),
@@ -75,6 +76,7 @@ def _one(args: tuple[pd.DataFrame, Question, int, bool]) -> dict[str, object]:
             report = audit(result.cells, result.protection)
             out["audit_ok"] = bool(report.ok)
             out["audit_s"] = time.perf_counter() - t1
+            out["audit_cpu"] = time.process_time() - c1
     return out
 
 
@@ -148,8 +150,12 @@ def main() -> None:
     questions = [q for q in codebook.questions if q.type.is_numeric or q.type.is_categorical]
     if args.only:
         questions = [q for q in questions if q.id in args.only]
+    # longest jobs first (categorical questions with many answers, then the rest in codebook
+    # order), so that no worker is left with one slow variable at the end
+    weight = {q.id: (len(q.answer_codes) if q.type.is_categorical else 1) for q in questions}
+    order = sorted(range(len(questions)), key=lambda i: (-weight[questions[i].id], i))
     jobs = []
-    for q in questions:
+    for q in (questions[i] for i in order):
         micro = base.copy()
         micro["value"] = data[q.id].to_numpy()
         jobs.append((micro, q, args.year, not args.no_audit))
@@ -168,9 +174,14 @@ def main() -> None:
     slow = frame.sort_values("protect_s", ascending=False).head(8)
     print(slow.to_string(index=False))
     audit_s = float(frame["audit_s"].sum()) if "audit_s" in frame else 0.0
+    audit_cpu = float(frame["audit_cpu"].sum()) if "audit_cpu" in frame else 0.0
     print(
         f"\nTemps total (mur) : {wall:.1f} s ; protection {frame['protect_s'].sum():.1f} s CPU-processus, "
         f"audit {audit_s:.1f} s ; mémoire de pointe {peak_rss_mb():.0f} Mo"
+    )
+    print(
+        f"Temps CPU (insensible à la charge de la machine) : protection {frame['protect_cpu'].sum():.1f} s, "
+        f"audit {audit_cpu:.1f} s, load average en fin de mesure {os.getloadavg()[0]:.1f}"
     )
     print(
         f"Cellules : {int(frame['cells'].sum())}, masquées : {int(frame['suppressed'].sum())} "

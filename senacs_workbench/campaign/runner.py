@@ -115,7 +115,7 @@ class CampaignReport:
         return counts
 
     def summary_fr(self) -> str:
-        parts = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(self.counts().items()))
+        parts = ", ".join(f"{STATUS_LABELS.get(s, s)} : {n}" for s, n in sorted(self.counts().items()))
         lines = [f"Campagne {self.name} : {len(self.outcomes)} carnets ({parts}) en {self.elapsed:.0f} s."]
         for outcome in self.outcomes:
             if not outcome.ok:

@@ -8,7 +8,8 @@ The steps, all inside the restricted zone until the last one:
    all its views at once (national, régions, départements; total and by each breakdown)
    with the disclosure-control engine, jointly with what was already released for that
    year (the ledger);
-3. audit every protected table independently; any disclosure blocks the whole bundle;
+3. audit every protected table independently; a question whose audit finds a disclosure is
+   withheld from the bundle whole (and named in the manifest), never published;
 4. write the draft bundle (values blanked where suppressed) atomically into
    ``published/drafts/<year>/``; the committee then approves it (approval.py).
 
@@ -33,7 +34,7 @@ from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import acting_user, territory_key
 from senacs_workbench.publication.approval import draft_dir
-from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
+from senacs_workbench.publication.bundle_writer import BundleDescription, PublicationRefused, write_draft
 from senacs_workbench.workspace import Workspace
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
@@ -123,12 +124,20 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
             results = list(pool.map(_protect_one, jobs))
     else:
         results = [_protect_one(job) for job in jobs]
-    cells = pd.concat([r[0] for r in results], ignore_index=True)
-    audit_summary = _combine_audits([r[1] for r in results])
-    audit_ok = all(r[2] for r in results)
-    failed = [q.id for q, r in zip(questions, results) if not r[2]]
-    if failed:
-        audit_summary["failed_variables"] = failed
+    # A question whose protection the independent audit does not accept is withheld whole
+    # (the strongest suppression): each question is its own linear system, so leaving one out
+    # weakens no other. It is named in the manifest and in the message for the committee.
+    withheld = [q.id for q, r in zip(questions, results) if not r[2]]
+    kept = [r for r in results if r[2]]
+    if not kept:
+        raise PublicationRefused(
+            f"L'audit du secret statistique de la campagne {year} n'accepte aucune question : rien n'est publié."
+        )
+    cells = pd.concat([r[0] for r in kept], ignore_index=True)
+    audit_summary = _combine_audits([r[1] for r in kept])
+    audit_ok = True
+    if withheld:
+        audit_summary["withheld_variables"] = withheld
     manifest = write_draft(
         workspace.published, cells,
         BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user),
@@ -138,7 +147,9 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     return PublishOutcome(
         year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
         f"Campagne {year} (version {version} des données) : {format_number(manifest['cells'])} cellules, dont "
-        f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi. "
+        f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi"
+        + (f" ; non publiée(s) faute de protection garantie : {', '.join(withheld)}" if withheld else "")
+        + ". "
         "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
         "(« senacs release approve »).",
     )

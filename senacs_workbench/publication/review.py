@@ -87,6 +87,9 @@ def describe_releases(workspace: Workspace) -> str:
         if audit:
             shown = ", ".join(f"{k} = {v}" for k, v in sorted(audit.items()) if not isinstance(v, list | dict))
             lines.append(f"  audit : {shown}")
+        if audit.get("withheld_variables"):
+            lines.append("  questions non publiées (protection non garantie par l'audit) : "
+                         + ", ".join(audit["withheld_variables"]))
         for approval in record["approvals"]:
             lines.append(f"  approuvé par {approval['user']} ({approval['institution']}) le {approval['time']}")
         if record.get("missing_approvals"):

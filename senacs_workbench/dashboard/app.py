@@ -98,7 +98,22 @@ def _catalog(published_dir: Path | str | None) -> Catalog | widgets.HTML:
         return _message(str(error))
 
 
-class Overview:
+class _Dashboard:
+    """What both dashboards share: render the current selection, or say there is none."""
+
+    selectors: Selectors
+
+    def render(self, selection: Selection) -> None:
+        raise NotImplementedError
+
+    def _render(self) -> None:
+        selection = self.selectors.selection()
+        if selection is None:
+            raise DashboardError("Aucune donnée publiée pour cette sélection.")
+        self.render(selection)
+
+
+class Overview(_Dashboard):
     """One campaign: cards, comparison chart, breakdown chart, table and downloads."""
 
     def __init__(self, catalog: Catalog) -> None:
@@ -125,12 +140,6 @@ class Overview:
         self.root.add_class("senacs-dashboard")
         self.update()
 
-    def _render(self) -> None:
-        selection = self.selectors.selection()
-        if selection is None:
-            raise DashboardError("Aucune donnée publiée pour cette sélection.")
-        self.render(selection)
-
     def render(self, selection: Selection) -> None:
         year, key, variable = selection.year, selection.territory, selection.variable
         question = self.catalog.question(variable, year)
@@ -152,7 +161,7 @@ class Overview:
         self.downloads.value = download_links_html(table, title, file_stem("senacs", year, variable, *key))
 
 
-class Trends:
+class Trends(_Dashboard):
     """One question across every released campaign, for a territory, its région and the nation."""
 
     def __init__(self, catalog: Catalog) -> None:
@@ -175,12 +184,6 @@ class Trends:
                                   self.table, self.downloads, self.stamp.widget])
         self.root.add_class("senacs-dashboard")
         self.update()
-
-    def _render(self) -> None:
-        selection = self.selectors.selection()
-        if selection is None:
-            raise DashboardError("Aucune donnée publiée pour cette sélection.")
-        self.render(selection)
 
     def render(self, selection: Selection) -> None:
         key, variable = selection.territory, selection.variable

@@ -7,7 +7,10 @@
 4. compute the constant panel's size for ``trends`` runs (restricted zone, logged);
 5. execute the runs in parallel worker *processes* (local pool, or a Dask cluster), with a
    progress bar; record each run's status; render HTML without code;
-6. copy ``plotly.min.js`` once into each output folder and write an ``index.html`` per folder.
+6. build the plaquettes of the campaign's ``plaquettes`` section as drafts (see
+   :mod:`senacs_workbench.campaign.plaquettes`);
+7. copy ``plotly.min.js`` once into each output folder and write an ``index.html`` per folder
+   (the committee index also lists the plaquettes).
 """
 
 from __future__ import annotations
@@ -31,9 +34,15 @@ from typing import Any
 import plotly
 
 from senacs_workbench import territories as geo
-from senacs_workbench.analysis.audience import AUDIENCE_LABELS, CENTRE
+from senacs_workbench.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE
 from senacs_workbench.bundle_contract import COMPARISONS, RELEASED, bundle_hash, read_manifest, released_versions
 from senacs_workbench.campaign.execute import DONE, PLOTLY_JS, SKIPPED, STATUS_LABELS, execute_run, init_worker
+from senacs_workbench.campaign.plaquettes import (
+    PlaquetteOutcome,
+    build_campaign_plaquettes,
+    index_section,
+    summary_lines,
+)
 from senacs_workbench.campaign.spec import Campaign, RunSpec, load_campaign
 from senacs_workbench.errors import SenacsError
 from senacs_workbench.workspace import Workspace, write_text_atomic
@@ -99,10 +108,11 @@ class CampaignReport:
     outcomes: list[RunOutcome] = field(default_factory=list)
     indexes: list[Path] = field(default_factory=list)
     elapsed: float = 0.0
+    plaquettes: list[PlaquetteOutcome] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return all(o.ok for o in self.outcomes) and all(p.ok for p in self.plaquettes)
 
     @property
     def exit_code(self) -> int:
@@ -121,6 +131,7 @@ class CampaignReport:
             if not outcome.ok:
                 lines.append(f"  {STATUS_LABELS.get(outcome.status, outcome.status).upper()} {outcome.run_id} : "
                              f"{outcome.message} (carnet conservé : {outcome.notebook_output})")
+        lines += summary_lines(self.plaquettes)
         lines += [f"  Index : {path}" for path in self.indexes]
         return "\n".join(lines)
 
@@ -328,8 +339,8 @@ def _group_heading(group: str) -> tuple[tuple[int, str], str]:
     return (rank, place.code), label
 
 
-def write_index(folder: Path, campaign: str, audience: str, outcomes: list[RunOutcome]) -> Path:
-    """``index.html`` of a folder's outputs, grouped by territory (French)."""
+def write_index(folder: Path, campaign: str, audience: str, outcomes: list[RunOutcome], extra: str = "") -> Path:
+    """``index.html`` of a folder's outputs, grouped by territory (French); ``extra``: HTML put after them."""
     groups: dict[str, list[RunOutcome]] = {}
     for outcome in outcomes:
         groups.setdefault(outcome.group, []).append(outcome)
@@ -356,6 +367,7 @@ def write_index(folder: Path, campaign: str, audience: str, outcomes: list[RunOu
 <p>Destinataires : {html.escape(AUDIENCE_LABELS.get(audience, audience))}. {done} sortie(s) disponible(s) sur
 {len(outcomes)}, par territoire. Mis à jour le {dt.datetime.now(dt.UTC).strftime("%d/%m/%Y à %H:%M")} UTC.</p>
 {chr(10).join(parts)}
+{extra}
 </body>
 </html>
 """
@@ -455,13 +467,20 @@ def run_campaign(
                 else:
                     _run_local(jobs, workers, on_done, state_path.with_suffix(".log"))
         write_text_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))
+        if campaign.plaquettes is not None:
+            report.plaquettes = build_campaign_plaquettes(workspace, campaign.name, campaign.plaquettes,
+                                                          resume=resume, progress=progress)
         folders: dict[Path, list[RunOutcome]] = {}
         for run in campaign.runs:
             folders.setdefault(run.folder, []).append(by_id[run.run_id])
+        plaquettes_folder = Path(COMMITTEE) / campaign.name  # the committee index lists the plaquettes
+        if report.plaquettes:
+            folders.setdefault(plaquettes_folder, [])
         for relative, outcomes in sorted(folders.items()):
             folder = workspace.reports / relative
             copy_plotly(folder)
-            audience = by_id[outcomes[0].run_id].audience
-            report.indexes.append(write_index(folder, campaign.name, audience, outcomes))
+            audience = outcomes[0].audience if outcomes else COMMITTEE
+            extra = index_section(folder, report.plaquettes) if relative == plaquettes_folder else ""
+            report.indexes.append(write_index(folder, campaign.name, audience, outcomes, extra))
     report.elapsed = time.perf_counter() - started
     return report

@@ -12,13 +12,18 @@ A campaign file::
       - notebook: centre_report
         audience: centre
         parameters: {structure_id: [S24001, S24002], year: 2024}
+    plaquettes:                  # optional; see senacs_workbench.campaign.plaquettes
+      territories: [national, regions, departements]
+      year: 2024
 
 Every parameter name must be an identifier that the notebook declares (papermill writes names
 into code verbatim); values are checked (territories against the reference, years against
 the codebooks and the released bundles, themes, structure ids, types of the defaults); the
 runner's own parameters (``published_dir``, ``workspace_dir``, ``output_dir``,
 ``panel_structures``) cannot be set by a campaign file; a notebook is never rendered for an
-audience wider than its own. All problems are reported together, in French.
+audience wider than its own; the ``plaquettes`` section is checked by
+:func:`senacs_workbench.campaign.plaquettes.parse_section` (a file may hold only that section).
+All problems are reported together, in French.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ import yaml
 from senacs_workbench import territories as geo
 from senacs_workbench.analysis.audience import AUDIENCES, CENTRE, COMMITTEE, declared_audience, may_publish_to
 from senacs_workbench.bundle_contract import RELEASED, released_versions
+from senacs_workbench.campaign.plaquettes import SECTION as PLAQUETTES
+from senacs_workbench.campaign.plaquettes import PlaquetteSpec, parse_section
 from senacs_workbench.codebook import available_years
 from senacs_workbench.errors import SenacsError
 from senacs_workbench.workspace import Workspace
@@ -93,6 +100,7 @@ class Campaign:
     path: Path
     notebooks_dir: Path
     runs: list[RunSpec] = field(default_factory=list)
+    plaquettes: PlaquetteSpec | None = None
 
 
 def _slug(value: Any) -> str:
@@ -202,8 +210,10 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     except yaml.YAMLError as exc:
         raise CampaignError([f"YAML illisible : {exc}"], path) from None
     problems: list[str] = []
-    if not isinstance(raw, dict) or not isinstance(raw.get("runs"), list) or not raw["runs"]:
-        raise CampaignError(["le fichier doit contenir une liste « runs » non vide."], path)
+    runs = raw.get("runs", []) if isinstance(raw, dict) else None
+    if not isinstance(runs, list) or not (runs or PLAQUETTES in raw):
+        raise CampaignError([f"le fichier doit contenir une liste « runs » non vide ou une section « {PLAQUETTES} »."],
+                            path)
     name = str(raw.get("name") or path.stem)
     if not SAFE_ID.match(name):
         problems.append(f"name = {name!r} : nom de campagne invalide (lettres, chiffres, _ . -).")
@@ -212,7 +222,11 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     released = released_years(workspace)
     campaign = Campaign(name, path.resolve(), notebooks_dir)
     seen: set[str] = set()
-    for number, entry in enumerate(raw["runs"], start=1):
+    if PLAQUETTES in raw:
+        local = {y for y in released if released_versions(workspace.published / RELEASED, y)}  # not comparisons
+        campaign.plaquettes, plaquette_problems = parse_section(raw[PLAQUETTES], local)
+        problems += plaquette_problems
+    for number, entry in enumerate(runs, start=1):
         where = f"run {number}"
         if not isinstance(entry, dict) or "notebook" not in entry:
             problems.append(f"{where} : « notebook » manquant.")

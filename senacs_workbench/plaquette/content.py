@@ -20,7 +20,9 @@ import yaml
 
 from senacs_workbench import territories as geo
 from senacs_workbench.codebook import Codebook, Question, QuestionType, load_codebook
+from senacs_workbench.errors import SenacsError
 from senacs_workbench.formatting import NBSP, format_euros, format_number, format_percent
+from senacs_workbench.plaquette.commune_map import CODE_COLUMNS, count_by_commune, insee_code
 from senacs_workbench.published import CONFIDENTIALITY_FOOTNOTE, SUPPRESSED_MARK, PublishedReader
 
 Format = Literal["int", "dec", "ratio", "pct", "eur"]
@@ -271,6 +273,22 @@ class Cells:
         return any(key[0] == variable for key in self._cells)
 
 
+class EditoError(SenacsError):
+    """The committee's édito file cannot be read (message in French)."""
+
+
+def _edito_meta(path: Path, text: str) -> dict[str, Any]:
+    try:
+        meta = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise EditoError(f"Édito illisible ({path}) : YAML invalide ({str(exc).splitlines()[0]}). Corrigez le "
+                         "fichier puis reconstruisez la plaquette.") from None
+    if not isinstance(meta, dict):
+        raise EditoError(f"Édito illisible ({path}) : des champs « clé: valeur » sont attendus (texte, caf, "
+                         "federation).")
+    return meta
+
+
 def read_edito(published_dir: Path, territory: geo.Territory) -> Edito:
     """The committee's édito: ``published/plaquette/edito/<slug>.md`` (YAML front matter) or ``.yaml``."""
     folder = Path(published_dir) / "plaquette" / "edito"
@@ -278,13 +296,13 @@ def read_edito(published_dir: Path, territory: geo.Territory) -> Edito:
     meta: dict[str, Any] = {}
     body = ""
     if (folder / f"{slug}.yaml").exists():
-        meta = yaml.safe_load((folder / f"{slug}.yaml").read_text(encoding="utf-8")) or {}
+        meta = _edito_meta(folder / f"{slug}.yaml", (folder / f"{slug}.yaml").read_text(encoding="utf-8"))
         body = str(meta.get("texte") or meta.get("text") or "")
     elif (folder / f"{slug}.md").exists():
         raw = (folder / f"{slug}.md").read_text(encoding="utf-8")
         match = re.match(r"^---\s*\n(.*?)\n---\s*\n(.*)$", raw, re.S)
         if match:
-            meta = yaml.safe_load(match.group(1)) or {}
+            meta = _edito_meta(folder / f"{slug}.md", match.group(1))
             body = match.group(2)
         else:
             body = raw
@@ -360,6 +378,28 @@ def _structures_section(reader: PublishedReader, year: int, territory: geo.Terri
 
 PUBLIC_COLUMNS = {"nom": ("nom", "nom_structure", "name"), "commune": ("commune", "nom_commune"),
                   "type": ("type", "type_structure"), "mode": ("mode_gestion", "mode", "gestion")}
+DIRECTORY = Path("plaquette") / "annuaire"
+"""``published/plaquette/annuaire/<year>.csv``: the public directory of structures of a campaign (senacs.fr)."""
+DIRECTORY_COLUMNS = frozenset({c for names in PUBLIC_COLUMNS.values() for c in names} | set(CODE_COLUMNS)
+                              | {"departement", "code_departement"})
+
+
+def read_public_directory(published_dir: Path | str, year: int) -> pd.DataFrame | None:
+    """The public directory of structures deposited in the published zone for ``year`` (None if there is none).
+
+    Identity fields only (name, commune, département, type, management mode): any other column
+    of the file is dropped unread.
+    """
+    path = Path(published_dir) / DIRECTORY / f"{year}.csv"
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                       usecols=lambda column: str(column).strip() in DIRECTORY_COLUMNS)
+
+
+def _commune_names() -> dict[str, str]:
+    frame = geo.communes(with_arrondissements=True)
+    return dict(zip(frame.code, frame.nom))
 
 
 def public_structure_list(structures: pd.DataFrame, territory: geo.Territory) -> list[dict[str, str]]:
@@ -374,10 +414,14 @@ def public_structure_list(structures: pd.DataFrame, territory: geo.Territory) ->
             deps = [territory.code] if territory.level == "departement" else geo.departements_of(territory.code)
             frame = frame[frame[dep_col].astype(str).isin(deps)]
     type_labels = {"CS": "Centre social", "EVS": "Espace de vie sociale"}
+    code_column = next((c for c in CODE_COLUMNS if c in frame.columns), None)
+    names = _commune_names() if columns["commune"] is None and code_column is not None else {}
     rows = []
     for _, row in frame.iterrows():
         def get(key: str, row: pd.Series = row) -> str:
             column = columns[key]
+            if key == "commune" and column is None and code_column is not None:
+                return names.get(insee_code(row[code_column]), "")
             return "" if column is None or pd.isna(row[column]) else str(row[column])
 
         rows.append({"nom": get("nom"), "commune": get("commune"),
@@ -414,6 +458,8 @@ def assemble(published_dir: Path | str, territory: str | geo.Territory, year: in
     where = parse(territory)
     reader = PublishedReader(published_dir)
     bundle = reader.bundle(year)
+    if structures is None and where.level == "departement":  # a national or région list would run to pages
+        structures = read_public_directory(published_dir, year)
     codebook: Codebook = load_codebook(year)
     frame = reader.table(year, level=where.level, territory=where.code)
     cells = Cells(frame)
@@ -431,6 +477,8 @@ def assemble(published_dir: Path | str, territory: str | geo.Territory, year: in
     section("definitions")
     geo_section = section("map")
     geo_section.figs["structures"] = cells.fig("Structures", "type_structure", "structures")
+    if where.level == "departement" and structures is not None:
+        geo_section.figs["communes"] = count_by_commune(structures, where.code)
     if where.level != "departement":
         level = "region" if where.level == "national" else "departement"
         counts = reader.table(year, level=level, variable="type_structure", statistic="structures", breakdown="")

@@ -8,8 +8,9 @@ packaged territories table. Nothing is downloaded: the SVG is read from the inst
 
 National map: every département coloured by its région. Région map: zoomed on the région,
 its départements highlighted and labelled with their number of structures. Département map:
-zoomed on its région, the département highlighted (the bundle has no infra-départemental
-counts, so structures are not placed by commune).
+zoomed on its région, the département highlighted — used on every cover, and on the map page
+of a département plaquette when there is no public directory of structures to place them by
+commune (:mod:`.commune_map`).
 """
 
 from __future__ import annotations

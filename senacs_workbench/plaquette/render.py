@@ -8,11 +8,13 @@ import json
 import re
 import unicodedata
 from importlib import resources
+from typing import Any
 
 import jinja2
 
 from senacs_workbench import territories as geo
 from senacs_workbench.formatting import format_number
+from senacs_workbench.plaquette.commune_map import CommuneCounts, commune_map, departement_outlines
 from senacs_workbench.plaquette.content import PlaquetteContent
 from senacs_workbench.plaquette.maps import department_map, region_legend
 
@@ -89,8 +91,63 @@ def map_caption(content: PlaquetteContent) -> str:
     if territory.level == "region":
         return f"{count} dans la région {territory.name}, réparties entre ses départements."
     region = geo.territory("region", geo.region_of(territory.code))
-    return (f"{count} dans le département {territory.name}, au sein de la région {region.name}. "
-            "Les structures ne sont pas localisées par commune dans les tableaux publiés.")
+    communes = commune_counts(content)
+    if communes is None:
+        return (f"{count} dans le département {territory.name}, au sein de la région {region.name}. "
+                "Les structures ne sont pas localisées par commune dans les tableaux publiés.")
+    located = communes.located
+    caption = (f"{count} dans le département {territory.name} (région {region.name}). La carte situe "
+               f"{_structures(located, 'la', 'les')} de l'annuaire public dans "
+               f"{_plural(len(communes.counts), 'commune')} : chaque point est une commune, sa surface est "
+               "proportionnelle au nombre de structures qu'elle accueille.")
+    if communes.unplaced:
+        caption += (f" {_plural(communes.unplaced, 'structure')} de l'annuaire, dont la commune n'a pas été "
+                    f"reconnue, {'ne figure' if communes.unplaced == 1 else 'ne figurent'} pas sur la carte.")
+    return caption
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{format_number(count)}\u00a0{noun}{'s' if count > 1 else ''}"
+
+
+def _structures(count: int, singular: str, plural: str) -> str:
+    return f"{singular} structure" if count == 1 else f"{plural} {_plural(count, 'structure')}"
+
+
+def commune_counts(content: PlaquetteContent) -> CommuneCounts | None:
+    """The département's structures by commune, when the public directory gave any and the outline is packaged."""
+    communes = content.sections["map"].figs.get("communes")
+    if not isinstance(communes, CommuneCounts) or not communes.counts \
+            or communes.departement not in departement_outlines():
+        return None
+    return communes
+
+
+def map_svg(content: PlaquetteContent) -> str:
+    """The département's structures by commune, else the map of départements (national, région, or no directory)."""
+    communes = commune_counts(content)
+    if communes is not None:
+        return commune_map(communes.departement, communes)
+    return department_map(content.territory, map_labels(content))
+
+
+COMMUNE_ROWS = 12
+"""Communes listed beside the département's map (the ones with the most structures)."""
+
+
+def _commune_rows(content: PlaquetteContent) -> dict[str, Any]:
+    """The communes with the most structures, for the table beside the département's map."""
+    communes = commune_counts(content)
+    if communes is None:
+        return {}
+    ranked = communes.ranked()
+    rest = ranked[COMMUNE_ROWS:]
+    others = None
+    if rest:
+        plural = "s" if len(rest) > 1 else ""
+        others = (f"{format_number(len(rest))}\u00a0autre{plural} commune{plural}",
+                  format_number(sum(count for _code, _name, count in rest)))
+    return {"rows": [(name, format_number(count)) for _code, name, count in ranked[:COMMUNE_ROWS]], "rest": others}
 
 
 def render_html(content: PlaquetteContent, charts: dict[str, str | None], *, today: dt.date | None = None) -> str:
@@ -105,11 +162,12 @@ def render_html(content: PlaquetteContent, charts: dict[str, str | None], *, tod
         css=stylesheet(),
         footer_css=footer,
         footnote=content.footnote,
-        map_svg=department_map(content.territory, map_labels(content)),
+        map_svg=map_svg(content),
         cover_map=department_map(content.territory, cover=True),
         legend=region_legend() if content.territory.level == "national" else [],
         map_caption=map_caption(content),
         map_counts=sorted((content.sections["map"].figs.get("counts") or {}).items(),
                           key=lambda item: _collation_key(item[1].label)),
+        commune_rows=_commune_rows(content),
         generated=french_date(today or dt.date.today()),
     ))

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -378,6 +379,7 @@ def audit(
     milp_time_limit: float = 5.0,
     milp_budget: float = 20.0,
     exact_intervals: bool = False,
+    complete_epci_departements: Collection[str] | None = None,
 ) -> AuditReport:
     """Audit a protected cell table.
 
@@ -388,6 +390,11 @@ def audit(
     primary cells. ``n_published``: ``"all_rows"`` (the bundle contract: publication blanks
     ``value`` only, so the ``n`` — respondents — of every cell is public) or ``"published_rows"``
     (the ``n`` of suppressed rows is blanked too).
+
+    ``complete_epci_departements``: the départements whose every EPCI holding structures is in
+    the table (None: all of them — a full EPCI table). An EPCI absent from the table counts as
+    empty (its parts 0) only in those départements; elsewhere its parts are unknown (≥ 0), as in
+    an authorised release that holds one département's EPCI.
 
     ``frequency_threshold`` models attack A15 (the rule parameters are restricted, default: the
     attacker does not know them): a status ``A`` structure or respondent count, or a status
@@ -453,7 +460,7 @@ def audit(
         rel.set_truth(np.concatenate([truth, np.array(latent_truth)]))
         return np.arange(start, start + k)
 
-    _hierarchy_relations(add, key_index, rel, new_latents, nonneg)
+    _hierarchy_relations(add, key_index, rel, new_latents, nonneg, complete_epci_departements)
     _breakdown_relations(add, key_index, rel)
     _answer_relations(add, key_index, rel)
     _derived_relations(frame, add, key_index, rel, info, n_published)
@@ -649,7 +656,8 @@ def _published_checks(
 
 
 def _hierarchy_relations(
-    add: pd.DataFrame, key_index: pd.Series, rel: _Relations, new_latents: Any, nonneg: np.ndarray
+    add: pd.DataFrame, key_index: pd.Series, rel: _Relations, new_latents: Any, nonneg: np.ndarray,
+    complete_epci_departements: Collection[str] | None = None,
 ) -> None:
     levels = set(add["level"].unique())
     deps = territories.departements()
@@ -694,11 +702,12 @@ def _hierarchy_relations(
                 "hierarchy_commune_epci",
             )
     if "epci" in levels and "departement" in levels:
-        _epci_relations(add, key_index, rel, new_latents, nonneg)
+        _epci_relations(add, key_index, rel, new_latents, nonneg, complete_epci_departements)
 
 
 def _epci_relations(
-    add: pd.DataFrame, key_index: pd.Series, rel: _Relations, new_latents: Any, nonneg: np.ndarray
+    add: pd.DataFrame, key_index: pd.Series, rel: _Relations, new_latents: Any, nonneg: np.ndarray,
+    complete_epci_departements: Collection[str] | None = None,
 ) -> None:
     """Non-nested groups: latent parts x[e, d] ≥ 0, EPCI e = Σ_d x[e, d], département d = Σ_e x[e, d]."""
     links = territories.epci_departements()[["epci", "departement"]]
@@ -730,8 +739,10 @@ def _epci_relations(
             # from the table has value 0 (no structure), so its parts in a present département
             # stay free but must sum with the others.
             _sum_relations(rel, kind, owners[has], latent[has])
-        # EPCI absent from the table: its parts are 0.
+        # EPCI absent from the table: its parts are 0 where the table holds every EPCI.
         absent = ~np.isin(pe, list(epci_pos))
+        if complete_epci_departements is not None:
+            absent &= np.isin(pd_, list(complete_epci_departements))
         if absent.any():
             k = int(absent.sum())
             rel.add("epci_absent", np.arange(k), latent[absent], np.ones(k), np.zeros(k), verify=False)

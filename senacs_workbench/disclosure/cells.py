@@ -15,8 +15,11 @@ the structure did not answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+import numpy as np
 
 from senacs_workbench.codebook import BREAKDOWNS
 
@@ -67,7 +70,29 @@ INFRA_LEVELS: Final = ("epci", "commune")
 
 @dataclass(frozen=True)
 class ReleaseSpec:
-    """The set of views released together for one variable and year."""
+    """The set of views released together for one variable and year.
+
+    ``breakdowns`` cross the committee levels (national, région, département);
+    ``infra_breakdowns`` cross the infra-départemental levels (EPCI, commune), which are
+    usually released as totals only (or by a public identity variable such as QPV).
+    """
 
     levels: tuple[str, ...] = COMMITTEE_LEVELS
     breakdowns: tuple[str, ...] = field(default=BREAKDOWNS)
+    infra_breakdowns: tuple[str, ...] = ()
+
+    def breakdowns_at(self, level: str) -> tuple[str, ...]:
+        """The breakdowns crossed at ``level``."""
+        return self.infra_breakdowns if level in INFRA_LEVELS else self.breakdowns
+
+    @property
+    def all_breakdowns(self) -> tuple[str, ...]:
+        return (*self.breakdowns, *(b for b in self.infra_breakdowns if b not in self.breakdowns))
+
+    def contains(self, levels: Sequence[str], breakdowns: Sequence[str]) -> np.ndarray:
+        """Mask of the (level, breakdown) pairs that belong to this release."""
+        return np.fromiter(
+            (lv in self.levels and (b == "" or b in self.breakdowns_at(lv))
+             for lv, b in zip(levels, breakdowns, strict=True)),
+            dtype=bool, count=len(levels),
+        )

@@ -19,7 +19,9 @@ import pandas as pd
 from senacs_workbench.codebook import Question, QuestionType
 from senacs_workbench.disclosure.cells import (
     CELL_COLUMNS,
+    COMMITTEE_LEVELS,
     COUNT,
+    INFRA_LEVELS,
     MEAN,
     PUBLISHABLE,
     RESPONDENTS,
@@ -213,19 +215,29 @@ def _ledger_constraints(
 def _joint_spec(
     spec: ReleaseSpec, microdata: pd.DataFrame, ledger: Ledger | None, year: int, variable: str
 ) -> ReleaseSpec:
-    """``spec`` extended with the levels and breakdowns already released for this year."""
+    """``spec`` extended with the levels and breakdowns already released for this year.
+
+    Views released earlier (the committee bundle, an authorised infra-départemental bundle)
+    join the linear system with their released statuses, so that a new release combined with
+    them reveals nothing. Infra levels join only when the microdata carries their columns.
+    """
     if ledger is None:
         return spec
     released = ledger.released(year, variable)
     if not len(released):
         return spec
     levels = set(spec.levels) | {str(x) for x in released["level"].unique()}
-    levels = {lv for lv in levels if lv in ("national", "region", "departement") or lv in microdata.columns}
-    extra = sorted({str(b) for b in released["breakdown"].unique()} - {""} - set(spec.breakdowns))
-    extra = [b for b in extra if b in microdata.columns]
+    levels = {lv for lv in levels if lv in COMMITTEE_LEVELS or lv in microdata.columns}
+    is_infra = released["level"].isin(INFRA_LEVELS)
+
+    def extra(rows: pd.DataFrame, current: tuple[str, ...]) -> tuple[str, ...]:
+        more = sorted({str(b) for b in rows["breakdown"].unique()} - {""} - set(current))
+        return (*current, *(b for b in more if b in microdata.columns))
+
     return ReleaseSpec(
         levels=tuple(lv for lv in LEVEL_ORDER if lv in levels),
-        breakdowns=(*spec.breakdowns, *extra),
+        breakdowns=extra(released[~is_infra], spec.breakdowns),
+        infra_breakdowns=extra(released[is_infra], spec.infra_breakdowns),
     )
 
 
@@ -247,8 +259,15 @@ def protect(
     spec: ReleaseSpec | None = None,
     rules: RuleSet | None = None,
     ledger: Ledger | None = None,
+    *,
+    joint_output: bool = False,
 ) -> ProtectionResult:
-    """Protect every cell of ``question`` for campaign ``year`` (see the module docs)."""
+    """Protect every cell of ``question`` for campaign ``year`` (see the module docs).
+
+    With ``joint_output``, the result also holds the cells of the views released earlier that
+    joined the system (true values, their statuses) and their protection levels: the
+    independent audit of a release made jointly with an earlier one must see both.
+    """
     started = time.perf_counter()
     spec = spec or ReleaseSpec()
     rules = rules or load_rules()
@@ -273,7 +292,7 @@ def protect(
     forced_pub = forced_sup = None
     G = tab.layout.n_groups
     keys = tab.layout.keys
-    in_spec = (keys["level"].isin(spec.levels) & keys["breakdown"].isin(["", *spec.breakdowns])).to_numpy()
+    in_spec = spec.contains(keys["level"].tolist(), keys["breakdown"].tolist())
     if ledger is not None:
         forced_pub, forced_sup, notes = _ledger_constraints(tab, system, rules, ledger, digests, cost)
         if not in_spec.all():
@@ -316,14 +335,15 @@ def protect(
         )
         blocks.append(block)
     cells = pd.concat(blocks, ignore_index=True)[list(CELL_COLUMNS)] if blocks else _empty_cells()
-    if not in_spec.all():
-        cells = cells[np.tile(in_spec, len(tab.blocks))].reset_index(drop=True)
+    keep = np.ones_like(in_spec) if joint_output else in_spec
+    if not keep.all():
+        cells = cells[np.tile(keep, len(tab.blocks))].reset_index(drop=True)
 
     # protection levels of the primary cells (as the audit must check them)
     need = prim.need.reshape(-1).copy()
     if forced_pub is not None:
         need[forced_pub] = 0
-    need[~np.tile(in_spec, len(tab.answers))] = 0
+    need[~np.tile(keep, len(tab.answers))] = 0
     rows = np.flatnonzero(need > 0)
     skeys = _secret_keys(tab)
     protection = skeys.iloc[rows].reset_index(drop=True)

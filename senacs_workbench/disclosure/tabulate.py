@@ -104,12 +104,13 @@ _LAYOUT_CACHE: OrderedDict[str, Layout] = OrderedDict()
 _LAYOUT_CACHE_SIZE = 8
 
 
-def _layout_key(microdata: pd.DataFrame, year: int, levels: tuple[str, ...], breakdowns: tuple[str, ...]) -> str:
+def _layout_key(microdata: pd.DataFrame, year: int, levels: tuple[str, ...], by_level: dict[str, tuple[str, ...]]
+                ) -> str:
     cols = ["structure_id", "region", "departement", *[c for c in ("epci", "commune") if c in levels]]
-    cols += list(breakdowns)
+    cols += sorted({b for bds in by_level.values() for b in bds})
     hashed = pd.util.hash_pandas_object(microdata[cols].astype("string"), index=False).to_numpy()
     digest = hashlib.sha256(hashed.tobytes())
-    digest.update(repr((year, levels, breakdowns)).encode())
+    digest.update(repr((year, levels, sorted(by_level.items()))).encode())
     return digest.hexdigest()
 
 
@@ -130,17 +131,17 @@ def release_levels(microdata: pd.DataFrame, spec: ReleaseSpec) -> tuple[str, ...
 
 def build_layout(microdata: pd.DataFrame, year: int, spec: ReleaseSpec) -> Layout:
     """Groups of every view of ``spec`` and the inner cells of the microdata (cached)."""
-    missing = [c for c in ("structure_id", "region", "departement", *spec.breakdowns) if c not in microdata]
+    missing = [c for c in ("structure_id", "region", "departement", *spec.all_breakdowns) if c not in microdata]
     if missing:
         raise TabulationError(f"Colonnes manquantes dans les microdonnées : {', '.join(missing)}.")
     levels = release_levels(microdata, spec)
-    breakdowns = tuple(spec.breakdowns)
-    key = _layout_key(microdata, year, levels, breakdowns)
+    by_level = {level: tuple(spec.breakdowns_at(level)) for level in levels}
+    key = _layout_key(microdata, year, levels, by_level)
     cached = _LAYOUT_CACHE.get(key)
     if cached is not None:
         _LAYOUT_CACHE.move_to_end(key)
         return cached
-    layout = _build_layout(microdata, year, levels, breakdowns)
+    layout = _build_layout(microdata, year, levels, by_level)
     _LAYOUT_CACHE[key] = layout
     while len(_LAYOUT_CACHE) > _LAYOUT_CACHE_SIZE:
         _LAYOUT_CACHE.popitem(last=False)
@@ -148,8 +149,10 @@ def build_layout(microdata: pd.DataFrame, year: int, spec: ReleaseSpec) -> Layou
 
 
 def _build_layout(
-    microdata: pd.DataFrame, year: int, levels: tuple[str, ...], breakdowns: tuple[str, ...]
+    microdata: pd.DataFrame, year: int, levels: tuple[str, ...], by_level: dict[str, tuple[str, ...]]
 ) -> Layout:
+    """``by_level``: the breakdowns crossed at each level (infra levels usually have fewer)."""
+    breakdowns = tuple(dict.fromkeys(b for level in levels for b in by_level[level]))
     n_struct = len(microdata)
     structure_ids = _as_code(microdata["structure_id"])
     if len(set(structure_ids.tolist())) != n_struct:
@@ -168,7 +171,7 @@ def _build_layout(
         codes = terr[level]
         present = sorted({c for c in codes.tolist() if c})
         for t in present:
-            for b, cats in (("", [""]), *((b, categories[b]) for b in breakdowns)):
+            for b, cats in (("", [""]), *((b, categories[b]) for b in by_level[level])):
                 for c in cats:
                     index[(level, t, b, c)] = len(rows)
                     rows.append((level, t, b, c))
@@ -180,7 +183,7 @@ def _build_layout(
     for level in levels:
         codes = terr[level]
         has = codes != ""
-        for b in ("", *breakdowns):
+        for b in ("", *by_level[level]):
             cat = np.full(n_struct, "", dtype=object) if b == "" else cats_of[b]
             gid = np.fromiter(
                 (index.get((level, t, b, c), -1) if h else -1 for t, c, h in zip(codes, cat, has, strict=True)),
@@ -209,7 +212,7 @@ def _build_layout(
     inner_departement = np.empty(n_inner, dtype=object)
     inner_departement[inner_of] = inner_frame["departement"].to_numpy()
 
-    relations = _relations(keys, index, levels, breakdowns, categories, terr)
+    relations = _relations(keys, index, levels, by_level, categories, terr)
     return Layout(
         keys=keys,
         level=keys["level"].to_numpy(dtype=object),
@@ -229,7 +232,7 @@ def _relations(
     keys: pd.DataFrame,
     index: dict[tuple[str, str, str, str], int],
     levels: tuple[str, ...],
-    breakdowns: tuple[str, ...],
+    by_level: dict[str, tuple[str, ...]],
     categories: dict[str, list[str]],
     terr: dict[str, np.ndarray],
 ) -> tuple[Relation, ...]:
@@ -239,7 +242,7 @@ def _relations(
         present = sorted({c for c in terr[level].tolist() if c})
         for t in present:
             parent = index[(level, t, "", "")]
-            for b in breakdowns:
+            for b in by_level[level]:
                 children = tuple(index[(level, t, b, c)] for c in categories[b])
                 relations.append(Relation(parent, children))
     nested = [("national", "region"), ("region", "departement"), ("departement", "commune"), ("epci", "commune")]
@@ -253,8 +256,9 @@ def _relations(
         kids: dict[str, list[str]] = {}
         for low, up in sorted(parent_of.items()):
             kids.setdefault(up, []).append(low)
+        common = [b for b in by_level[upper] if b in by_level[lower]]
         for up, lows in sorted(kids.items()):
-            for b, cats in (("", [""]), *((b, categories[b]) for b in breakdowns)):
+            for b, cats in (("", [""]), *((b, categories[b]) for b in common)):
                 for c in cats:
                     parent = index[(upper, up, b, c)]
                     children = tuple(index[(lower, low, b, c)] for low in lows)

@@ -22,6 +22,7 @@ RAW_ACTIONS = {
     "correct_answer": "de corriger une réponse",
     "enter_answers": "de saisir des réponses",
     "publish": "de préparer une publication",
+    "read_authorised": "de lire les vues infra-départementales (EPCI, communes)",
 }
 
 

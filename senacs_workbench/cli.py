@@ -316,8 +316,17 @@ def history(workspace: Workspace, structure: str, variable: str, year: int) -> N
 
 @main.command(help="Calculer, protéger et auditer les tableaux agrégés d'une campagne (jeu en attente d'approbation).")
 @click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--infra", "infra", multiple=True, metavar="DÉPARTEMENT",
+              help="Produire plutôt les vues infra-départementales (EPCI, communes) de ce département, réservées "
+                   "au préparateur et aux correspondants, protégées avec les tableaux déjà publiés (répétable).")
 @workspace_option
-def publish(workspace: Workspace, year: int) -> None:
+def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
+    if infra:
+        from senacs_workbench.publication.authorised import publish_authorised
+
+        for departement in infra:
+            click.echo(publish_authorised(workspace, year, departement).message_fr)
+        return
     from senacs_workbench.publication.publish import publish_year
 
     click.echo(publish_year(workspace, year).message_fr)

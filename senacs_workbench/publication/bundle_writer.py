@@ -78,7 +78,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescription,
-                 levels: tuple[str, ...] = COMMITTEE_LEVELS) -> dict[str, Any]:
+                 levels: tuple[str, ...] = COMMITTEE_LEVELS, state: str = "draft") -> dict[str, Any]:
     """Write ``cells`` (protected, audited) as a bundle in ``folder``; return the manifest."""
     if not description.audit_ok:
         raise PublicationRefused(
@@ -101,7 +101,7 @@ def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescripti
         "variables": int(frame["variable"].nunique()),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "created_by": description.created_by,
-        "state": "draft",
+        "state": state,
         "approvals": [],
     }
     manifest["bundle_hash"] = bundle_hash(manifest)

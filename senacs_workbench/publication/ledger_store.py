@@ -25,7 +25,13 @@ def ledger_dir(workspace: Workspace) -> Path:
     return workspace.restricted / "ledger"
 
 
-def record_release(workspace: Workspace, year: int, folder: Path, manifest: dict[str, Any]) -> Path:
+COMMITTEE_KIND = "committee"
+AUTHORISED_KIND = "authorised"
+"""Kinds of release: the committee bundle, the authorised (infra-départemental) bundle."""
+
+
+def record_release(workspace: Workspace, year: int, folder: Path, manifest: dict[str, Any],
+                   kind: str = COMMITTEE_KIND) -> Path:
     digest = bundle_hash(manifest)
     target = ledger_dir(workspace) / str(year) / f"{digest}.parquet"
     write_bytes_atomic(target, (folder / table_name(year)).read_bytes())
@@ -36,6 +42,7 @@ def record_release(workspace: Workspace, year: int, folder: Path, manifest: dict
         "rules_hash": manifest.get("rules_hash"),
         "released_at": manifest.get("released_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "table": str(target.relative_to(ledger_dir(workspace))),
+        "kind": kind,
     }
     index = ledger_dir(workspace) / "index.jsonl"
     with index.open("a", encoding="utf-8") as handle:
@@ -51,8 +58,13 @@ def releases(workspace: Workspace, year: int | None = None) -> list[dict[str, An
     return [e for e in entries if year is None or e["year"] == year]
 
 
+def committee_releases(workspace: Workspace, year: int) -> list[dict[str, Any]]:
+    return [e for e in releases(workspace, year) if e.get("kind", COMMITTEE_KIND) == COMMITTEE_KIND]
+
+
 def released_cells(workspace: Workspace, year: int) -> pd.DataFrame | None:
-    """Every cell released for ``year`` so far (latest release last), or None if nothing was released."""
+    """Every cell released for ``year`` so far, committee and authorised bundles alike (latest release
+    last), or None if nothing was released."""
     frames = [
         pq.read_table(ledger_dir(workspace) / entry["table"]).to_pandas().assign(release=i)
         for i, entry in enumerate(releases(workspace, year))

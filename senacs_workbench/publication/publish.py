@@ -18,7 +18,9 @@ Re-publishing the same data version with the same rule set changes nothing.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,13 @@ from senacs_workbench.workspace import Workspace
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
+INFRA_GEOGRAPHY = ("epci", "commune")
+LEVELS_OF_WORKSPACE = {
+    "national": ("national", "region", "departement"),
+    "region": ("region", "departement"),
+    "departement": ("departement",),
+}
+"""The committee levels a workspace can publish: a région's workspace holds no national figure."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +65,36 @@ def tabulated_questions(year: int) -> list[Question]:
     return [q for q in load_codebook(year).questions if q.type in TABULATED_TYPES]
 
 
+@functools.cache
+def parent_commune_codes() -> dict[str, str]:
+    """Commune code of every commune and municipal arrondissement (Paris, Lyon, Marseille)."""
+    frame = geo.communes(with_arrondissements=True)
+    return dict(zip(frame["code"], frame["parent"].where(frame["parent"] != "", frame["code"]), strict=True))
+
+
 def microdata(wide: pd.DataFrame, question: Question) -> pd.DataFrame:
-    """The engine's input for one question: geography, breakdowns and ``value``."""
+    """The engine's input for one question: geography (with EPCI and commune, a municipal
+    arrondissement counted in its commune), breakdowns and ``value``.
+
+    The EPCI and commune columns are used only when infra-départemental views join the
+    release (the authorised bundle, or a committee release made after one).
+    """
     columns = [*GEOGRAPHY, *BREAKDOWNS]
     frame = wide[columns].copy()
+    commune = wide["code_commune"].astype("string") if "code_commune" in wide else pd.Series(pd.NA, index=wide.index)
+    frame["epci"] = (wide["epci"] if "epci" in wide else pd.Series(None, index=wide.index)).astype(object)
+    frame["commune"] = commune.map(parent_commune_codes()).astype(object)
     frame["value"] = wide[question.id].to_numpy()
+    return frame
+
+
+def only_released_infra(frame: pd.DataFrame, released: pd.DataFrame | None) -> pd.DataFrame:
+    """Keep the EPCI and commune of a structure only where an authorised bundle released them:
+    those cells join a committee release jointly (the ledger), the others are not views at all."""
+    frame = frame.copy()
+    for level in INFRA_GEOGRAPHY:
+        shown = set() if released is None else set(released.loc[released["level"] == level, "territory"])
+        frame[level] = frame[level].where(frame[level].isin(shown), None)
     return frame
 
 
@@ -91,8 +125,10 @@ def _same_as(manifest: dict[str, Any], version: int, rules_hash: str) -> bool:
     return manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
 
 
-def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None
-                 ) -> PublishOutcome:
+def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
+                 only: Sequence[str] | None = None) -> PublishOutcome:
+    """Publish ``year`` (see the module docs); ``only`` restricts the bundle to these questions
+    (tests and benchmarks: the committee bundle normally holds every tabulated question)."""
     from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.publication.ledger_store import released_cells
     from senacs_workbench.store import RawDataStore
@@ -113,11 +149,12 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                                   f"Campagne {year} : la version {version} des données est déjà {state} ; "
                                   "rien n'a changé.")
 
-    questions = tabulated_questions(year)
+    questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
-    ledger = _ledger_for(released_cells(workspace, year))
-    spec = ReleaseSpec()
-    jobs = [(microdata(wide, q), q, year, spec, ledger) for q in questions]
+    released = released_cells(workspace, year)
+    ledger = _ledger_for(released)
+    spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level])
+    jobs = [(only_released_infra(microdata(wide, q), released), q, year, spec, ledger) for q in questions]
     workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

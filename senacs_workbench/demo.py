@@ -24,6 +24,12 @@ from senacs_workbench.workspace import Workspace, init_workspace, open_workspace
 Echo = Callable[[str], None]
 
 
+DEMO_INFRA_DEPARTEMENT = "95"
+"""The département of the demo's infra-départemental analysis: the Val-d'Oise has EPCI that
+straddle other départements (Roissy Pays de France with Seine-et-Marne, the Métropole du
+Grand Paris…), the non-nested case the joint protection must handle."""
+
+
 def prepare_demo_workspace(path: Path) -> Workspace:
     """Create the demo workspace, or reuse it if it is one; the acting user becomes the preparer."""
     from senacs_workbench.demo_governance import demo_governance
@@ -118,6 +124,10 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
 
     _section(echo, "3. Publication : agrégation, secret statistique, audit, approbation du comité")
     release_demo_years(workspace, tuple(years), echo=lambda line: echo(f"  {line}"))
+    from senacs_workbench.publication.authorised import publish_authorised
+
+    infra = publish_authorised(workspace, last, DEMO_INFRA_DEPARTEMENT)
+    echo(f"  {infra.message_fr}")
     exports_dir = workspace.reports / "committee" / "tableaux" / str(last)
     exports = write_committee_exports(workspace.published, last, exports_dir)
     echo(f"  Tableaux par question pour le comité : {exports[0]} et {exports[1]}")
@@ -142,6 +152,8 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
          f"restreint ; le contrôle de cohérence {last} lancé et quelques constats traités (une correction crée une "
          "nouvelle version, l'originale reste lisible) ; chaque campagne agrégée, protégée par le secret "
          "statistique, auditée puis approuvée par un membre Caf et un membre fédération du comité de démonstration"
+         + "; les vues infra-départementales (EPCI, communes) du Val-d'Oise protégées conjointement avec les "
+         "tableaux publiés"
          + ("; une campagne d'analyses exécutée" if campaign else "")
          + ("; trois plaquettes publiées" if plaquettes else "") + ". Chaque accès aux données brutes est inscrit "
          "au journal d'audit.")
@@ -151,6 +163,8 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     echo(f"  - {exports[0]} : les tableaux par question, « s » pour les cases soumises au secret ;")
     if campaign_outputs is not None:
         echo(f"  - {campaign_outputs / 'committee'} : les analyses (ouvrez les fichiers index.html) ;")
+        echo(f"  - {campaign_outputs / 'restricted'} : l'analyse infra-départementale du Val-d'Oise (EPCI, "
+             "communes), réservée au préparateur et aux correspondants ;")
     if plaquettes:
         echo(f"  - {workspace.published / 'plaquettes'} : les plaquettes publiées (PDF) ;")
     echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture (réservées) ;")

@@ -22,6 +22,7 @@ FORBIDDEN = (
     "senacs_workbench.publication",
     "senacs_workbench.disclosure",
     "senacs_workbench.coherence",
+    "senacs_workbench.authorised_reader",
     "duckdb",
 )
 COMMITTEE_ENTRY_POINTS = (

@@ -180,6 +180,12 @@ def _check_value(name: str, value: Any, default: Any, released: set[int]) -> str
         from senacs_workbench.analysis.thematic import THEMES
 
         return None if value in THEMES else f"theme = {value!r} : thème inconnu (thèmes : {', '.join(THEMES)})."
+    if name == "departement":
+        try:
+            geo.territory("departement", str(value))
+        except ValueError:
+            return f"departement = {value!r} : département inconnu (code INSEE attendu, par exemple \"24\")."
+        return None if isinstance(value, str) else f"departement = {value!r} : écrivez le code entre guillemets."
     if name == "structure_id":
         if not isinstance(value, str) or not SAFE_ID.match(value):
             return f"structure_id = {value!r} : identifiant de structure invalide (lettres, chiffres, _ . -)."
@@ -321,7 +327,8 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
                 group = f"structure:{params['structure_id']}"
             else:
                 folder = Path(audience) / name
-                group = str(params.get("territory", "autres"))
+                group = (f"departement:{params['departement']}" if "departement" in params
+                         else str(params.get("territory", "autres")))
             campaign.runs.append(RunSpec(
                 run_id=run_id, notebook=notebook, notebook_path=notebook_path, parameters=params,
                 audience=audience, declared_audience=own_audience, folder=folder, group=group,

@@ -332,6 +332,24 @@ def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
     click.echo(publish_year(workspace, year).message_fr)
 
 
+@main.command(help="Période du panel constant (structures présentes chaque année) publié avec les tableaux.")
+@click.option("--years", default=None, metavar="DÉBUT-FIN",
+              help="Fixer la période, par exemple 2019-2024 ; sans option, affiche la période actuelle.")
+@workspace_option
+def panel(workspace: Workspace, years: str | None) -> None:
+    from senacs_workbench.constant_panel import panel_window, parse_period, set_panel_window
+
+    if years:
+        first, last = parse_period(years)
+        set_panel_window(workspace, first, last)
+        click.echo(f"Panel constant : {first}–{last}. Les campagnes de cette période seront publiées avec leurs "
+                   "indicateurs sur le panel (« senacs publish --year ANNÉE », y compris celles déjà publiées).")
+        return
+    window = panel_window(workspace)
+    click.echo(f"Panel constant : {window[0]}–{window[1]}." if window else
+               "Aucun panel constant défini (« senacs panel --years 2019-2024 »).")
+
+
 @main.group(help="Approbation des jeux de tableaux par le comité de pilotage avant publication.")
 def release() -> None:
     pass

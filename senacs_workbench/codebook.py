@@ -138,9 +138,13 @@ class Codebook:
         return question_id in self._by_id
 
     def question(self, question_id: str) -> Question:
+        """A question of the questionnaire, or a breakdown derived from public identity data
+        (:data:`DERIVED_BREAKDOWNS`, e.g. the constant panel): not asked, but released."""
         try:
             return self._by_id[question_id]
         except KeyError:
+            if question_id in DERIVED_BREAKDOWNS:
+                return DERIVED_BREAKDOWNS[question_id]
             raise KeyError(
                 f"La question « {question_id} » n'existe pas dans le questionnaire {self.year}."
             ) from None
@@ -226,4 +230,23 @@ def load_codebook(year: int) -> Codebook:
 
 
 BREAKDOWNS: tuple[str, ...] = ("type_structure", "mode_gestion", "type_territoire", "qpv")
+
+PANEL_BREAKDOWN = "panel_constant"
+PANEL_IN = "panel"
+PANEL_OUT = "hors_panel"
+DERIVED_BREAKDOWNS: dict[str, Question] = {
+    PANEL_BREAKDOWN: Question(
+        id=PANEL_BREAKDOWN,
+        label="Panel constant",
+        help=("Structure présente à chaque campagne de la période du panel (workspace.yaml, panel_years) : "
+              "les évolutions calculées sur ce seul panel ne doivent rien aux entrées et sorties de structures."),
+        section="identite",
+        type=QuestionType.SINGLE_CHOICE,
+        categories=(Category(PANEL_IN, "Présentes chaque année du panel"),
+                    Category(PANEL_OUT, "Entrées ou sorties pendant la période")),
+        public=True,
+    ),
+}
+"""Breakdowns derived from public identity data (not questions of the questionnaire); their
+categories are computed at publication (:mod:`senacs_workbench.constant_panel`)."""
 """Identity questions that releases cross every table by."""

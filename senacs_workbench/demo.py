@@ -108,6 +108,11 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     started = time.perf_counter()
     workspace = prepare_demo_workspace(path)
     last = years[-1]
+    if len(years) > 1:
+        from senacs_workbench.constant_panel import panel_window, set_panel_window
+
+        if panel_window(workspace) is None:
+            set_panel_window(workspace, years[0], last)
     echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {acting_user()})")
 
     _section(echo, "1. Saisie : exports synthétiques importés dans la zone restreinte")

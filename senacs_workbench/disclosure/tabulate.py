@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType, load_codebook
+from senacs_workbench.codebook import (
+    DERIVED_BREAKDOWNS,
+    MULTIPLE_CHOICE_SEPARATOR,
+    Question,
+    QuestionType,
+    load_codebook,
+)
 from senacs_workbench.disclosure.cells import (
     COUNT,
     MEAN,
@@ -83,7 +89,7 @@ def _categories(year: int, breakdown: str, observed: np.ndarray) -> list[str]:
     known: list[str] = []
     try:
         codebook = load_codebook(year)
-        if breakdown in codebook:
+        if breakdown in codebook or breakdown in DERIVED_BREAKDOWNS:
             known = list(codebook.question(breakdown).answer_codes)
     except ValueError:
         known = []

@@ -51,6 +51,8 @@ class BundleDescription:
     audit_summary: dict[str, Any]
     audit_ok: bool
     created_by: str
+    panel_years: tuple[int, int] | None = None
+    """The constant panel's period when the bundle has the ``panel_constant`` breakdown."""
 
 
 def public_table(cells: pd.DataFrame, levels: tuple[str, ...] = COMMITTEE_LEVELS) -> pd.DataFrame:
@@ -78,8 +80,12 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescription,
-                 levels: tuple[str, ...] = COMMITTEE_LEVELS, state: str = "draft") -> dict[str, Any]:
-    """Write ``cells`` (protected, audited) as a bundle in ``folder``; return the manifest."""
+                 levels: tuple[str, ...] = COMMITTEE_LEVELS, state: str = "draft",
+                 extra_files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Write ``cells`` (protected, audited) as a bundle in ``folder``; return the manifest.
+
+    ``extra_files`` (name → bytes) join the bundle and its manifest's hashes, so approvals cover them.
+    """
     if not description.audit_ok:
         raise PublicationRefused(
             f"L'audit du secret statistique de la campagne {description.year} a trouvé des cellules "
@@ -95,7 +101,8 @@ def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescripti
         "data_version": description.data_version,
         "rules_hash": description.rules_hash,
         "audit": description.audit_summary,
-        "files": {table_name(description.year): hashlib.sha256(data).hexdigest()},
+        "files": {table_name(description.year): hashlib.sha256(data).hexdigest(),
+                  **{name: hashlib.sha256(body).hexdigest() for name, body in (extra_files or {}).items()}},
         "cells": len(frame),
         "suppressed": int((frame["status"] != "V").sum()),
         "variables": int(frame["variable"].nunique()),
@@ -104,12 +111,16 @@ def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescripti
         "state": state,
         "approvals": [],
     }
+    if description.panel_years is not None:
+        manifest["panel_years"] = list(description.panel_years)
     manifest["bundle_hash"] = bundle_hash(manifest)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     write_bytes_atomic(tmp / table_name(description.year), data)
+    for name, body in (extra_files or {}).items():
+        write_bytes_atomic(tmp / name, body)
     write_bytes_atomic(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode())
     old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
     if folder.exists():
@@ -120,5 +131,6 @@ def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescripti
     return manifest
 
 
-def write_draft(published: Path, cells: pd.DataFrame, description: BundleDescription) -> dict[str, Any]:
-    return write_bundle(published / DRAFTS / str(description.year), cells, description)
+def write_draft(published: Path, cells: pd.DataFrame, description: BundleDescription,
+                extra_files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    return write_bundle(published / DRAFTS / str(description.year), cells, description, extra_files=extra_files)

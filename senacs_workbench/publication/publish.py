@@ -29,9 +29,18 @@ import pandas as pd
 
 from senacs_workbench import audit_log
 from senacs_workbench import territories as geo
+from senacs_workbench.bundle_contract import DIRECTORY_COLUMNS, directory_name, read_manifest, released_versions
 from senacs_workbench.bundle_contract import RELEASED as RELEASED_DIR
-from senacs_workbench.bundle_contract import read_manifest, released_versions
-from senacs_workbench.codebook import BREAKDOWNS, Question, QuestionType, load_codebook
+from senacs_workbench.codebook import (
+    BREAKDOWNS,
+    DERIVED_BREAKDOWNS,
+    PANEL_BREAKDOWN,
+    PANEL_IN,
+    PANEL_OUT,
+    Question,
+    QuestionType,
+    load_codebook,
+)
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import acting_user, territory_key
@@ -79,13 +88,29 @@ def microdata(wide: pd.DataFrame, question: Question) -> pd.DataFrame:
     The EPCI and commune columns are used only when infra-départemental views join the
     release (the authorised bundle, or a committee release made after one).
     """
-    columns = [*GEOGRAPHY, *BREAKDOWNS]
+    columns = [*GEOGRAPHY, *BREAKDOWNS, *(b for b in DERIVED_BREAKDOWNS if b in wide.columns)]
     frame = wide[columns].copy()
     commune = wide["code_commune"].astype("string") if "code_commune" in wide else pd.Series(pd.NA, index=wide.index)
     frame["epci"] = (wide["epci"] if "epci" in wide else pd.Series(None, index=wide.index)).astype(object)
     frame["commune"] = commune.map(parent_commune_codes()).astype(object)
     frame["value"] = wide[question.id].to_numpy()
     return frame
+
+
+def public_directory(wide: pd.DataFrame) -> bytes:
+    """The public directory of the structures of this data version (identity data only, as on
+    senacs.fr), CSV in UTF-8: released with the bundle for the plaquette's list and commune map."""
+    names = geo.communes(with_arrondissements=True).set_index("code")["nom"]
+    frame = pd.DataFrame({
+        "nom_structure": wide["nom_structure"],
+        "code_commune": wide["code_commune"],
+        "commune": wide["code_commune"].map(names),
+        "departement": wide["departement"],
+        "type_structure": wide["type_structure"],
+        "mode_gestion": wide["mode_gestion"],
+    })[list(DIRECTORY_COLUMNS)]
+    frame = frame.sort_values(["departement", "code_commune", "nom_structure"], kind="stable")
+    return frame.to_csv(index=False, sep=";").encode("utf-8")
 
 
 def only_released_infra(frame: pd.DataFrame, released: pd.DataFrame | None) -> pd.DataFrame:
@@ -121,8 +146,26 @@ def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def _same_as(manifest: dict[str, Any], version: int, rules_hash: str) -> bool:
-    return manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
+def _same_as(manifest: dict[str, Any], version: int, rules_hash: str, panel: tuple[int, int] | None) -> bool:
+    return (manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
+            and manifest.get("panel_years") == (list(panel) if panel else None))
+
+
+def _panel_for(workspace: Workspace, territory: geo.Territory, year: int, user: str
+               ) -> tuple[tuple[int, int] | None, set[str] | None, str]:
+    """The panel period and members this release carries (None when ``year`` is outside the
+    workspace's period or a campaign of it is not imported), and a French note."""
+    from senacs_workbench.constant_panel import panel_members, panel_window
+
+    window = panel_window(workspace)
+    if window is None or not window[0] <= year <= window[1]:
+        return None, None, ""
+    members = panel_members(workspace, territory, window[0], window[1], user)
+    if members is None:
+        return None, None, (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
+                            "pas encore importées.")
+    return window, members, (f" Panel constant {window[0]}–{window[1]} : {format_number(len(members))} "
+                             "structures présentes chaque année.")
 
 
 def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
@@ -138,11 +181,12 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     store = RawDataStore(workspace, user)
     version = store.latest_version(year)
     rules_hash = load_rules().hash
+    panel, members, panel_note = _panel_for(workspace, territory, year, user)
     existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
     if (draft_dir(workspace, year) / "manifest.json").exists():
         existing.append(read_manifest(draft_dir(workspace, year)))
     for manifest in existing:
-        if _same_as(manifest, version, rules_hash):
+        if _same_as(manifest, version, rules_hash, panel):
             state = "publié" if manifest.get("state") == "released" else "en attente d'approbation"
             return PublishOutcome(year, version, False, manifest.get("cells", 0), manifest.get("suppressed", 0),
                                   manifest.get("audit", {}),
@@ -153,7 +197,11 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)
     ledger = _ledger_for(released)
-    spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level])
+    breakdowns: tuple[str, ...] = BREAKDOWNS
+    if members is not None:
+        wide[PANEL_BREAKDOWN] = wide["structure_id"].astype(str).isin(members).map({True: PANEL_IN, False: PANEL_OUT})
+        breakdowns = (*BREAKDOWNS, PANEL_BREAKDOWN)
+    spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
     jobs = [(only_released_infra(microdata(wide, q), released), q, year, spec, ledger) for q in questions]
     workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
     if workers > 1:
@@ -177,7 +225,9 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         audit_summary["withheld_variables"] = withheld
     manifest = write_draft(
         workspace.published, cells,
-        BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user),
+        BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user,
+                          panel_years=panel),
+        extra_files={directory_name(year): public_directory(wide)},
     )
     audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory_key(territory),
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
@@ -186,7 +236,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         f"Campagne {year} (version {version} des données) : {format_number(manifest['cells'])} cellules, dont "
         f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi"
         + (f" ; non publiée(s) faute de protection garantie : {', '.join(withheld)}" if withheld else "")
-        + ". "
+        + "." + panel_note + " "
         "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
         "(« senacs release approve »).",
     )

@@ -1,0 +1,111 @@
+"""The constant panel (issue 6): published as a protected breakdown, drawn by the trends notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from senacs_workbench.analysis import trends
+from senacs_workbench.analysis.trends import TREND_FIGURES
+from senacs_workbench.cli import main
+from senacs_workbench.codebook import BREAKDOWNS, PANEL_BREAKDOWN, PANEL_IN, PANEL_OUT
+from senacs_workbench.constant_panel import PanelError, panel_window, parse_period
+from senacs_workbench.importing.run import import_file
+from senacs_workbench.publication.approval import approve
+from senacs_workbench.publication.publish import publish_year
+from senacs_workbench.published import PublishedReader
+from senacs_workbench.store import RawDataStore
+from senacs_workbench.synth import generate
+from senacs_workbench.workspace import Workspace, init_workspace
+
+YEARS = (2024, 2025)
+GOVERNANCE = {"territories": [{
+    "territory": "FR",
+    "committee": [{"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
+                  {"user": "ffed", "name": "Florent Fédé", "institution": "federation"}],
+    "preparer": {"user": "prep", "name": "Pat Préparateur", "designated_on": "2025-01-15",
+                 "designated_by": ["ccaf", "ffed"]},
+    "correspondents": [],
+}]}
+VARIABLES = [*BREAKDOWNS, *(i.variable for _, _, indicators, _ in TREND_FIGURES for i in indicators)]
+
+
+def _release(workspace: Workspace, year: int) -> str:
+    outcome = publish_year(workspace, year, only=VARIABLES)
+    approve(workspace, year, user="ccaf")
+    approve(workspace, year, user="ffed")
+    return outcome.message_fr
+
+
+@pytest.fixture(scope="module")
+def panel_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SENACS_USER", "prep")
+    root = tmp_path_factory.mktemp("panel")
+    workspace = init_workspace(root / "ws")
+    workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+    for path in generate(list(YEARS), root / "incoming", scale=0.08):
+        if path.suffix == ".csv" and path.name.startswith("senacs_"):
+            import_file(workspace, path, int(path.stem.split("_")[1]))
+    # 2024 released before any panel is defined: no panel breakdown
+    _release(workspace, 2024)
+    result = CliRunner().invoke(main, ["panel", "--years", "2024-2025", "--workspace", str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    assert "2024–2025" in result.output
+    for year in YEARS:
+        _release(workspace, year)
+    yield workspace
+    mp.undo()
+
+
+def test_every_year_of_the_period_is_released_with_the_panel_breakdown(panel_workspace: Workspace) -> None:
+    assert panel_window(panel_workspace) == (2024, 2025)
+    reader = PublishedReader(panel_workspace.published)
+    # 2024 was released again (v2) once the panel was set; the first release stays readable
+    assert sorted(p.name for p in (panel_workspace.published / "released" / "2024").iterdir()) == ["v1", "v2"]
+    store = RawDataStore(panel_workspace)
+    ids = [set(store.wide(y, "FR", variables=["type_structure"])["structure_id"]) for y in YEARS]
+    members = ids[0] & ids[1]
+    assert 0 < len(members) < len(ids[1])
+    for year in YEARS:
+        assert reader.bundle(year).manifest["panel_years"] == [2024, 2025]
+        cells = reader.table(year, level="national", breakdown=PANEL_BREAKDOWN, variable="type_structure",
+                             statistic="structures")
+        counts = cells.set_index("category")["value"]
+        assert counts[PANEL_IN] == len(members)
+        assert counts[PANEL_OUT] == len(ids[YEARS.index(year)]) - len(members)
+    # the panel breakdown is protected like any other: the département cells have suppressions
+    table = reader.table(2025, breakdown=PANEL_BREAKDOWN, variable="budget_total", statistic="sum")
+    assert (table["status"] != "V").any()
+    assert table.loc[table["status"] != "V", "value"].isna().all()
+
+
+def test_republishing_with_the_same_panel_changes_nothing(panel_workspace: Workspace) -> None:
+    outcome = publish_year(panel_workspace, 2025, only=VARIABLES)
+    assert not outcome.changed and "rien n'a changé" in outcome.message_fr
+
+
+def test_the_trends_report_draws_the_panel(panel_workspace: Workspace) -> None:
+    report = trends.build(panel_workspace.published, "FR", 2024, 2025)
+    assert report.extra["panel_published"] is True
+    panel = next(s for s in report.sections if s.title == "Panel constant")
+    assert "mêmes chaque année" in panel.text
+    store = RawDataStore(panel_workspace)
+    ids = [set(store.wide(y, "FR", variables=["type_structure"])["structure_id"]) for y in YEARS]
+    assert report.extra["panel_structures"] == len(ids[0] & ids[1])
+    assert {f.id for f in panel.figures} >= {"panel_emploi", "panel_budget"}
+    employment = next(f for f in panel.figures if f.id == "panel_emploi").data
+    assert sorted(employment["year"].unique()) == list(YEARS)
+    assert (employment["category"] == PANEL_IN).all()
+    # another period than the published panel: size only, no panel curve
+    other = trends.build(panel_workspace.published, "FR", 2025, 2025)
+    assert other.extra["panel_published"] is False
+
+
+def test_a_bad_period_is_refused_in_french() -> None:
+    for text in ("2024", "2025-2024", "abc-def"):
+        with pytest.raises(PanelError, match="Période du panel invalide"):
+            parse_period(text)

@@ -54,6 +54,16 @@ def table_name(year: int) -> str:
     return f"senacs_{year}.parquet"
 
 
+DIRECTORY_COLUMNS: Final = ("nom_structure", "code_commune", "commune", "departement", "type_structure",
+                            "mode_gestion")
+"""The public directory of structures released with a bundle (identity data published on senacs.fr:
+name, commune, département, type, management mode — the plaquette's list and commune map)."""
+
+
+def directory_name(year: int) -> str:
+    return f"annuaire_{year}.csv"
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

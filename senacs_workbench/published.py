@@ -24,8 +24,10 @@ import pyarrow.parquet as pq
 from senacs_workbench.bundle_contract import (
     COLUMNS,
     COMPARISONS,
+    DIRECTORY_COLUMNS,
     RELEASED,
     bundle_hash,
+    directory_name,
     read_manifest,
     released_versions,
     sha256_file,
@@ -99,6 +101,20 @@ class PublishedReader:
             raise BundleError(f"Aucun jeu de tableaux validé pour la campagne {year} ({source}).")
         folder = versions[-1]
         return ReleasedBundle(source, year, folder, _check(folder, year))
+
+    def directory(self, year: int, source: str = LOCAL) -> pd.DataFrame | None:
+        """The public directory of structures released with the bundle of ``year`` (identity data:
+        name, commune, département, type, management mode), or None for a bundle without one."""
+        bundle = self.bundle(year, source)
+        name = directory_name(year)
+        expected = bundle.manifest.get("files", {}).get(name)
+        if expected is None:
+            return None
+        path = bundle.folder / name
+        if sha256_file(path) != expected:
+            raise BundleError(f"Le fichier {path} a été modifié depuis sa validation : il ne peut pas être lu.")
+        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+        return frame[[c for c in DIRECTORY_COLUMNS if c in frame.columns]]
 
     def table(
         self,

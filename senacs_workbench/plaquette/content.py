@@ -385,11 +385,15 @@ DIRECTORY_COLUMNS = frozenset({c for names in PUBLIC_COLUMNS.values() for c in n
 
 
 def read_public_directory(published_dir: Path | str, year: int) -> pd.DataFrame | None:
-    """The public directory of structures deposited in the published zone for ``year`` (None if there is none).
+    """The public directory of structures of ``year``: the one released with the bundle (approved by
+    the committee with it), else one deposited by hand in the published zone; None if there is none.
 
     Identity fields only (name, commune, département, type, management mode): any other column
     of the file is dropped unread.
     """
+    released = PublishedReader(published_dir).directory(year)
+    if released is not None:
+        return released
     path = Path(published_dir) / DIRECTORY / f"{year}.csv"
     if not path.is_file():
         return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,19 @@ def national_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Works
     workspace.governance_path.write_text(yaml.safe_dump(NATIONAL_GOVERNANCE, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("SENACS_USER", "prep")
     return workspace
+
+
+DEMO_YEARS = "2024-2025"
+DEMO_SCALE = "0.02"
+
+
+@pytest.fixture(scope="session")
+def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """``senacs demo`` run once per session as a user runs it (the CLI tests and the bundle re-audit share it)."""
+    path = tmp_path_factory.mktemp("demo") / "ws"
+    result = subprocess.run(
+        [sys.executable, "-m", "senacs_workbench.cli", "demo", "--workspace", str(path),
+         "--years", DEMO_YEARS, "--scale", DEMO_SCALE],
+        capture_output=True, text=True, env={**os.environ, "SENACS_USER": "prep"}, timeout=600,
+    )
+    return path, result

@@ -22,10 +22,10 @@ def senacs(*args: str, user: str = "prep", env: dict[str, str] | None = None) ->
 
 
 @pytest.fixture(scope="module")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    path = tmp_path_factory.mktemp("demo") / "ws"
-    result = senacs("demo", "--workspace", str(path), "--years", "2024-2025", "--scale", "0.02")
-    return path, result
+def demo_workspace(demo_cli_run: tuple[Path, subprocess.CompletedProcess[str]]
+                   ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """``senacs demo --years 2024-2025 --scale 0.02`` (session fixture of conftest.py, shared with the re-audit)."""
+    return demo_cli_run
 
 
 def test_demo_runs_the_whole_cycle_and_ends_in_french(demo_workspace: tuple[Path, subprocess.CompletedProcess[str]]

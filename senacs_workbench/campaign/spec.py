@@ -18,7 +18,9 @@ A campaign file::
 
 Every parameter name must be an identifier that the notebook declares (papermill writes names
 into code verbatim); values are checked (territories against the reference, years against
-the codebooks and the released bundles, themes, structure ids, types of the defaults); the
+the codebooks and the released bundles — or, for a restricted notebook that declares
+``"reads": "store"`` in its ``senacs`` metadata (the coherence review reads the raw data as the
+preparer), the imported data —, themes, structure ids, types of the defaults); the
 runner's own parameters (``published_dir``, ``workspace_dir``, ``output_dir``,
 ``panel_structures``) cannot be set by a campaign file; a notebook is never rendered for an
 audience wider than its own; the ``plaquettes`` section is checked by
@@ -42,7 +44,15 @@ import papermill
 import yaml
 
 from senacs_workbench import territories as geo
-from senacs_workbench.analysis.audience import AUDIENCES, CENTRE, COMMITTEE, declared_audience, may_publish_to
+from senacs_workbench.analysis.audience import (
+    AUDIENCES,
+    CENTRE,
+    COMMITTEE,
+    METADATA_KEY,
+    RESTRICTED,
+    declared_audience,
+    may_publish_to,
+)
 from senacs_workbench.bundle_contract import RELEASED, released_versions
 from senacs_workbench.campaign.plaquettes import SECTION as PLAQUETTES
 from senacs_workbench.campaign.plaquettes import PlaquetteSpec, parse_section
@@ -53,6 +63,8 @@ from senacs_workbench.workspace import Workspace
 RUNNER_PARAMETERS = ("published_dir", "workspace_dir", "output_dir", "panel_structures")
 TERRITORY_SELECTORS = ("national", "regions", "departements")
 YEAR_PARAMETERS = ("year", "first_year", "last_year")
+READS_STORE = "store"
+"""``metadata.senacs.reads`` of a restricted notebook that reads the raw data, not released bundles."""
 DEFAULT_TIMEOUT = 600
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NOTEBOOK_LABELS = {
@@ -163,8 +175,16 @@ def released_years(workspace: Workspace) -> set[int]:
     return years
 
 
-def _check_value(name: str, value: Any, default: Any, released: set[int]) -> str | None:
-    """The problem with one parameter value, or None."""
+def imported_years(workspace: Workspace) -> set[int]:
+    """Years with imported data in the workspace's store (metadata only: no answer is read)."""
+    from senacs_workbench.store import store_summary
+
+    return set(store_summary(workspace)["years"])
+
+
+def _check_value(name: str, value: Any, default: Any, released: set[int], imported: set[int] | None = None
+                 ) -> str | None:
+    """The problem with one parameter value, or None; ``imported``: the notebook reads the store."""
     if name == "territory":
         return None  # expanded and checked separately
     if name in YEAR_PARAMETERS:
@@ -172,6 +192,9 @@ def _check_value(name: str, value: Any, default: Any, released: set[int]) -> str
             return f"{name} = {value!r} : une année (nombre entier) est attendue."
         if value not in available_years():
             return f"{name} = {value} : aucun questionnaire pour cette campagne."
+        if name == "year" and imported is not None:
+            return None if value in imported else (f"year = {value} : aucune donnée importée pour cette "
+                                                    "campagne (« senacs import »).")
         if name == "year" and value not in released:
             return (f"year = {value} : aucun jeu de tableaux validé par le comité pour cette campagne "
                     "(« senacs publish » puis « senacs release approve »).")
@@ -250,7 +273,9 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
             problems.append(f"{where} : carnet introuvable ({notebook_path}).")
             continue
         declared = _declared(notebook_path)
-        own_audience = declared_audience(nbformat.read(notebook_path, as_version=4).metadata)
+        metadata = nbformat.read(notebook_path, as_version=4).metadata
+        own_audience = declared_audience(metadata)
+        reads_store = (metadata.get(METADATA_KEY) or {}).get("reads") == READS_STORE
         if own_audience not in AUDIENCES:
             problems.append(f"{where} : le carnet ne déclare pas son public (metadata senacs.audience parmi "
                             f"{', '.join(AUDIENCES)}).")
@@ -262,6 +287,9 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         if not may_publish_to(own_audience, audience):
             problems.append(f"{where} : refusé — un carnet destiné au public « {own_audience} » ne peut pas être "
                             f"diffusé au public « {audience} » (il contient des données plus détaillées).")
+            continue
+        if reads_store and own_audience != RESTRICTED:
+            problems.append(f"{where} : seul un carnet réservé (public « {RESTRICTED} ») lit les données brutes.")
             continue
         if own_audience == COMMITTEE and "workspace_dir" in declared:
             problems.append(f"{where} : un carnet du comité ne reçoit que le dossier des tableaux publiés, jamais "
@@ -294,10 +322,11 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         if entry_problems:
             problems += entry_problems
             continue
+        imported = imported_years(workspace) if reads_store else None
         for name_, value in parameters.items():
             values[name_] = _as_list(value)
             for item in values[name_]:
-                problem = _check_value(name_, item, declared.get(name_), released)
+                problem = _check_value(name_, item, declared.get(name_), released, imported)
                 if problem:
                     entry_problems.append(f"{where} : {problem}")
         if audience == CENTRE and "structure_id" not in values:

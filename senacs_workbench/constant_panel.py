@@ -5,7 +5,8 @@ constant panel do not. Panel aggregates are aggregates of raw data, so they reac
 only through the publication gate: the panel is a *breakdown* of the committee release
 (``panel_constant``: ``panel`` / ``hors_panel``, see :data:`~senacs_workbench.codebook.DERIVED_BREAKDOWNS`),
 protected jointly with every other view of the year (an "all structures minus panel"
-difference is a margin like any other), audited and approved with the bundle.
+difference is a margin like any other), audited and approved with the bundle. Only the trend
+indicators (:data:`PANEL_VARIABLES`) are crossed by the panel.
 
 The period is the workspace's ``panel_years`` (``senacs panel --years 2019-2024``, stored in
 ``workspace.yaml``): every year of the period is published with the same panel, recorded in
@@ -25,6 +26,12 @@ from senacs_workbench.errors import SenacsError
 from senacs_workbench.workspace import Workspace
 
 CONFIG_KEY = "panel_years"
+PANEL_VARIABLES = (
+    "type_structure", "actions_jeunesse", "actions_numerique", "actions_acces_droits", "partenaire_commune",
+    "salaries", "benevoles_activite", "budget_total", "personnes_touchees", "etp",
+)
+"""The questions released by panel (the trend indicators): crossing every question by the panel
+would cost as much protection work again for figures no analysis draws."""
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 
 

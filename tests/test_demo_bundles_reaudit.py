@@ -25,7 +25,7 @@ the territorial hierarchy. Checked, for every released bundle under
     dedicated LPs are solved only for cells that no witness has moved. A count (or a sum of
     whole-number answers) is disclosed when its LP range holds a single integer, any sum when
     its range is narrower than a tolerance. A second pass also reads the status codes (``A`` =
-    frequency rule: a count of a yes/no or single-choice answer suppressed ``A`` is not zero).
+    frequency rule: a count suppressed ``A`` in a group too large for group disclosure is 1 or 2).
 
 Small hand-made bundles first check that the auditor finds each kind of planted leak.
 """
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import yaml
 from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse.csgraph import connected_components
 
@@ -50,6 +51,10 @@ from senacs_workbench.codebook import Question, QuestionType, load_codebook
 
 DEMO_YEARS = (2024, 2025)
 MIN_CONTRIBUTORS = 3
+PACKAGED_RULES = Path(__file__).resolve().parents[1] / "senacs_workbench" / "data" / "disclosure" / "rules-v1.yaml"
+GROUP_MAX = int(yaml.safe_load(PACKAGED_RULES.read_text(encoding="utf-8"))["group_disclosure"]["max_respondents"])
+"""The attacker knows the packaged rule set (the package is public, attack A15): group disclosure
+(status A, zero counts included) applies to groups of at most this many respondents."""
 PUBLIC_IDENTITY_STATISTICS = frozenset({"structures", "respondents", "response_rate"})
 RATIO_STATISTICS = frozenset({"mean", "share", "median", "q1", "q3"})
 STATISTICS = frozenset({*PUBLIC_IDENTITY_STATISTICS, *RATIO_STATISTICS, "count", "sum"})
@@ -95,7 +100,8 @@ class System:
         return A, np.concatenate(self.rhs)
 
 
-def additive_cells(table: pd.DataFrame, year: int, *, statuses: bool = False) -> pd.DataFrame:
+def additive_cells(table: pd.DataFrame, year: int, *, statuses: bool = False, group_max: int = GROUP_MAX
+                   ) -> pd.DataFrame:
     """Counts and sums with what the attacker knows of each: its value if released, else its bounds.
 
     For numeric questions without a released sum (percentages), ``mean × n`` stands for it.
@@ -134,10 +140,12 @@ def additive_cells(table: pd.DataFrame, year: int, *, statuses: bool = False) ->
         {v: q.type in (QuestionType.YES_NO, QuestionType.SINGLE_CHOICE) for v, q in questions.items()}
     ).astype(bool)
     if statuses:
-        # frequency rule: a count suppressed for being small is not zero (a multiple-choice option
-        # may also carry A for "none of this small group chose it": no bound there)
-        nonzero = (cells["statistic"] == "count") & (cells["status"] == "A") & cells["linked"] & ~cells["known"]
-        cells.loc[nonzero, "lo"] = np.maximum(cells.loc[nonzero, "lo"], 1.0)
+        # frequency rule: a count suppressed A in a group too large for group disclosure is
+        # 1 … threshold − 1; in a small group, A may also be "none" or "all" of it: no bound there
+        frequency = ((cells["statistic"] == "count") & (cells["status"] == "A") & ~cells["known"]
+                     & (cells["n"] > group_max))
+        cells.loc[frequency, "lo"] = np.maximum(cells.loc[frequency, "lo"], 1.0)
+        cells.loc[frequency, "hi"] = np.minimum(cells.loc[frequency, "hi"], MIN_CONTRIBUTORS - 1.0)
     return cells.reset_index(drop=True)
 
 
@@ -318,14 +326,15 @@ class Audit:
 
 
 def reaudit(table: pd.DataFrame, year: int, *, statuses: bool = False, stop_after: int | None = None,
-            seed: int = 0) -> Audit:
+            seed: int = 0, group_max: int = GROUP_MAX) -> Audit:
     """Every suppressed additive cell of one bundle that the bundle determines.
 
-    With ``statuses``, the attacker also reads the status codes: ``A`` (frequency) on a count of a
-    yes/no or single-choice question says the count is not zero. ``stop_after``: stop once that
-    many disclosed cells are found (the audit is then incomplete).
+    With ``statuses``, the attacker also reads the status codes: ``A`` on a count of a group of
+    more than ``group_max`` respondents (too large for group disclosure) says it is 1 … threshold
+    − 1. ``stop_after``: stop once that many disclosed cells are found (the audit is then
+    incomplete).
     """
-    cells = additive_cells(table, year, statuses=statuses)
+    cells = additive_cells(table, year, statuses=statuses, group_max=group_max)
     A, rhs = build_system(cells).matrix()
     known = cells["known"].to_numpy()
     value = np.nan_to_num(cells["value"].to_numpy(dtype=float))
@@ -495,14 +504,16 @@ def test_a_count_pinned_by_its_bounds_is_found() -> None:
 
 
 def test_a_lone_respondent_given_away_by_the_status_codes_is_found() -> None:
-    """2B's EVS has one structure: values alone leave two solutions, the primary/secondary codes one."""
+    """2B's EVS has one structure: values alone leave two solutions, the primary/secondary codes one
+    (under a rule set without group disclosure, where A on a count always means 1 … threshold − 1)."""
     universe = (("2A", "CS", 3), ("2A", "EVS", 3), ("2B", "CS", 3), ("2B", "EVS", 1))
     micro = small_microdata({("2A", "CS"): 1, ("2A", "EVS"): 2, ("2B", "CS"): 2, ("2B", "EVS"): 1}, universe)
     table = suppress(small_bundle(micro), YES_NO, RECTANGLE, answers=("oui", "non"))
     lone = (table["territory"] == "2B") & (table["category"] == "EVS") & (table["answer"] == "oui")
     table.loc[lone & (table["statistic"] == "count"), "status"] = "A"  # its count is 1: frequency rule
     assert reaudit(table, YEAR).disclosures.empty
-    assert disclosed(reaudit(table, YEAR, statuses=True)) == {
+    assert reaudit(table, YEAR, statuses=True).disclosures.empty  # packaged rules: A may be "none" there
+    assert disclosed(reaudit(table, YEAR, statuses=True, group_max=0)) == {
         (YES_NO, answer, dep, kind) for answer in ("oui", "non") for dep, kind in RECTANGLE
     }
 
@@ -545,6 +556,12 @@ def test_demo_bundles_follow_the_contract(bundles: list[tuple[Path, pd.DataFrame
 def test_demo_bundles_no_suppressed_cell_has_a_value(bundles: list[tuple[Path, pd.DataFrame]]) -> None:
     found = {folder: table[(table["status"] != "V") & table["value"].notna()] for folder, table in bundles}
     assert all(cells.empty for cells in found.values()), report(found)
+
+
+def test_demo_bundles_publish_one_code_for_every_suppressed_cell(bundles: list[tuple[Path, pd.DataFrame]]) -> None:
+    """Why a cell is hidden is itself information (attack A15): the bundle says only V or D."""
+    for folder, table in bundles:
+        assert set(table["status"]) <= {"V", "D"}, folder
 
 
 @pytest.mark.slow

@@ -47,6 +47,7 @@ def test_draft_blanks_suppressed_values_and_is_not_readable(workspace: Workspace
     draft = pd.read_parquet(draft_dir(workspace, YEAR) / f"senacs_{YEAR}.parquet")
     assert draft.loc[draft.status != "V", "value"].isna().all()
     assert 400.0 not in draft.value.tolist() and 600.0 not in draft.value.tolist()
+    assert set(draft["status"]) == {"V", "D"}  # the reason of a suppression (A, D…) is not published
     with pytest.raises(BundleError, match="Aucun jeu de tableaux validé"):
         PublishedReader(workspace.published).table(YEAR)
 
@@ -70,7 +71,8 @@ def test_one_caf_approval_is_not_enough_then_federation_releases(workspace: Work
     assert second.released is not None and second.released.name == "v1"
     table = PublishedReader(workspace.published).table(YEAR, variable="budget_total", statistic="sum")
     assert table.set_index("territory").loc["FR", "value"] == 1000.0
-    assert table.set_index("territory").loc["24", ["value", "status"]].tolist()[1] == "A"
+    # one code for every suppressed cell: the reason (A, here) stays in the restricted zone
+    assert table.set_index("territory").loc["24", ["value", "status"]].tolist()[1] == "D"
     assert pd.isna(table.set_index("territory").loc["24", "value"])
     ledger = released_cells(workspace, YEAR)
     assert ledger is not None and len(ledger) == 4

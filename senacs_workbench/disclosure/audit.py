@@ -400,7 +400,8 @@ def audit(
     attacker does not know them): a status ``A`` structure or respondent count, or a status
     ``A`` count of answers when group disclosure does not also give status ``A``
     (``group_status``), lies in 1 … threshold − 1. When group disclosure gives ``A`` too, an
-    ``A`` count is 1 … threshold − 1, 0 or all the respondents: no convex bound is added.
+    ``A`` count of a group of at most ``group_max_respondents`` is 1 … threshold − 1, 0 or all
+    the respondents: no convex bound is added; in a larger group it is 1 … threshold − 1.
 
     ``exact_intervals``: solve the minimum and the maximum of every suppressed cell. By default
     a few LPs with many cells in the objective first gather feasible tables (witnesses); a cell
@@ -474,6 +475,11 @@ def audit(
     if frequency_threshold is not None:
         bounded = (STRUCTURES, RESPONDENTS) if group_status == FREQUENCY else COUNT_LIKE
         a_cells = (add["status"].to_numpy() == FREQUENCY) & add["statistic"].isin(bounded).to_numpy()
+        if group_status == FREQUENCY:
+            # group disclosure (status A too) applies only to groups of at most
+            # group_max_respondents: in larger ones a status A count is 1 … threshold − 1
+            large = add["n"].to_numpy(dtype=float) > group_max_respondents
+            a_cells |= (add["status"].to_numpy() == FREQUENCY) & (add["statistic"] == COUNT).to_numpy() & large
         ok_truth = ~np.isfinite(truth) | ((truth >= 1) & (truth <= frequency_threshold - 1))
         sel = a_cells & ok_truth
         lower[:n_add][sel] = np.maximum(lower[:n_add][sel], 1.0)

@@ -102,11 +102,12 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
     group_status = FREQUENCY if rules.group_action == "suppress" else REVIEW
     small = (resp > 0) & (resp <= rules.group_max_respondents) & rules.group_enabled
     all_same = small[None, :] & (counts == resp[None, :])
-    # "none gave answer a" is a group disclosure for binary attributes: the options of a
-    # multiple-choice question (for yes/no it is "all gave the other answer", caught above;
-    # for single choice with several categories, "all" is the disclosure)
-    binary_options = tab.question.type is QuestionType.MULTIPLE_CHOICE
-    none_same = small[None, :] & (counts == 0) & (rules.group_include_none and binary_options)
+    # "none gave answer a" is a group disclosure too: for the options of a multiple-choice
+    # question, and (none_scope: all_answers) for every categorical question — a zero count
+    # in a small group says which answers its few respondents did not give, and when zeros
+    # were never suppressed as A, status A itself meant "at least one" (attack A15)
+    scope_ok = rules.group_none_all_answers or tab.question.type is QuestionType.MULTIPLE_CHOICE
+    none_same = small[None, :] & (counts == 0) & (rules.group_include_none and scope_ok)
     status[freq] = FREQUENCY
     reason[freq] = "frequency"
     status[(all_same | none_same) & ~freq] = group_status

@@ -60,6 +60,7 @@ class RuleSet:
     group_enabled: bool
     group_max_respondents: int
     group_include_none: bool
+    group_none_all_answers: bool
     group_action: str
     quantile_min_each_side: int
     negative_status: str
@@ -110,6 +111,7 @@ class RuleSet:
             group_enabled=bool(_get(raw, "group_disclosure.enabled")),
             group_max_respondents=int(_get(raw, "group_disclosure.max_respondents")),
             group_include_none=bool(_get(raw, "group_disclosure.include_none")),
+            group_none_all_answers=str(_get(raw, "group_disclosure.none_scope")) == "all_answers",
             group_action=group_action,
             quantile_min_each_side=int(_get(raw, "quantiles.min_each_side")),
             negative_status=negative_status,

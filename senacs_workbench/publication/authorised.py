@@ -45,7 +45,12 @@ from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import INFRA_LEVELS, ReleaseSpec
 from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import acting_user, territory_key
-from senacs_workbench.publication.bundle_writer import BundleDescription, PublicationRefused, write_bundle
+from senacs_workbench.publication.bundle_writer import (
+    BundleDescription,
+    PublicationRefused,
+    write_bundle,
+    write_suppression_reasons,
+)
 from senacs_workbench.publication.ledger_store import AUTHORISED_KIND, committee_releases, record_release
 from senacs_workbench.publication.publish import TABULATED_TYPES, microdata
 from senacs_workbench.workspace import Workspace
@@ -211,6 +216,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
         BundleDescription(year, territory_key(place), version, rules_hash, summary, True, user),
         levels=INFRA_LEVELS, state="authorised",
     )
+    write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
     record_release(workspace, year, folder, manifest, kind=AUTHORISED_KIND)
     audit_log.append(workspace.audit_log_path, user=user, action="publish_authorised",
                      territory=territory_key(place),

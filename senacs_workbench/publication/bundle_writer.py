@@ -36,6 +36,8 @@ from senacs_workbench.errors import SenacsError
 from senacs_workbench.workspace import write_bytes_atomic
 
 COMMITTEE_LEVELS = ("national", "region", "departement")
+PUBLISHED_SUPPRESSED = "D"
+"""The status of every suppressed cell in a written bundle (the contract's "masked" code)."""
 
 
 class PublicationRefused(SenacsError):
@@ -65,11 +67,31 @@ def public_table(cells: pd.DataFrame, levels: tuple[str, ...] = COMMITTEE_LEVELS
         )
     frame = cells.loc[:, list(COLUMNS)].copy()
     frame["value"] = frame["value"].astype("float64").where(frame["status"].eq("V"))
+    # One code for every suppressed cell: why a cell is hidden is itself information. With the
+    # rule set public (it ships with the package), "A" on an answer count would say "1 or 2"
+    # (or "0 or all" in a small group) and, combined with the published margins, pin hidden
+    # counts exactly (attack A15). The reasons (A, B, D, R) stay in the restricted zone.
+    frame["status"] = frame["status"].where(frame["status"].eq("V"), PUBLISHED_SUPPRESSED)
     for column in ("answer", "breakdown", "category"):
         frame[column] = frame[column].fillna("").astype(str)
     frame = frame.sort_values(["variable", "statistic", "answer", "level", "territory", "breakdown", "category"],
                               kind="stable").reset_index(drop=True)
     return frame
+
+
+def write_suppression_reasons(restricted: Path, year: int, bundle_hash: str, cells: pd.DataFrame) -> Path:
+    """Keep the engine's status of every suppressed cell (A frequency, B dominance, D secondary,
+    R review) in the restricted zone, beside the bundle that shows them all as one code:
+    ``restricted/publication/<year>/reasons-<bundle hash>.parquet``."""
+    keys = ["variable", "statistic", "answer", "level", "territory", "breakdown", "category"]
+    hidden = cells.loc[cells["status"] != "V", [*keys, "status"]].copy()
+    for column in ("answer", "breakdown", "category"):
+        hidden[column] = hidden[column].fillna("").astype(str)
+    buffer = io.BytesIO()
+    hidden.reset_index(drop=True).to_parquet(buffer, index=False)
+    target = restricted / "publication" / str(year) / f"reasons-{bundle_hash}.parquet"
+    write_bytes_atomic(target, buffer.getvalue())
+    return target
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -41,11 +41,17 @@ from senacs_workbench.codebook import (
     QuestionType,
     load_codebook,
 )
+from senacs_workbench.constant_panel import PANEL_VARIABLES
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.formatting import format_number
 from senacs_workbench.governance import acting_user, territory_key
 from senacs_workbench.publication.approval import draft_dir
-from senacs_workbench.publication.bundle_writer import BundleDescription, PublicationRefused, write_draft
+from senacs_workbench.publication.bundle_writer import (
+    BundleDescription,
+    PublicationRefused,
+    write_draft,
+    write_suppression_reasons,
+)
 from senacs_workbench.workspace import Workspace
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
@@ -202,7 +208,9 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         wide[PANEL_BREAKDOWN] = wide["structure_id"].astype(str).isin(members).map({True: PANEL_IN, False: PANEL_OUT})
         breakdowns = (*BREAKDOWNS, PANEL_BREAKDOWN)
     spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
-    jobs = [(only_released_infra(microdata(wide, q), released), q, year, spec, ledger) for q in questions]
+    plain = ReleaseSpec(levels=spec.levels)
+    jobs = [(only_released_infra(microdata(wide, q), released), q, year,
+             spec if q.id in PANEL_VARIABLES else plain, ledger) for q in questions]
     workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -229,6 +237,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                           panel_years=panel),
         extra_files={directory_name(year): public_directory(wide)},
     )
+    write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
     audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory_key(territory),
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(

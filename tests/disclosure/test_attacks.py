@@ -459,7 +459,10 @@ def test_a14_reconstruction_of_a_small_departement_yes_no_answers():
 @pytest.mark.xfail(
     strict=True,
     reason="ENGINE LEAK (A15): knowing the packaged rule set (threshold 3, group rule -> status A), "
-    "the statuses and published cells pin the answer of Cantal's lone EVS (count oui = 1)",
+    "an integer attacker with one disjunction per status-A count (1..2, or 0 or all in a small group) "
+    "pins the answer of Cantal's lone EVS (count oui = 1). The engine does not model that knowledge; "
+    "written bundles therefore never show A/B/R (one code, D, for every suppressed cell: "
+    "tests/test_demo_bundles_reaudit.py), and this test attacks the engine's restricted statuses",
 )
 def test_a15_known_thresholds_do_not_narrow_intervals_to_the_secret():
     micro = with_answers(auvergne(), seed=3, p_yes=0.4)

@@ -34,7 +34,7 @@ from typing import Any
 import plotly
 
 from senacs_workbench import territories as geo
-from senacs_workbench.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE
+from senacs_workbench.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE, RESTRICTED
 from senacs_workbench.bundle_contract import COMPARISONS, RELEASED, bundle_hash, read_manifest, released_versions
 from senacs_workbench.campaign.execute import DONE, PLOTLY_JS, SKIPPED, STATUS_LABELS, execute_run, init_worker
 from senacs_workbench.campaign.plaquettes import (
@@ -126,7 +126,8 @@ class CampaignReport:
 
     def summary_fr(self) -> str:
         parts = ", ".join(f"{STATUS_LABELS.get(s, s)} : {n}" for s, n in sorted(self.counts().items()))
-        lines = [f"Campagne {self.name} : {len(self.outcomes)} carnets ({parts}) en {self.elapsed:.0f} s."]
+        lines = ([f"Campagne {self.name} : {len(self.outcomes)} carnets ({parts}) en {self.elapsed:.0f} s."]
+                 if self.outcomes else [f"Campagne {self.name} : aucun carnet, en {self.elapsed:.0f} s."])
         for outcome in self.outcomes:
             if not outcome.ok:
                 lines.append(f"  {STATUS_LABELS.get(outcome.status, outcome.status).upper()} {outcome.run_id} : "
@@ -175,6 +176,17 @@ def fingerprint(workspace: Workspace, run: RunSpec, parameters: dict[str, Any], 
 
         versions = RawDataStore(workspace).versions(int(run.parameters["year"]))
         inputs["data_version"] = None if versions.empty else int(versions["version"].max())
+    if run.audience == RESTRICTED:
+        # restricted notebooks read the store (coherence findings, identity data) and the
+        # authorised infra-départemental bundles: any write to either reruns them
+        if workspace.store_path.exists():
+            stat = workspace.store_path.stat()
+            inputs["store"] = [stat.st_size, stat.st_mtime_ns]
+        authorised = workspace.restricted / "authorised"
+        if authorised.is_dir():
+            inputs["authorised"] = sorted(
+                (str(p.parent.relative_to(authorised)), bundle_hash(read_manifest(p.parent)))
+                for p in authorised.rglob("manifest.json"))
     body = {
         "notebook": hashlib.sha256(run.notebook_path.read_bytes()).hexdigest(),
         "parameters": parameters,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from senacs_workbench.codebook import BREAKDOWNS
+from senacs_workbench.codebook import BREAKDOWNS, DERIVED_BREAKDOWNS
 from senacs_workbench.dashboard.data import Catalog, TerritoryKey, answers_of, territory_label
 
 LEVEL_OPTIONS = (("Nation", "national"), ("Région", "region"), ("Département", "departement"))
@@ -129,6 +129,7 @@ class Selectors:
             released = set(self.catalog.cells(year, self.question.value).breakdown.unique()) - {""}
             codebook = self.catalog.codebook(year)
             options += [(codebook.question(b).label, b) for b in BREAKDOWNS if b in released and b in codebook]
+            options += [(codebook.question(b).label, b) for b in DERIVED_BREAKDOWNS if b in released]
         keep = self.breakdown.value if self.breakdown.value is not None else (options[1][1] if len(options) > 1 else "")
         _set_options(self.breakdown, options, keep=keep)
 

@@ -54,6 +54,13 @@ def test_coherence_review_runs_on_imported_data_with_nothing_released(imported_o
     found = re.search(r"(\d+) constat\(s\)", text)
     assert found and int(found.group(1)) > 0, "the review shows the findings of the coherence check"
     assert not list(imported_only.published.rglob("*.parquet"))
+    # --resume skips it while nothing changed, and runs it again once the store changed
+    assert [o.status for o in run_campaign(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
+        == ["skipped"]
+    paths = generate([YEAR], tmp_path / "late", seed=6, scale=0.02)
+    import_file(imported_only, next(p for p in paths if p.name == f"senacs_{YEAR}.csv"), YEAR)
+    assert [o.status for o in run_campaign(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
+        == ["done"]
 
 
 def test_years_are_checked_against_imported_data_for_store_notebooks_only(imported_only: Workspace,

@@ -121,6 +121,9 @@ def test_only_the_preparer_and_the_departements_correspondents_may_read_it(infra
             read_infra_tables(infra_workspace, YEAR, DEP, user=outsider)
     refused = [e for e in entries(infra_workspace.audit_log_path) if e["action"] == "refused:read_authorised"]
     assert {e["user"] for e in refused} >= {"corr24", "caf95", "ccaf"}
+    # nor produce them (not even learn whether they exist)
+    with pytest.raises(AccessDenied, match="préparer une publication"):
+        publish_authorised(infra_workspace, YEAR, DEP, user="caf95")
 
 
 def _attack_one(workspace: Workspace, variable: str, infra: pd.DataFrame, committee: pd.DataFrame) -> list[str]:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from senacs_workbench import audit_log
 from senacs_workbench import territories as geo
+from senacs_workbench.access import require_raw_access
 from senacs_workbench.bundle_contract import MANIFEST, read_manifest
 from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import INFRA_LEVELS, ReleaseSpec
@@ -164,6 +165,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
         raise PublicationRefused(
             f"Le département {place.name} ({departement}) n'est pas dans le territoire de cet espace de travail."
         )
+    require_raw_access(workspace, "publish", place, details={"year": year, "infra": True}, user=user)
     store = RawDataStore(workspace, user)
     version = store.latest_version(year)
     rules_hash = load_rules().hash

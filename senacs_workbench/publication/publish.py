@@ -29,6 +29,7 @@ import pandas as pd
 
 from senacs_workbench import audit_log
 from senacs_workbench import territories as geo
+from senacs_workbench.access import require_raw_access
 from senacs_workbench.bundle_contract import DIRECTORY_COLUMNS, directory_name, read_manifest, released_versions
 from senacs_workbench.bundle_contract import RELEASED as RELEASED_DIR
 from senacs_workbench.codebook import (
@@ -184,6 +185,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
 
     user = user or acting_user()
     territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    require_raw_access(workspace, "publish", territory, details={"year": year}, user=user)
     store = RawDataStore(workspace, user)
     version = store.latest_version(year)
     rules_hash = load_rules().hash

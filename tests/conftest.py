@@ -8,35 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from workspace_support import national_workspace_at
 
-from senacs_workbench.workspace import Workspace, init_workspace
-
-NATIONAL_GOVERNANCE = {
-    "territories": [
-        {
-            "territory": "FR",
-            "committee": [
-                {"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
-                {"user": "ffed", "name": "Florent Fédé", "institution": "federation"},
-            ],
-            "preparer": {
-                "user": "prep",
-                "name": "Pat Préparateur",
-                "designated_on": "2025-01-15",
-                "designated_by": ["ccaf", "ffed"],
-            },
-            "correspondents": [{"user": "corr", "name": "Claire Correspondante", "institution": "caf"}],
-        }
-    ]
-}
+from senacs_workbench.workspace import Workspace
 
 
 @pytest.fixture
 def national_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A national workspace (territory FR) whose designated preparer is ``prep`` (the acting user)."""
-    workspace = init_workspace(tmp_path / "ws")
-    workspace.governance_path.write_text(yaml.safe_dump(NATIONAL_GOVERNANCE, allow_unicode=True), encoding="utf-8")
+    workspace = national_workspace_at(tmp_path / "ws")
     monkeypatch.setenv("SENACS_USER", "prep")
     return workspace
 

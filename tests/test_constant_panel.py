@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from click.testing import CliRunner
+from workspace_support import national_workspace_at
 
 from senacs_workbench.analysis import trends
 from senacs_workbench.analysis.trends import TREND_FIGURES
@@ -19,17 +19,9 @@ from senacs_workbench.publication.publish import publish_year
 from senacs_workbench.published import PublishedReader
 from senacs_workbench.store import RawDataStore
 from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.workspace import Workspace
 
 YEARS = (2024, 2025)
-GOVERNANCE = {"territories": [{
-    "territory": "FR",
-    "committee": [{"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
-                  {"user": "ffed", "name": "Florent Fédé", "institution": "federation"}],
-    "preparer": {"user": "prep", "name": "Pat Préparateur", "designated_on": "2025-01-15",
-                 "designated_by": ["ccaf", "ffed"]},
-    "correspondents": [],
-}]}
 VARIABLES = [*BREAKDOWNS, *(i.variable for _, _, indicators, _ in TREND_FIGURES for i in indicators)]
 
 
@@ -45,8 +37,7 @@ def panel_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
     mp = pytest.MonkeyPatch()
     mp.setenv("SENACS_USER", "prep")
     root = tmp_path_factory.mktemp("panel")
-    workspace = init_workspace(root / "ws")
-    workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+    workspace = national_workspace_at(root / "ws")
     for path in generate(list(YEARS), root / "incoming", scale=0.08):
         if path.suffix == ".csv" and path.name.startswith("senacs_"):
             import_file(workspace, path, int(path.stem.split("_")[1]))

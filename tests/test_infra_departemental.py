@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 import yaml
 from scipy.optimize import linprog
+from workspace_support import national_workspace_at
 
 from senacs_workbench import territories as geo
 from senacs_workbench.audit_log import entries
@@ -35,34 +36,26 @@ from senacs_workbench.publication.publish import microdata, publish_year
 from senacs_workbench.published import PublishedReader
 from senacs_workbench.store import RawDataStore
 from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 YEAR = 2025
 DEP = "95"
 ATTACKED = ("budget_total", "salaries", "personnes_touchees", "actions_jeunesse")
-GOVERNANCE = {
-    "territories": [
-        {"territory": "FR",
-         "committee": [{"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
-                       {"user": "ffed", "name": "Florent Fédé", "institution": "federation"}],
-         "preparer": {"user": "prep", "name": "Pat Préparateur", "designated_on": "2025-01-15",
-                      "designated_by": ["ccaf", "ffed"]},
-         "correspondents": []},
-        {"territory": "95",
-         "committee": [{"user": "caf95", "name": "Dominique Caf", "institution": "caf"},
-                       {"user": "fed95", "name": "Sacha Fédé", "institution": "federation"}],
-         "preparer": {"user": "prep95", "name": "Lou Préparateur", "designated_on": "2025-01-20",
-                      "designated_by": ["caf95", "fed95"]},
-         "correspondents": [{"user": "corr95", "name": "Claude Correspondant", "institution": "caf"}]},
-        {"territory": "24",
-         "committee": [{"user": "caf24", "name": "Alex Caf", "institution": "caf"},
-                       {"user": "fed24", "name": "Robin Fédé", "institution": "federation"}],
-         "preparer": {"user": "prep24", "name": "Sam Préparatrice", "designated_on": "2025-01-20",
-                      "designated_by": ["caf24", "fed24"]},
-         "correspondents": [{"user": "corr24", "name": "Camille Correspondante", "institution": "federation"}]},
-    ]
-}
+DEPARTEMENT_GOVERNANCE = [
+    {"territory": "95",
+     "committee": [{"user": "caf95", "name": "Dominique Caf", "institution": "caf"},
+                   {"user": "fed95", "name": "Sacha Fédé", "institution": "federation"}],
+     "preparer": {"user": "prep95", "name": "Lou Préparateur", "designated_on": "2025-01-20",
+                  "designated_by": ["caf95", "fed95"]},
+     "correspondents": [{"user": "corr95", "name": "Claude Correspondant", "institution": "caf"}]},
+    {"territory": "24",
+     "committee": [{"user": "caf24", "name": "Alex Caf", "institution": "caf"},
+                   {"user": "fed24", "name": "Robin Fédé", "institution": "federation"}],
+     "preparer": {"user": "prep24", "name": "Sam Préparatrice", "designated_on": "2025-01-20",
+                  "designated_by": ["caf24", "fed24"]},
+     "correspondents": [{"user": "corr24", "name": "Camille Correspondante", "institution": "federation"}]},
+]
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +63,7 @@ def infra_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
     mp = pytest.MonkeyPatch()
     mp.setenv("SENACS_USER", "prep")
     root = tmp_path_factory.mktemp("infra")
-    workspace = init_workspace(root / "ws", territory="FR")
-    workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+    workspace = national_workspace_at(root / "ws", DEPARTEMENT_GOVERNANCE)
     paths = generate([YEAR], root / "incoming", scale=0.3)
     csv = next(p for p in paths if p.name == f"senacs_{YEAR}.csv")
     import_file(workspace, csv, YEAR)

@@ -1,0 +1,43 @@
+"""A national workspace with a committee, a designated preparer (``prep``) and a correspondent.
+
+Shared by tests that need real governance (import it: ``from workspace_support import …``;
+never from ``conftest``).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from senacs_workbench.workspace import Workspace, init_workspace
+
+NATIONAL_GOVERNANCE: dict[str, Any] = {
+    "territories": [
+        {
+            "territory": "FR",
+            "committee": [
+                {"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
+                {"user": "ffed", "name": "Florent Fédé", "institution": "federation"},
+            ],
+            "preparer": {
+                "user": "prep",
+                "name": "Pat Préparateur",
+                "designated_on": "2025-01-15",
+                "designated_by": ["ccaf", "ffed"],
+            },
+            "correspondents": [{"user": "corr", "name": "Claire Correspondante", "institution": "caf"}],
+        }
+    ]
+}
+
+
+def national_workspace_at(path: Path, extra_territories: list[dict[str, Any]] | None = None) -> Workspace:
+    """Create a national workspace at ``path`` with :data:`NATIONAL_GOVERNANCE` (plus ``extra_territories``)."""
+    workspace = init_workspace(path)
+    governance = copy.deepcopy(NATIONAL_GOVERNANCE)
+    governance["territories"] += extra_territories or []
+    workspace.governance_path.write_text(yaml.safe_dump(governance, allow_unicode=True), encoding="utf-8")
+    return workspace

@@ -30,8 +30,6 @@ and every step is in the audit log.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -53,7 +51,7 @@ from senacs_workbench.publication.bundle_writer import (
     write_suppression_reasons,
 )
 from senacs_workbench.publication.ledger_store import AUTHORISED_KIND, committee_releases, record_release
-from senacs_workbench.publication.publish import TABULATED_TYPES, microdata
+from senacs_workbench.publication.publish import TABULATED_TYPES, microdata, run_jobs
 from senacs_workbench.workspace import Workspace
 
 AUTHORISED_DIR: Final = "authorised"
@@ -193,12 +191,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     complete = frozenset({departement, *released_departements(workspace, year)})
     jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, ledger, complete)
             for q in questions]
-    workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_protect_joint, jobs))
-    else:
-        results = [_protect_joint(job) for job in jobs]
+    results = run_jobs(_protect_joint, jobs, workers)
     withheld = tuple(q.id for q, r in zip(questions, results, strict=True) if not r[2])
     kept = [r for r in results if r[2]]
     if not kept:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -55,6 +55,7 @@ from senacs_workbench.publication.bundle_writer import (
 )
 from senacs_workbench.workspace import Workspace
 
+R = TypeVar("R")
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
 INFRA_GEOGRAPHY = ("epci", "commune")
@@ -141,6 +142,16 @@ def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any]) -> 
     return result.cells, report.summary(), report.ok, result.rules_hash
 
 
+def run_jobs(function: Callable[[Any], R], jobs: list[Any], workers: int | None = None) -> list[R]:
+    """``function`` over ``jobs`` (one question each), in worker processes when there are several
+    (at most 4, and the machine's cores), in order."""
+    workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(function, jobs))
+    return [function(job) for job in jobs]
+
+
 def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {}
     for summary in summaries:
@@ -213,12 +224,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     plain = ReleaseSpec(levels=spec.levels)
     jobs = [(only_released_infra(microdata(wide, q), released), q, year,
              spec if q.id in PANEL_VARIABLES else plain, ledger) for q in questions]
-    workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_protect_one, jobs))
-    else:
-        results = [_protect_one(job) for job in jobs]
+    results = run_jobs(_protect_one, jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole
     # (the strongest suppression): each question is its own linear system, so leaving one out
     # weakens no other. It is named in the manifest and in the message for the committee.

@@ -628,3 +628,80 @@ def test_demo_bundles_no_suppressed_cell_is_derivable_once_statuses_are_read(
 def report(found: dict[object, pd.DataFrame], limit: int = SAMPLE) -> str:
     return "\n".join(f"{where}: {len(cells)} cell(s), e.g.\n{cells.head(limit).to_string()}"
                      for where, cells in found.items() if not cells.empty)
+
+
+# -------------------------------------------------------------------- year over year (attack A7)
+
+BASE_BREAKDOWNS = ("type_structure", "mode_gestion", "type_territoire", "qpv")
+
+
+def answers_by_structure(workspace: Path, year: int, version: int, variables: list[str]) -> pd.DataFrame:
+    """One row per structure of the released data version: geography, breakdowns, answers as text."""
+    from senacs_workbench.store import RawDataStore
+    from senacs_workbench.workspace import Workspace
+
+    wide = RawDataStore(Workspace(workspace), "prep").wide(year, "FR", version, variables=[*BASE_BREAKDOWNS,
+                                                                                        *variables])
+    frame = wide[["structure_id", "region", "departement", *BASE_BREAKDOWNS]].astype("string").fillna("")
+    for variable in variables:
+        frame[variable] = wide[variable].astype("string").fillna("")
+    return frame.set_index("structure_id")
+
+
+def changed_structures(before: pd.DataFrame, after: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Per (variable, level, territory, breakdown, category): how many structures' answers changed
+    between the two years (an entrant or a leaver that answered counts, so does a structure that
+    moved to another category with an answer)."""
+    both = before.add_suffix("_a").join(after.add_suffix("_b"), how="outer")
+    rows = []
+    for level in LEVELS:
+        for breakdown in ("", *BASE_BREAKDOWNS):
+            def group(side: str) -> pd.Series:
+                territory = (pd.Series("FR", index=both.index).where(both[f"region_{side}"].notna())
+                             if level == "national" else both[f"{level}_{side}"])
+                if not breakdown:
+                    return territory.fillna("").astype(str) + "|"
+                category = both[f"{breakdown}_{side}"].replace("", "non_renseigne")
+                return territory.fillna("").astype(str) + "|" + category.fillna("").astype(str)
+            key_a, key_b = group("a"), group("b")
+            for variable in variables:
+                value_a, value_b = both[f"{variable}_a"].fillna(""), both[f"{variable}_b"].fillna("")
+                same_group = key_a == key_b
+                changes = pd.concat([
+                    key_a[same_group & (value_a != value_b)],
+                    key_a[~same_group & (value_a != "") & both["region_a"].notna()],
+                    key_b[~same_group & (value_b != "") & both["region_b"].notna()],
+                ])
+                for key, k in changes[changes.str.len() > 1].value_counts().items():
+                    territory, category = key.split("|")
+                    rows.append((variable, level, territory, breakdown, category, int(k)))
+    return pd.DataFrame(rows, columns=["variable", "level", "territory", "breakdown", "category", "changed"])
+
+
+@pytest.mark.slow
+def test_demo_bundles_year_over_year_differences_do_not_reveal_one_or_two_structures(
+        demo_cli_run: tuple[Path, object], bundles: list[tuple[Path, pd.DataFrame]]) -> None:
+    """Attack A7 on the two demo years: a cell published both years whose value moved because of
+    one or two structures gives their answers away (an entrant's budget, a leaver's "oui");
+    and a cell hidden last year and unchanged must stay hidden. Checked from the raw store
+    (restricted, as the preparer), not from the engine."""
+    workspace, _ = demo_cli_run
+    (folder_a, table_a), (folder_b, table_b) = bundles
+    versions = [json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["data_version"]
+                for folder in (folder_a, folder_b)]
+    additive = ["count", "sum"]
+    a = table_a[table_a["statistic"].isin(additive) & (table_a["breakdown"].isin(["", *BASE_BREAKDOWNS]))]
+    b = table_b[table_b["statistic"].isin(additive) & (table_b["breakdown"].isin(["", *BASE_BREAKDOWNS]))]
+    variables = sorted(set(a["variable"]) & set(b["variable"]))
+    before = answers_by_structure(workspace, DEMO_YEARS[0], versions[0], variables)
+    after = answers_by_structure(workspace, DEMO_YEARS[1], versions[1], variables)
+    changed = changed_structures(before, after, variables)
+    group_key = ["variable", "level", "territory", "breakdown", "category"]
+    pairs = a.merge(b, on=["statistic", *KEY], suffixes=("_a", "_b")).merge(changed, on=group_key, how="left")
+    pairs["changed"] = pairs["changed"].fillna(0).astype(int)
+    few = (pairs["changed"] > 0) & (pairs["changed"] < MIN_CONTRIBUTORS)
+    assert (few & (pairs["status_a"] == "V")).sum() > 0, "no cell to check: the demo has no small change"
+    revealing = pairs[few & (pairs["status_a"] == "V") & (pairs["status_b"] == "V")]
+    unhidden = pairs[(pairs["changed"] == 0) & (pairs["status_a"] != "V") & (pairs["status_b"] == "V")]
+    assert revealing.empty, report({"published both years, changed by 1 or 2 structures": revealing})
+    assert unhidden.empty, report({"hidden last year, unchanged, published this year": unhidden})

@@ -9,7 +9,7 @@ status (restricted zone: the publication step blanks non-``V`` values).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -21,6 +21,7 @@ from senacs_workbench.disclosure.cells import (
     CELL_COLUMNS,
     COMMITTEE_LEVELS,
     COUNT,
+    FREQUENCY,
     INFRA_LEVELS,
     MEAN,
     PUBLISHABLE,
@@ -33,10 +34,19 @@ from senacs_workbench.disclosure.cells import (
     ReleaseSpec,
 )
 from senacs_workbench.disclosure.ledger import KEY_COLUMNS, Ledger, LedgerConflict, answer_digests
-from senacs_workbench.disclosure.primary import PrimaryResult, apply_primary_rules
+from senacs_workbench.disclosure.primary import (
+    NEED_BOTH,
+    NEED_DOWN,
+    NEED_EITHER,
+    NEED_NONE,
+    NEED_UP,
+    PrimaryResult,
+    apply_primary_rules,
+)
 from senacs_workbench.disclosure.relations import SecretSystem, build_system
 from senacs_workbench.disclosure.rules import RuleSet, load_rules
 from senacs_workbench.disclosure.secondary import secondary_suppression
+from senacs_workbench.disclosure.temporal import TemporalConstraints, temporal_constraints
 from senacs_workbench.disclosure.tabulate import (
     LEVEL_ORDER,
     Tabulation,
@@ -58,6 +68,45 @@ _REASONS = {
     "initie": "une structure seule dans une case pourrait retrouver cette case",
     "union_dominee": "une union de cases masquées reste dominée par une structure",
 }
+
+
+def _stronger(old: int, new: int) -> int:
+    """The need meeting both ``old`` and ``new`` (``NEED_*`` codes)."""
+    if old == NEED_NONE or old == NEED_EITHER:
+        return new if new != NEED_NONE else old
+    if new in (NEED_NONE, NEED_EITHER, old):
+        return old
+    return NEED_BOTH  # UP with DOWN, or anything with BOTH
+
+
+def _add_temporal_primaries(tab: Tabulation, prim: PrimaryResult, rules: RuleSet, tc: TemporalConstraints) -> int:
+    """Cells published last year whose change this year comes from too few structures become
+    primary cells (status ``A``, reason ``temporal``): see :mod:`.temporal`."""
+    status, need = prim.status.reshape(-1), prim.need.reshape(-1)
+    upper, lower = prim.upper.reshape(-1), prim.lower.reshape(-1)
+    req_up, req_down = prim.req_up.reshape(-1), prim.req_down.reshape(-1)
+    reason = prim.reason.reshape(-1)
+    values = tab.secret.reshape(-1)
+    rows = np.flatnonzero(tc.sensitive)
+    for r in rows.tolist():
+        d = float(tc.change[r])
+        if tab.is_numeric:
+            wanted, up, down = NEED_EITHER, rules.frequency_protection_ratio * abs(d), rules.frequency_protection_ratio * abs(d)
+            margin = max(rules.margin_sum_min, rules.margin_sum_ratio * abs(float(values[r])))
+        else:
+            # a count: "no change" must stay possible (a +1 from an entrant must not be pinned)
+            wanted = NEED_DOWN if d > 0 else NEED_UP if d < 0 else NEED_EITHER
+            up, down = (abs(d), 0.0) if d < 0 else (0.0, abs(d)) if d > 0 else (0.0, 0.0)
+            margin = rules.margin_count
+        if need[r] == NEED_NONE:
+            status[r] = FREQUENCY
+            reason[r] = "temporal"
+        need[r] = _stronger(int(need[r]), wanted)
+        upper[r] = max(upper[r], up)
+        lower[r] = max(lower[r], down)
+        req_up[r] = max(req_up[r], upper[r], margin)
+        req_down[r] = max(req_down[r], lower[r], margin)
+    return len(rows)
 
 
 @dataclass
@@ -260,9 +309,15 @@ def protect(
     rules: RuleSet | None = None,
     ledger: Ledger | None = None,
     *,
+    previous: pd.DataFrame | None = None,
     joint_output: bool = False,
 ) -> ProtectionResult:
     """Protect every cell of ``question`` for campaign ``year`` (see the module docs).
+
+    With ``previous`` (last year's microdata of this question, as released) and a ledger
+    holding last year's release, the year-over-year rules of :mod:`.temporal` apply: a cell
+    published last year and changed by one or two structures becomes primary, an unchanged
+    cell keeps last year's status.
 
     With ``joint_output``, the result also holds the cells of the views released earlier that
     joined the system (true values, their statuses) and their protection levels: the
@@ -302,6 +357,18 @@ def protect(
             forced_sup = forced_sup | (outside & ~released)
             never = (outside & ~released).reshape(prim.need.shape)
             prim.need[never] = 0  # never published: nothing to protect
+        if previous is not None and len(last_release := ledger.released(year - 1, question.id)):
+            tc = temporal_constraints(tab, _secret_keys(tab), previous, last_release, rules.min_contributors)
+            tc = replace(tc, sensitive=tc.sensitive & np.tile(in_spec, len(tab.answers)))
+            known = tc.known & ~forced_sup
+            forced_pub = forced_pub | known
+            forced_sup = forced_sup | (tc.hidden & ~forced_pub)
+            sensitive = _add_temporal_primaries(tab, prim, rules, tc)
+            if sensitive:
+                notes.append(
+                    f"{sensitive} case(s) publiée(s) l'an dernier ne changent que par une ou deux structures : "
+                    "masquées (l'écart d'une année à l'autre les révélerait)."
+                )
     sec = secondary_suppression(tab, system, prim, rules, cost, forced_pub, forced_sup)
     status = sec.status.reshape(tab.secret.shape)
     blocks = []

@@ -305,7 +305,7 @@ def tabulable(question: Question) -> bool:
     return question.type.is_numeric or question.type.is_categorical
 
 
-def _numeric_values(microdata: pd.DataFrame, question: Question) -> np.ndarray:
+def numeric_values(microdata: pd.DataFrame, question: Question) -> np.ndarray:
     values = pd.to_numeric(microdata["value"], errors="coerce").to_numpy(dtype=float)
     bad = microdata["value"].notna().to_numpy() & np.isnan(values)
     if bad.any():
@@ -315,7 +315,7 @@ def _numeric_values(microdata: pd.DataFrame, question: Question) -> np.ndarray:
     return values
 
 
-def _answer_codes(microdata: pd.DataFrame, question: Question) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+def answer_matrix(microdata: pd.DataFrame, question: Question) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     raw = microdata["value"].astype("string").str.strip()
     answered = (raw.notna() & (raw != "")).to_numpy(dtype=bool)
     texts = raw.fillna("").to_numpy(dtype=object)
@@ -397,14 +397,14 @@ def tabulate(
     membership = layout.membership
     n_groups = layout.n_groups
     if question.type.is_numeric:
-        values = _numeric_values(microdata, question)
+        values = numeric_values(microdata, question)
         answered = ~np.isnan(values)
         answers: tuple[str, ...] = ("",)
         unit = np.where(answered, values, 0.0)[:, None]
         top1, top2, neg = _top2(membership, np.nan_to_num(values), answered)
         quantiles, q_ok = _quantiles(membership, np.nan_to_num(values), answered, min_side)
     else:
-        answers, answered, unit = _answer_codes(microdata, question)
+        answers, answered, unit = answer_matrix(microdata, question)
         top1 = np.zeros(n_groups)
         top2 = np.zeros(n_groups)
         neg = np.zeros(n_groups, dtype=bool)

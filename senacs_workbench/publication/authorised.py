@@ -131,13 +131,13 @@ def infra_questions(year: int) -> list[Question]:
             if q in codebook and codebook.question(q).type in TABULATED_TYPES]
 
 
-def _protect_joint(args: tuple[pd.DataFrame, Question, int, Any, frozenset[str]]
+def _protect_joint(args: tuple[pd.DataFrame, Question, int, Any, frozenset[str], pd.DataFrame | None]
                    ) -> tuple[pd.DataFrame, dict[str, Any], bool]:
     from senacs_workbench.disclosure.audit import audit
     from senacs_workbench.disclosure.protect import protect
 
-    data, question, year, ledger, complete = args
-    result = protect(data, question, year, spec=INFRA_SPEC, ledger=ledger, joint_output=True)
+    data, question, year, ledger, complete, previous = args
+    result = protect(data, question, year, spec=INFRA_SPEC, ledger=ledger, previous=previous, joint_output=True)
     # The audit sees the joint table: released committee cells and the new infra cells (and
     # those of départements released before, whose EPCI are all present too).
     report = audit(result.cells, result.protection, complete_epci_departements=complete)
@@ -152,7 +152,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     from senacs_workbench.disclosure.ledger import Ledger
     from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.publication.ledger_store import released_cells
-    from senacs_workbench.publication.publish import _combine_audits
+    from senacs_workbench.publication.publish import _combine_audits, last_year_release
     from senacs_workbench.store import RawDataStore
 
     user = user or acting_user()
@@ -186,10 +186,14 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     questions = infra_questions(year)
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)
-    ledger = Ledger.from_released(released) if released is not None else None
+    # last year's releases (committee and infra) and microdata: the year-over-year rules
+    last_year = last_year_release(workspace, store, territory, year, questions, None)
+    frames = [frame for frame in (None if last_year is None else last_year[0], released) if frame is not None]
+    ledger = Ledger.from_released(pd.concat(frames, ignore_index=True)) if frames else None
     rules = load_rules()
     complete = frozenset({departement, *released_departements(workspace, year)})
-    jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, ledger, complete)
+    jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, ledger, complete,
+             microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
             for q in questions]
     results = run_jobs(_protect_joint, jobs, workers)
     withheld = tuple(q.id for q, r in zip(questions, results, strict=True) if not r[2])

@@ -131,13 +131,13 @@ def only_released_infra(frame: pd.DataFrame, released: pd.DataFrame | None) -> p
     return frame
 
 
-def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any]) -> tuple[pd.DataFrame, dict[str, Any],
-                                                                                         bool, str]:
+def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any, pd.DataFrame | None]
+                 ) -> tuple[pd.DataFrame, dict[str, Any], bool, str]:
     from senacs_workbench.disclosure.audit import audit
     from senacs_workbench.disclosure.protect import protect
 
-    data, question, year, spec, ledger = args
-    result = protect(data, question, year, spec=spec, ledger=ledger)
+    data, question, year, spec, ledger, previous = args
+    result = protect(data, question, year, spec=spec, ledger=ledger, previous=previous)
     report = audit(result.cells, result.protection)
     return result.cells, report.summary(), report.ok, result.rules_hash
 
@@ -215,15 +215,19 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)
-    ledger = _ledger_for(released)
+    last_year = last_year_release(workspace, store, territory, year, questions, members)
+    ledger = _ledger_for(released if last_year is None else pd.concat(
+        [frame for frame in (last_year[0], released) if frame is not None], ignore_index=True))
     breakdowns: tuple[str, ...] = BREAKDOWNS
     if members is not None:
-        wide[PANEL_BREAKDOWN] = wide["structure_id"].astype(str).isin(members).map({True: PANEL_IN, False: PANEL_OUT})
+        with_panel_column(wide, members)
         breakdowns = (*BREAKDOWNS, PANEL_BREAKDOWN)
     spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
     plain = ReleaseSpec(levels=spec.levels)
     jobs = [(only_released_infra(microdata(wide, q), released), q, year,
-             spec if q.id in PANEL_VARIABLES else plain, ledger) for q in questions]
+             spec if q.id in PANEL_VARIABLES else plain, ledger,
+             microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
+            for q in questions]
     results = run_jobs(_protect_one, jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole
     # (the strongest suppression): each question is its own linear system, so leaving one out
@@ -257,6 +261,32 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
         "(« senacs release approve »).",
     )
+
+
+def with_panel_column(wide: pd.DataFrame, members: set[str]) -> None:
+    """Add the constant-panel breakdown (``panel`` / ``hors_panel``) to ``wide``, in place."""
+    wide[PANEL_BREAKDOWN] = wide["structure_id"].astype(str).isin(members).map({True: PANEL_IN, False: PANEL_OUT})
+
+
+def last_year_release(workspace: Workspace, store: Any, territory: geo.Territory, year: int,
+                       questions: Sequence[Question], members: set[str] | None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Last year's released cells and its microdata at the released data version (both
+    restricted), for the year-over-year rules of the engine; None when last year was never
+    released by the committee."""
+    from senacs_workbench.publication.ledger_store import committee_releases, released_cells
+
+    releases = committee_releases(workspace, year - 1)
+    cells = released_cells(workspace, year - 1)
+    if not releases or cells is None:
+        return None
+    version = int(releases[-1]["data_version"])
+    asked = {q.id for q in questions}
+    known = [q.id for q in tabulated_questions(year - 1) if q.id in asked]
+    wide = store.wide(year - 1, territory, version, variables=[*BREAKDOWNS, *known])
+    if members is not None:
+        with_panel_column(wide, members)
+    return cells, wide
 
 
 def _ledger_for(released: pd.DataFrame | None) -> Any:

@@ -24,6 +24,7 @@ from senacs_workbench import territories
 from senacs_workbench.codebook import load_codebook
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.publication.bundle_writer import public_table
 
 protect_module = pytest.importorskip("senacs_workbench.disclosure.protect")
 protect = protect_module.protect
@@ -308,11 +309,24 @@ def test_a6_revision_with_one_late_questionnaire():
     assert_protected(revision_attack(v1, v2, micro, late), value, what="late questionnaire")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ENGINE LEAK (A7): with stable values, the Cantal total published in year N and N+1 gives "
-    "the entrant's value exactly; the ledger only makes last year's suppressions cheaper",
-)
+def year_over_year_attack(year_n, year_n1, mover: dict[str, str], statistic: str, answer: str = "",
+                          leaver: bool = False) -> tuple[float, float]:
+    """The attacker assumes every other structure kept its answer: a cell not containing
+    ``mover`` is unchanged, a cell containing it changed by the mover's contribution (an
+    entrant's value, or a leaver's 0/1 answer)."""
+    cells_n1 = clean(year_n1.cells).assign(year=int(year_n.year))
+    attacker = TableAttacker().add_release("n", year_n.cells).add_release("n1", cells_n1)
+    attacker.k.var("mover", hi=np.inf if statistic == "sum" else 1.0, integer=statistic == "count")
+    containing = []
+    for key in {key_of(r) for _, r in cells_n1.iterrows() if r["statistic"] == statistic and r["answer"] == answer}:
+        _, _, _, level, terr, bd, cat = key
+        inside = (level == "national" or mover[level] == terr) and (bd == "" or mover[bd] == cat)
+        (containing.append(key) if inside else attacker.link_equal("n", "n1", [key]))
+    # an entrant: n1 − n = mover; a leaver: n − n1 = mover
+    attacker.link_difference(*(("n1", "n") if leaver else ("n", "n1")), containing, "mover")
+    return attacker.k.interval("mover")
+
+
 def test_a7_year_over_year_with_stable_values_and_one_entrant():
     micro = with_amounts(auvergne(), dominant=None)
     entrant = structure("C5", "15", type_structure="EVS", mode_gestion="collectivite", type_territoire="rural")
@@ -320,18 +334,31 @@ def test_a7_year_over_year_with_stable_values_and_one_entrant():
     year_n = run(micro, "budget_total")
     ledger = Ledger.empty().record(year_n, "v1")
     micro_n1 = pd.concat([micro, pd.DataFrame([entrant])], ignore_index=True)
-    year_n1 = protect(micro_n1, CODEBOOK.question("budget_total"), YEAR + 1, SPEC, ledger=ledger)
-    # The attacker assumes every other structure kept its value: a cell not containing the
-    # entrant is unchanged, a cell containing it grew by the entrant's value.
-    cells_n1 = clean(year_n1.cells).assign(year=YEAR)
-    attacker = TableAttacker().add_release("n", year_n.cells).add_release("n1", cells_n1)
-    containing = []
-    for key in {key_of(r) for _, r in cells_n1.iterrows() if r["statistic"] == "sum"}:
-        _, _, _, level, terr, bd, cat = key
-        inside = (level == "national" or entrant[level] == terr) and (bd == "" or entrant[bd] == cat)
-        (containing.append(key) if inside else attacker.link_equal("n", "n1", [key]))
-    attacker.link_difference("n", "n1", containing, "entrant")
-    assert_protected(attacker.k.interval("entrant"), entrant["value"], what="entrant")
+    question = CODEBOOK.question("budget_total")
+    # Control: protected without last year's microdata, the Cantal total gives the entrant away.
+    blind = protect(micro_n1, question, YEAR + 1, SPEC, ledger=ledger)
+    assert year_over_year_attack(year_n, blind, entrant, "sum") == pytest.approx((250_000.0, 250_000.0))
+    year_n1 = protect(micro_n1, question, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    assert_protected(year_over_year_attack(year_n, year_n1, entrant, "sum"), entrant["value"], what="entrant")
+    assert audit(year_n1.cells, year_n1.protection).ok
+
+
+def test_a7_year_over_year_with_stable_answers_and_one_leaver():
+    micro = with_answers(auvergne(), seed=5, p_yes=0.5)
+    leaver = micro[micro["structure_id"] == "A4"].iloc[0].to_dict()
+    year_n = run(micro, "actions_jeunesse")
+    ledger = Ledger.empty().record(year_n, "v1")
+    micro_n1 = micro[micro["structure_id"] != "A4"].reset_index(drop=True)
+    question = CODEBOOK.question("actions_jeunesse")
+    said_yes = 1.0 if leaver["value"] == "oui" else 0.0
+    blind = protect(micro_n1, question, YEAR + 1, SPEC, ledger=ledger)
+    assert year_over_year_attack(year_n, blind, leaver, "count", "oui", leaver=True) == pytest.approx(
+        (said_yes, said_yes)
+    )
+    year_n1 = protect(micro_n1, question, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    lo, hi = year_over_year_attack(year_n, year_n1, leaver, "count", "oui", leaver=True)
+    assert hi - lo >= 1, "the leaver's answer is recovered"
+    assert audit(year_n1.cells, year_n1.protection).ok
 
 
 # --------------------------------------------------------------------------- A8, A9: LP intervals, integrality, zeros
@@ -456,27 +483,31 @@ def test_a14_reconstruction_of_a_small_departement_yes_no_answers():
     assert pinned == [], f"answers reconstructed: {pinned}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ENGINE LEAK (A15): knowing the packaged rule set (threshold 3, group rule -> status A), "
-    "an integer attacker with one disjunction per status-A count (1..2, or 0 or all in a small group) "
-    "pins the answer of Cantal's lone EVS (count oui = 1). The engine does not model that knowledge; "
-    "written bundles therefore never show A/B/R (one code, D, for every suppressed cell: "
-    "tests/test_demo_bundles_reaudit.py), and this test attacks the engine's restricted statuses",
-)
 def test_a15_known_thresholds_do_not_narrow_intervals_to_the_secret():
+    """The rule set ships with the package: the attacker knows threshold 3 and the group rule.
+
+    Control: the engine's own status codes (restricted zone) would give Cantal's lone EVS away:
+    status A on a count means 1..2, or 0 or all in a small group, and one MILP disjunction per
+    such cell pins it. What leaves the restricted zone (:func:`public_table`: one code, D, for
+    every suppressed cell) leaves the same attacker nothing to narrow.
+    """
     micro = with_answers(auvergne(), seed=3, p_yes=0.4)
     result = run(micro, "actions_jeunesse")
-    # Status A = 1 or 2 (frequency), or 0 or all the respondents (group rule, same status): a
-    # MILP disjunction per suppressed count.
-    attacker = TableAttacker(thresholds=3).add_release("r", result.cells)
+    restricted = StructureAttacker(
+        micro, result.cells, variable="actions_jeunesse", year=YEAR, breakdowns=BREAKDOWNS, thresholds=3
+    )
+    lo, hi = restricted.structure_interval("C2", "oui")
+    assert hi - lo < 1, "control: the restricted status codes no longer pin the lone EVS (update this test)"
+
+    published = public_table(result.cells)
+    assert set(published["status"]) == {"V", "D"}
+    attacker = TableAttacker(thresholds=3).add_release("r", published)
     for _, row in primary_targets(result).iterrows():
         name = attacker.name("r", key_of(row))
         if name in attacker.k.index:
             assert_protected(attacker.k.interval(name), float(row["value"]), what=key_of(row))
-    # The structure-level attacker, with the same knowledge, on the lone EVS of Cantal.
     structures = StructureAttacker(
-        micro, result.cells, variable="actions_jeunesse", year=YEAR, breakdowns=BREAKDOWNS, thresholds=3
+        micro, published, variable="actions_jeunesse", year=YEAR, breakdowns=BREAKDOWNS, thresholds=3
     )
     lo, hi = structures.structure_interval("C2", "oui")
     assert hi - lo >= 1, "the answer of the lone EVS of Cantal is recovered"

@@ -11,6 +11,12 @@ for yes/no and single-choice questions, as linking equations), EPCI and communes
 EPCI that straddle départements (non-nested groupings), and the structural zeros of empty
 combinations.
 
+Multiple choice: the counts of a cell sum to its respondents only when each of them ticked
+exactly one option. The attacker cannot know it in general, but the independent audit keeps
+every answer margin that the true values satisfy (it detects them from the data): a cell
+where it holds is treated as if Σ counts = respondents were public. Those cells' margins are
+kept here too (``answer_margins``), so that the engine's witnesses respect them.
+
 The attacker is assumed to know the public identity of every structure (so every inner cell's
 structures and respondents), the codebook bounds of numeric answers, and that counts lie
 between 0 and the respondents of their inner cell.
@@ -41,6 +47,10 @@ class SecretSystem:
     inner_respondents: np.ndarray
     singleton_inner: np.ndarray  # bool per inner cell: sole respondent of some group
     integral: bool  # counts (integers) or sums
+    # multiple choice: the groups whose counts happen to sum to their respondents (every
+    # respondent ticked one option), and their margins as rows Σ_a Σ_{i in g} d[a, i] = 0
+    margin_groups: np.ndarray | None = None  # bool per group
+    answer_margins: sp.csr_matrix | None = None
 
     @property
     def n_vars(self) -> int:
@@ -85,6 +95,15 @@ def build_system(tab: Tabulation) -> SecretSystem:
     linking = None
     if tab.question.type in (QuestionType.YES_NO, QuestionType.SINGLE_CHOICE) and n_answers > 1:
         linking = sp.hstack([sp.identity(n_inner, format="csr")] * n_answers, format="csr")
+    margin_groups = answer_margins = None
+    if tab.question.type is QuestionType.MULTIPLE_CHOICE:
+        # the groups whose counts sum to their respondents (the audit keeps that margin)
+        counts = tab.secret.sum(axis=0)
+        margin_groups = (tab.respondents > 0) & (np.abs(counts - tab.respondents) < 0.5)
+        if margin_groups.any():
+            answer_margins = sp.hstack([layout.inner_groups[margin_groups]] * n_answers, format="csr")
+        else:
+            margin_groups = None
     # inner cells whose structure is the sole respondent of some group
     group_resp = tab.respondents
     single_groups = np.flatnonzero(group_resp == 1)
@@ -106,4 +125,6 @@ def build_system(tab: Tabulation) -> SecretSystem:
         inner_respondents=inner_resp,
         singleton_inner=singleton_inner,
         integral=integral,
+        margin_groups=margin_groups,
+        answer_margins=answer_margins,
     )

@@ -106,6 +106,11 @@ class _Engine:
         self.high = np.isin(self.layout.level, ("national", "region"))
         self.high_total = self.high & self.layout.is_total
         self.region_guard = (self.layout.level == "national") | self.high_total
+        # multiple choice: the secret rows of the cells whose counts sum to their respondents
+        # (the audit holds those answer margins as known, see relations)
+        self.margin_rows = np.zeros(len(self.status), dtype=bool)
+        if system.margin_groups is not None:
+            self.margin_rows[:] = np.tile(system.margin_groups, system.n_answers)
         # per primary and direction: None (no witness yet) or the set of foreign insiders
         # (inner cells) that every witness found so far moves
         self.state: dict[tuple[int, int], frozenset[int] | None] = {}
@@ -257,8 +262,9 @@ class _Engine:
         rows = np.flatnonzero(np.diff(cols.indptr) > 0)
         sub = cols[rows]
         link = None
-        if sysm.linking is not None:
-            lk = sysm.linking[:, vars_].tocsr()
+        links = sysm.linking if sysm.linking is not None else sysm.answer_margins
+        if links is not None:
+            lk = links[:, vars_].tocsr()
             keep = np.flatnonzero(np.diff(lk.indptr) > 0)
             link = lk[keep]
         sc = _Scope(vars_, rows, sub, link)
@@ -329,16 +335,50 @@ class _Engine:
         guard: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """One witness LP in the scope ``key``; ``guard`` (per group): published cells that
-        must not move (held fixed)."""
+        must not move (held fixed).
+
+        Multiple choice: the answers are independent, so the witness is sought in the
+        protected cell's answer only (block mode), except for the cells whose counts sum to
+        their respondents (every respondent ticked one option): the independent audit holds
+        that margin as known (see :mod:`.relations`), so a one-answer witness must leave
+        those cells unchanged. When it cannot (the protected cell is one of them, or no such
+        witness exists in the scope), the witness is sought over every answer of the scope
+        with those margins held (Σ of the changes over the answers of such a cell = 0)."""
+        mode, vars_, rows, sub = self._reduced(key, r // self.G)
+        if mode != "block" or not self.margin_rows[rows].any():
+            linking = self.scope(key).linking if mode == "full" else None
+            return self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, linking)
+        if not self.margin_rows[r]:
+            held = self.margin_rows[rows]
+            w = self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, None, held)
+            if w is not None:
+                return w
+        sc = self.scope(key)
+        return self._lp_witness(r, direction, fixed_inner, guard, "full", sc.vars, sc.rows, sc.sub, sc.linking)
+
+    def _lp_witness(
+        self,
+        r: int,
+        direction: int,
+        fixed_inner: np.ndarray | None,
+        guard: np.ndarray | None,
+        mode: str,
+        vars_: np.ndarray,
+        rows: np.ndarray,
+        sub: sp.csr_matrix,
+        linking: sp.csr_matrix | None,
+        held: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The witness LP (then MILP for counts) over ``vars_`` (one scope, reduced by
+        ``mode``); ``linking``: rows held at 0 (answer margins, full mode); ``held`` (per row
+        of ``rows``): cells that must not move even when suppressed."""
         sysm = self.sys
         G, n_inner = self.G, sysm.n_inner
         answer = r // G
         req = self.req[direction, r]
-        mode, vars_, rows, sub = self._reduced(key, answer)
         ns = len(vars_)
         lo = sysm.lo[vars_] - sysm.y[vars_]
         hi = sysm.hi[vars_] - sysm.y[vars_]
-        linking = None
         if mode == "mirror":
             twin_rows = rows + G
             free = self.suppressed[rows] & self.suppressed[twin_rows]
@@ -354,14 +394,15 @@ class _Engine:
                 direction = _DOWN if direction == _UP else _UP
         else:
             free = self.suppressed[rows]
+            if held is not None:
+                free = free & ~held
             forced = self.forced[rows] & ~free
             if guard is not None:
                 forced |= guard[rows % G] & ~free
+            if held is not None:
+                forced |= held
             w_all = self.cost[rows]
             target_row = r
-            if mode == "full":
-                sc = self.scope(key)
-                linking = sc.linking
         pos = np.searchsorted(rows, target_row)
         if pos >= len(rows) or rows[pos] != target_row:
             return None

@@ -155,3 +155,56 @@ def test_non_nested_epci_straddling_departements():
 
 def attacker_intervals_epci(micro, q, cells):
     return attacker_intervals(micro, q, cells)
+
+
+def _one_option_cells_microdata() -> pd.DataFrame:
+    """Multiple choice: in the Lot-et-Garonne (47), the QPV and proximité structures each ticked
+    exactly one option and none of them « lettre_info »; the other structures ticked several."""
+    combos = [
+        "site_web|lettre_info", "reseaux_sociaux|lettre_info|affichage", "site_web|reseaux_sociaux", "lettre_info",
+        "site_web|affichage", "site_web|reseaux_sociaux|lettre_info|affichage", "reseaux_sociaux|affichage",
+    ]
+    rows = []
+
+    def add(dep: str, region: str, qpv: str, value: str) -> None:
+        rows.append({"structure_id": f"S{len(rows):03d}", "region": region, "departement": dep,
+                     "type_structure": "CS", "mode_gestion": "associatif", "type_territoire": "urbain",
+                     "qpv": qpv, "value": value})
+
+    for qpv, value in (("qpv", "site_web"), ("qpv", "reseaux_sociaux"), ("proximite", "site_web"),
+                       ("proximite", "reseaux_sociaux"), ("proximite", "affichage")):
+        add("47", "75", qpv, value)
+    for i in range(12):
+        add("47", "75", "non_concerne", combos[i % len(combos)])
+    k = 0
+    for dep, region, n in (("24", "75", 8), ("33", "75", 9), ("63", "84", 10)):
+        for _ in range(n):
+            add(dep, region, "proximite" if k % 3 == 0 else "non_concerne", combos[k % len(combos)])
+            k += 1
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("breakdowns", [("qpv",), ("type_structure", "qpv")])
+def test_multiple_choice_cells_whose_counts_sum_to_respondents(breakdowns):
+    """Regression (national demo 2023, « pe_actions », département 47 × QPV): where every
+    respondent of a cell ticked one option, the counts of that cell sum to its respondents and
+    the independent audit keeps that answer margin. A witness moving one answer only (here
+    « lettre_info » 0 → 1 in the QPV cell, compensated in « non concerné ») breaks it: the
+    audit pinned the zero counts exactly. The engine must hold those margins too."""
+    from senacs_workbench.disclosure.audit import audit
+
+    q = CB.question("outils_communication")
+    micro = _one_option_cells_microdata()
+    res = protect(micro, q, YEAR, ReleaseSpec(breakdowns=breakdowns))
+    c = res.cells
+    none = c[(c.statistic == "count") & (c.answer == "lettre_info") & (c.territory == "47")
+             & c.category.isin(["qpv", "proximite"])]
+    assert len(none) == 2 and (none.value == 0).all() and (none.status != "V").all()
+    report = audit(c, res.protection)
+    assert report.stats["relation_kinds"].get("answer_margin", 0) > 0  # the pattern is present
+    assert report.ok, report.problems[report.problems.severity == "error"].to_string()
+    iv = report.intervals
+    iv = iv[(iv.statistic == "count") & (iv.answer == "lettre_info") & (iv.territory == "47")
+            & iv.category.isin(["qpv", "proximite"])]
+    assert (iv.upper >= 1).all()
+    assert not res.diagnostics

@@ -357,10 +357,12 @@ def protect(
             forced_sup = forced_sup | (outside & ~released)
             never = (outside & ~released).reshape(prim.need.shape)
             prim.need[never] = 0  # never published: nothing to protect
-        if previous is not None and len(last_release := ledger.released(year - 1, question.id)):
+        exempt = question.public and rules.public_exempt  # public identity: never suppressed
+        if previous is not None and not exempt and len(last_release := ledger.released(year - 1, question.id)):
             tc = temporal_constraints(tab, _secret_keys(tab), previous, last_release, rules.min_contributors)
             tc = replace(tc, sensitive=tc.sensitive & np.tile(in_spec, len(tab.answers)))
-            known = tc.known & ~forced_sup
+            # an unchanged cell that is sensitive today (rules changed) follows today's rules
+            known = tc.known & ~forced_sup & (prim.need.reshape(-1) == 0)
             forced_pub = forced_pub | known
             forced_sup = forced_sup | (tc.hidden & ~forced_pub)
             sensitive = _add_temporal_primaries(tab, prim, rules, tc)

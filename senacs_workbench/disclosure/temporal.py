@@ -5,7 +5,8 @@ of a cell's structures are stable, the difference of a cell published both years
 contribution of the few structures that changed: an entrant's budget, a leaver's answer. So,
 for every cell *published last year*, the engine compares each structure's contribution to
 its group in both years (last year's microdata, as released) and counts the structures whose
-contribution changed (answer changed, entered or left the group). For a categorical question
+contribution changed (answer changed, started or stopped answering, entered or left the
+group). For a categorical question
 the count is per group, over all answers: with one leaver, an unchanged "non" count says the
 leaver answered "oui" as surely as the changed "oui" count does.
 
@@ -101,18 +102,19 @@ def group_membership(frame: pd.DataFrame, keys: pd.DataFrame) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(keys), n))
 
 
-def _contributions(tab: Tabulation, previous: pd.DataFrame) -> np.ndarray:
-    """Last year's contribution of each structure of ``previous`` to each of this year's answers."""
+def _contributions(tab: Tabulation, previous: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Last year's contribution of each structure of ``previous`` to each of this year's answers,
+    and whether it answered."""
     question = tab.question
     if question.type.is_numeric:
         values = numeric_values(previous, question)
-        return np.where(np.isnan(values), 0.0, values)[:, None]
-    answers, _, matrix = answer_matrix(previous, question)
+        return np.where(np.isnan(values), 0.0, values)[:, None], ~np.isnan(values)
+    answers, answered, matrix = answer_matrix(previous, question)
     out = np.zeros((len(previous), len(tab.answers)))
     for j, answer in enumerate(tab.answers):
         if answer in answers:
             out[:, j] = matrix[:, answers.index(answer)]
-    return out
+    return out, answered
 
 
 def _changes(tab: Tabulation, previous: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -133,19 +135,26 @@ def _changes(tab: Tabulation, previous: pd.DataFrame) -> tuple[np.ndarray, np.nd
 
     member_now = (layout.membership @ spread(now_at)).tocsr()
     member_before = (group_membership(previous, layout.keys) @ spread(before_at)).tocsr()
-    unit_now = np.zeros((n_union, len(tab.answers)))
-    unit_now[now_at] = tab.unit_values
-    unit_before = np.zeros((n_union, len(tab.answers)))
-    unit_before[before_at] = _contributions(tab, previous)
+    # one column per answer, and a last one: whether the structure answered (a respondent
+    # answering 0 where nobody answered last year changes no sum, but it is a new respondent)
+    A = len(tab.answers)
+    unit_now = np.zeros((n_union, A + 1))
+    unit_now[now_at, :A] = tab.unit_values
+    unit_now[now_at, A] = tab.answered
+    unit_before = np.zeros((n_union, A + 1))
+    contributions, answered_before = _contributions(tab, previous)
+    unit_before[before_at, :A] = contributions
+    unit_before[before_at, A] = answered_before
     scale = max(1.0, float(np.abs(tab.unit_values).max(initial=0.0)))
     G = layout.n_groups
     change = np.zeros((len(tab.answers), G))
     moved = sp.csr_matrix((G, n_union))
-    for a in range(len(tab.answers)):
+    for a in range(A + 1):
         diff = (member_now @ sp.diags(unit_now[:, a]) - member_before @ sp.diags(unit_before[:, a])).tocsr()
         diff.data[np.abs(diff.data) <= 1e-9 * scale] = 0.0
         diff.eliminate_zeros()
-        change[a] = np.asarray(diff.sum(axis=1)).ravel()
+        if a < A:
+            change[a] = np.asarray(diff.sum(axis=1)).ravel()
         moved = moved + abs(diff)
     # the structures of a group whose contribution to ANY answer changed: for a categorical
     # question, an unchanged answer row is as telling as a changed one (with one leaver and the

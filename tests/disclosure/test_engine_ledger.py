@@ -124,3 +124,53 @@ def test_views_released_separately_are_protected_jointly():
     tol = 1e-6 * np.maximum(1.0, merged["value"].abs())
     assert (merged["hi"] >= merged["value"] + merged["upper"] - tol).all()
     assert (merged["lo"] <= merged["value"] - merged["lower"] + tol).all()
+
+
+# ----------------------------------------------------------------------------- year over year (temporal.py)
+
+
+def _next_year(q, micro: pd.DataFrame, ledger_year: int = YEAR):
+    first = protect(micro, q, ledger_year, SPEC)
+    return first, Ledger.empty().record(first, data_version="1")
+
+
+def test_a_new_respondent_answering_zero_is_a_change():
+    """A structure that did not answer last year answers 0 this year: the sum did not move, but
+    published again with one more respondent it would say that the newcomer answered 0."""
+    q = CB.question("participants_jeunesse")
+    micro = make_microdata(4, DEPS, q)
+    dep23 = micro.index[micro["departement"] == "23"]
+    micro["value"] = micro["value"].astype(float)
+    micro.loc[dep23, "value"] = 100.0  # four respondents, no dominance
+    micro.loc[dep23[0], "value"] = np.nan  # the newcomer did not answer last year
+    first, ledger = _next_year(q, micro)
+    cell = ("sum", "departement", "23", "", "")
+    before = first.cells.set_index(["statistic", "level", "territory", "breakdown", "category"])
+    assert before.loc[cell, "status"] == "V" and before.loc[cell, "n"] == 4
+    now = micro.copy()
+    now.loc[dep23[0], "value"] = 0.0
+    result = protect(now, q, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    after = result.cells.set_index(["statistic", "level", "territory", "breakdown", "category"])
+    assert after.loc[cell, "n"] == 5 and after.loc[cell, "value"] == before.loc[cell, "value"]
+    assert after.loc[cell, "status"] != "V"
+
+
+def test_public_identity_questions_ignore_last_year():
+    """The identity block is public (senacs.fr): one structure changing type is no secret."""
+    q = CB.question("type_structure")
+    micro = make_microdata(5, DEPS, q)
+    first, ledger = _next_year(q, micro)
+    now = micro.copy()
+    now.loc[0, "value"] = "EVS" if now.loc[0, "value"] == "CS" else "CS"
+    result = protect(now, q, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    assert (first.cells["status"] == "V").all() and (result.cells["status"] == "V").all()
+
+
+def test_an_unchanged_cell_keeps_last_years_status():
+    q = CB.question("actions_familles")
+    micro = make_microdata(6, DEPS, q)
+    first, ledger = _next_year(q, micro)
+    result = protect(micro, q, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    key = ["statistic", "answer", "level", "territory", "breakdown", "category"]
+    merged = first.cells.merge(result.cells, on=key, suffixes=("_n", "_n1"))
+    assert ((merged["status_n"] == "V") == (merged["status_n1"] == "V")).all()

@@ -19,9 +19,11 @@ Hardening (see docs/deploiement-tableaux-de-bord.md and the Voilà notes of the 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -72,6 +74,10 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+POOL_FILLED = "is filled with"
+POOL_USED = "Using pre-heated kernel"
+KERNEL_STARTED = re.compile(r"Kernel started: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+"""Voilà's log lines: a pool (re)fill done (its kernel launched), a pooled kernel taken by a page, a kernel started."""
 KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "VIRTUAL_ENV",
                     "CONDA_PREFIX", "PYTHONPATH", "TMPDIR", "SSL_CERT_FILE")
 
@@ -134,31 +140,66 @@ class DashboardServer:
                 tail = "\n".join(self.log_text(name).splitlines()[-15:])
                 raise ServeError(f"Le tableau de bord « {name} » s'est arrêté (code {process.returncode}).\n{tail}")
 
-    def wait_ready(self, timeout: float = 120.0, *, pool: bool | None = None) -> None:
-        """Wait until every process answers HTTP and, with preheating, its kernel pool has run the notebook.
+    def wait_ready(self, timeout: float = 120.0, *, pool: bool | None = None, names: Sequence[str] | None = None,
+                   quiet: float = 1.0) -> None:
+        """Wait until the dashboards (``names``, default all) answer and, with preheating, can serve a page at once.
 
-        Voilà logs when the pool's kernels are started, not when they have executed the
-        notebook: after that line, wait until the process tree has been idle for a second.
+        A page takes the pool's preheated kernel and Voilà then starts and runs a new one in the
+        background; until that refill has run the notebook, the next page's HTTP response waits
+        for it (a cold kernel start plus the whole notebook). A dashboard is ready when every
+        pooled kernel taken so far has been replaced (Voilà logs the refill when the kernel is
+        launched, not when it has run the notebook), when none of its kernels has been active
+        for ``quiet`` seconds, and when its process tree has then used no CPU for ``quiet`` seconds.
+        Never checked by requesting the dashboard page itself: that would take the preheated kernel.
         """
         pool = self.preheat if pool is None else pool
         deadline = time.monotonic() + timeout
-        pending = {d.name: d for d in self.dashboards}
+        pending = {d.name: d for d in self.dashboards if names is None or d.name in names}
+        waited = list(pending)
         while pending:
             self.check_alive()
             for name, dashboard in list(pending.items()):
-                if _answers(dashboard.host, dashboard.port) and (not pool or "is filled with" in self.log_text(name)):
+                if _answers(dashboard.host, dashboard.port, dashboard.token) and (
+                        not pool or (self.pool_refilled(name) and self.kernels_idle(name, quiet))):
                     del pending[name]
             if pending and time.monotonic() > deadline:
-                raise ServeError(f"Les tableaux de bord ne répondent pas après {timeout:.0f} s : "
-                                 f"{', '.join(sorted(pending))}.")
+                what = "ne sont pas prêts" if pool else "ne répondent pas"
+                raise ServeError(f"Les tableaux de bord {what} après {timeout:.0f} s : {', '.join(sorted(pending))}.")
             if pending:
                 time.sleep(0.2)
         if pool:
-            self.wait_idle(max(1.0, deadline - time.monotonic()))
+            self.wait_idle(max(quiet, deadline - time.monotonic()), quiet, names=waited)
 
-    def wait_idle(self, timeout: float = 60.0, quiet: float = 1.0) -> None:
-        """Wait until the Voilà processes and their kernels use (almost) no CPU for ``quiet`` seconds."""
-        pids = [p.pid for p in self.processes.values()]
+    def pool_refilled(self, name: str) -> bool:
+        """Every preheated kernel of ``name`` taken by a page has been replaced (its successor launched)."""
+        log = self.log_text(name)
+        return log.count(POOL_FILLED) > log.count(POOL_USED)
+
+    def kernels_idle(self, name: str, quiet: float = 1.0) -> bool:
+        """No kernel of ``name`` is starting or busy, or was active in the last ``quiet`` seconds (Jupyter's API).
+
+        A kernel the API does not know any more (shut down) is skipped; if the API does not
+        answer, this check is left to :meth:`wait_idle`.
+        """
+        dashboard = self.dashboard(name)
+        now = dt.datetime.now(dt.UTC)
+        for kernel_id in dict.fromkeys(KERNEL_STARTED.findall(self.log_text(name))):
+            model = _kernel_model(dashboard.host, dashboard.port, dashboard.token, kernel_id)
+            if model is None:
+                continue
+            if model.get("execution_state") != "idle":
+                return False
+            try:
+                last = dt.datetime.fromisoformat(str(model.get("last_activity")))
+            except ValueError:
+                continue
+            if (now - last).total_seconds() < quiet:
+                return False
+        return True
+
+    def wait_idle(self, timeout: float = 60.0, quiet: float = 1.0, *, names: Sequence[str] | None = None) -> None:
+        """Wait until the Voilà processes (``names``, default all) and their kernels use ~no CPU for ``quiet`` s."""
+        pids = [p.pid for n, p in self.processes.items() if names is None or n in names]
         deadline = time.monotonic() + timeout
         previous = _tree_cpu_seconds(pids)
         if previous is None:
@@ -208,14 +249,35 @@ def _die_with_parent() -> None:
         pass
 
 
-def _answers(host: str, port: int) -> bool:
+def _token_headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"token {token}"} if token else {}
+
+
+def _answers(host: str, port: int, token: str | None = None) -> bool:
     connection = http.client.HTTPConnection(host, port, timeout=2)
     try:
-        connection.request("GET", "/voila/static/favicon.ico")
+        connection.request("GET", "/voila/static/favicon.ico", headers=_token_headers(token))
         connection.getresponse().read()
         return True
     except OSError:
         return False
+    finally:
+        connection.close()
+
+
+def _kernel_model(host: str, port: int, token: str | None, kernel_id: str) -> dict[str, object] | None:
+    """Jupyter's model of one kernel (``execution_state``, ``last_activity``), None if unknown or unavailable."""
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request("GET", f"/api/kernels/{kernel_id}", headers=_token_headers(token))
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            return None
+        model = json.loads(body)
+        return model if isinstance(model, dict) else None
+    except (OSError, ValueError):
+        return None
     finally:
         connection.close()
 

@@ -87,7 +87,7 @@ def overview_page(browser_context: Any, dashboard_server: DashboardServer) -> It
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors
-    open_dashboard(page, dashboard_server.urls["tableau_de_bord"], charts=2)
+    open_dashboard(page, dashboard_server, "tableau_de_bord", charts=2)
     yield page
     page.close()
 
@@ -95,6 +95,6 @@ def overview_page(browser_context: Any, dashboard_server: DashboardServer) -> It
 @pytest.fixture(scope="module")
 def trends_page(browser_context: Any, dashboard_server: DashboardServer) -> Iterator[Any]:
     page = browser_context.new_page()
-    open_dashboard(page, dashboard_server.urls["tendances"])
+    open_dashboard(page, dashboard_server, "tendances")
     yield page
     page.close()

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from senacs_workbench.serve import DashboardServer
+
 RENDER_TIMEOUT_MS = 90_000
+READY_TIMEOUT_S = 240
+"""Longest wait for a dashboard's preheated kernel to be replaced (a cold kernel start and run, on a loaded machine)."""
+READY_QUIET_S = 0.5
 
 
-def open_dashboard(page: Any, url: str, *, charts: int = 1) -> None:
-    """Load a dashboard and wait until its widgets and ``charts`` plotly charts are drawn."""
+def open_dashboard(page: Any, server: DashboardServer, name: str, *, charts: int = 1, query: str = "") -> None:
+    """Load dashboard ``name`` (with ``query``) and wait until its widgets and ``charts`` plotly charts are drawn.
+
+    Each page takes the preheated kernel of its dashboard, and Voilà replaces it in the background
+    (pool of one kernel): a page opened before the replacement has run the notebook gets its HTML
+    only once a cold kernel has started and run it. So the navigation first waits until the
+    dashboard can serve a page at once (:meth:`DashboardServer.wait_ready`, which never requests
+    the page itself); if the navigation still times out, it waits again and navigates once more.
+    """
+    url = server.urls[name]
+    if query:
+        url = url.rstrip("/") + "/?" + query
     page.set_default_timeout(30_000)
-    page.goto(url, timeout=RENDER_TIMEOUT_MS)
+    for attempt in (1, 2):
+        server.wait_ready(READY_TIMEOUT_S, names=[name], quiet=READY_QUIET_S)
+        try:
+            page.goto(url, timeout=RENDER_TIMEOUT_MS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            warnings.warn(f"{name}: navigation timed out after {RENDER_TIMEOUT_MS // 1000} s although the dashboard "
+                          "was ready; navigating again once it is ready", stacklevel=2)
     page.wait_for_selector(".senacs-dashboard", timeout=RENDER_TIMEOUT_MS)
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .gtitle').length >= {charts}",
                            timeout=RENDER_TIMEOUT_MS)

@@ -75,7 +75,7 @@ def test_no_sentinel_in_the_overview_across_every_selector(browser: Any, dashboa
     page = context.new_page()
     url = dashboard_server.urls["tableau_de_bord"]
     capture = Capture(page, url.rstrip("/"))
-    open_dashboard(page, url, charts=2)
+    open_dashboard(page, dashboard_server, "tableau_de_bord", charts=2)
     _check_dom(page, "loading")
     try:
         for year in options(page, "year"):
@@ -120,7 +120,7 @@ def test_no_sentinel_in_the_trends_across_every_selector(browser: Any, dashboard
     url = dashboard_server.urls["tendances"]
     capture = Capture(page, url.rstrip("/"))
     page.set_default_timeout(RENDER_TIMEOUT_MS)
-    open_dashboard(page, url)
+    open_dashboard(page, dashboard_server, "tendances")
     try:
         choose(page, "territory", "Landes (40)")
         choose(page, "question", "Budget total")

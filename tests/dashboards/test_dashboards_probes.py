@@ -140,7 +140,7 @@ def test_execute_request_over_the_kernel_websocket_is_ignored(browser: Any, dash
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     try:
-        open_dashboard(page, dashboard_server.urls["tendances"])
+        open_dashboard(page, dashboard_server, "tendances")
         kernel_socket = next(u for u in sockets if "/api/kernels/" in u and "/channels" in u)
         session = uuid.uuid4().hex
         marker = tmp_path / "executed.txt"
@@ -193,7 +193,7 @@ def test_query_string_cannot_change_what_is_read(browser: Any, dashboard_server:
     context = browser.new_context()
     try:
         page = context.new_page()
-        open_dashboard(page, dashboard_server.urls["tableau_de_bord"].rstrip("/") + "/?" + query, charts=2)
+        open_dashboard(page, dashboard_server, "tableau_de_bord", charts=2, query=query)
         assert page.locator(".senacs-cards-title").text_content() == expected_title
         assert page.locator(".senacs-select-year select option").all_text_contents() == expected_years
         assert page.locator(".senacs-error").count() == 0

@@ -70,6 +70,10 @@ _REASONS = {
 }
 
 
+KNOWN_CELL_COST_FACTOR = 1000.0
+"""Cost multiplier of a cell whose value last year's release already gives (see :mod:`.temporal`)."""
+
+
 def _stronger(old: int, new: int) -> int:
     """The need meeting both ``old`` and ``new`` (``NEED_*`` codes)."""
     if old == NEED_NONE or old == NEED_EITHER:
@@ -361,9 +365,10 @@ def protect(
         if previous is not None and not exempt and len(last_release := ledger.released(year - 1, question.id)):
             tc = temporal_constraints(tab, _secret_keys(tab), previous, last_release, rules.min_contributors)
             tc = replace(tc, sensitive=tc.sensitive & np.tile(in_spec, len(tab.answers)))
-            # an unchanged cell that is sensitive today (rules changed) follows today's rules
-            known = tc.known & ~forced_sup & (prim.need.reshape(-1) == 0)
-            forced_pub = forced_pub | known
+            # An unchanged cell published last year: hiding it hides nothing from an attacker who
+            # assumes stable answers, so it is the last resort of the secondary suppression (not
+            # forbidden: a sensitive cell may need it, e.g. beside a zero total published last year)
+            cost[tc.known & ~forced_sup] *= KNOWN_CELL_COST_FACTOR
             forced_sup = forced_sup | (tc.hidden & ~forced_pub)
             sensitive = _add_temporal_primaries(tab, prim, rules, tc)
             if sensitive:

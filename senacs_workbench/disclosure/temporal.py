@@ -11,7 +11,9 @@ the count is per group, over all answers: with one leaver, an unchanged "non" co
 leaver answered "oui" as surely as the changed "oui" count does.
 
 - **unchanged** (no structure changed): this year's value is last year's published value.
-  The attacker knows it, so the cell is published again (it can never hide anything);
+  The attacker knows it, so hiding it hides little: it is the last resort of the secondary
+  suppression (a thousand times its cost), used only when a sensitive cell has no other way
+  to be protected (beside a zero total published last year, say);
 - **changed by 1 or 2 structures** (fewer than the frequency threshold): the difference is
   theirs. The cell becomes a primary cell this year (status ``A``, reason ``temporal``); its
   protection must keep "no change" possible for counts (a +1 must not be pinned; an unchanged
@@ -22,7 +24,8 @@ leaver answered "oui" as surely as the changed "oui" count does.
 And for every cell *suppressed last year* that is unchanged, publishing it this year would
 publish last year's hidden value: it stays suppressed.
 
-Limits: a cell suppressed last year whose value changed may be published this year (its
+Limits: an unchanged cell hidden as a last resort is known to an attacker who assumes stable
+answers; a cell suppressed last year whose value changed may be published this year (its
 difference with last year's interval is as wide as that interval); larger changes dominated
 by one structure (a budget that doubled) are not a primary rule of their own.
 """

@@ -656,7 +656,7 @@ def changed_structures(before: pd.DataFrame, after: pd.DataFrame, variables: lis
     rows = []
     for level in LEVELS:
         for breakdown in ("", *BASE_BREAKDOWNS):
-            def group(side: str) -> pd.Series:
+            def group(side: str, level: str = level, breakdown: str = breakdown) -> pd.Series:
                 territory = (pd.Series("FR", index=both.index).where(both[f"region_{side}"].notna())
                              if level == "national" else both[f"{level}_{side}"])
                 if not breakdown:

@@ -46,7 +46,6 @@ from senacs_workbench.disclosure.primary import (
 from senacs_workbench.disclosure.relations import SecretSystem, build_system
 from senacs_workbench.disclosure.rules import RuleSet, load_rules
 from senacs_workbench.disclosure.secondary import secondary_suppression
-from senacs_workbench.disclosure.temporal import TemporalConstraints, temporal_constraints
 from senacs_workbench.disclosure.tabulate import (
     LEVEL_ORDER,
     Tabulation,
@@ -56,6 +55,7 @@ from senacs_workbench.disclosure.tabulate import (
     tabulable,
     tabulate,
 )
+from senacs_workbench.disclosure.temporal import TemporalConstraints, temporal_constraints
 from senacs_workbench.territories import LEVEL_LABELS
 
 __all__ = ["ProtectionResult", "protect"]
@@ -76,7 +76,7 @@ KNOWN_CELL_COST_FACTOR = 1000.0
 
 def _stronger(old: int, new: int) -> int:
     """The need meeting both ``old`` and ``new`` (``NEED_*`` codes)."""
-    if old == NEED_NONE or old == NEED_EITHER:
+    if old in (NEED_NONE, NEED_EITHER):
         return new if new != NEED_NONE else old
     if new in (NEED_NONE, NEED_EITHER, old):
         return old
@@ -95,7 +95,8 @@ def _add_temporal_primaries(tab: Tabulation, prim: PrimaryResult, rules: RuleSet
     for r in rows.tolist():
         d = float(tc.change[r])
         if tab.is_numeric:
-            wanted, up, down = NEED_EITHER, rules.frequency_protection_ratio * abs(d), rules.frequency_protection_ratio * abs(d)
+            wanted = NEED_EITHER
+            up = down = rules.frequency_protection_ratio * abs(d)
             margin = max(rules.margin_sum_min, rules.margin_sum_ratio * abs(float(values[r])))
         else:
             # a count: "no change" must stay possible (a +1 from an entrant must not be pinned)

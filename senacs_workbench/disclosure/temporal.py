@@ -48,7 +48,7 @@ from senacs_workbench.disclosure.tabulate import (
     numeric_values,
 )
 
-__all__ = ["TemporalConstraints", "temporal_constraints", "group_membership"]
+__all__ = ["TemporalConstraints", "group_membership", "temporal_constraints"]
 
 
 @dataclass(frozen=True)

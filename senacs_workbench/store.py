@@ -24,7 +24,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -203,6 +203,8 @@ class StoredImport:
     structures: int
     answers: int
     already_imported: bool = False
+    after_insert: Any = None
+    """What ``record_import``'s ``after_insert`` returned (the carried corrections)."""
 
 
 def record_import(
@@ -217,6 +219,7 @@ def record_import(
     answers: pd.DataFrame | pa.Table,
     rejected_rows: int = 0,
     kind: str = KIND_IMPORT,
+    after_insert: Callable[[duckdb.DuckDBPyConnection, int, int], Any] | None = None,
 ) -> StoredImport:
     """Store one import as a new data version of ``year``, in a single transaction.
 
@@ -224,6 +227,8 @@ def record_import(
     respondent``. ``answers`` (DataFrame or Arrow table): ``structure_id, variable, value``
     (null for numbers, formatted here), ``value_num``, ``provenance``. If the same file was
     imported for this year meanwhile, nothing is written and the earlier import is returned with ``already_imported``.
+    ``after_insert(con, year, version)`` runs in the same transaction once the new version is
+    written (the import carries earlier corrections over with it).
     """
     now = _now()
     with connect(workspace) as con:
@@ -260,12 +265,13 @@ def record_import(
                    FROM (SELECT structure_id, variable, value, value_num, provenance FROM new_answers)""",
                 [year, version, user, now, import_id],
             )
+            extra = after_insert(con, year, version) if after_insert is not None else None
             _pause_for_tests()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return StoredImport(import_id, version, len(structures), len(answers))
+    return StoredImport(import_id, version, len(structures), len(answers), after_insert=extra)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> int:

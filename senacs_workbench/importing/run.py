@@ -22,6 +22,7 @@ from senacs_workbench import store
 from senacs_workbench import territories as geo
 from senacs_workbench.access import require_raw_access
 from senacs_workbench.codebook import Codebook, available_years, load_codebook
+from senacs_workbench.coherence.carry_over import carry_corrections
 from senacs_workbench.errors import SenacsError
 from senacs_workbench.formatting import format_number
 from senacs_workbench.importing.headers import ResolvedColumns, header_keys, load_mapping, resolve_headers
@@ -136,6 +137,7 @@ def import_file(
         answers=answers,
         rejected_rows=len(bad_rows),
         kind=kind,
+        after_insert=carry_corrections,
     )
     if stored.already_imported:
         return _already(path, year, sha256, stored.version, None, None)
@@ -157,6 +159,9 @@ def import_file(
             f" {format_number(len(bad_rows))} ligne(s) rejetée(s) ({format_number(len(issues))} problème(s)), "
             f"détail dans {rejects_path}."
         )
+    carried = stored.after_insert
+    if carried is not None and carried.message_fr():
+        message += " Corrections : " + carried.message_fr() + "."
     if warnings:
         message += " Avertissements : " + " ; ".join(warnings) + "."
     return ImportOutcome(

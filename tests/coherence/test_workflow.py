@@ -143,3 +143,51 @@ def test_access_refused_for_a_non_correspondent_and_logged(checked: Workspace, m
     assert actions == ["coherence_check"]
     prep = [e["action"] for e in audit_log.entries(workspace.audit_log_path) if e["user"] == "prep"]
     assert "coherence_check" in prep and "coherence_findings" in prep
+
+
+def _fresh_export(pristine_root, target, year: int, changes: dict[tuple[str, str], str]):
+    """The campaign's export file again, with some answers changed (a new export from SENACS)."""
+    import csv
+
+    source = pristine_root.parent / "incoming" / f"senacs_{year}.csv"
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    header = rows[0]
+    for row in rows[1:]:
+        for (structure, column), value in changes.items():
+            if row[0] == structure:
+                row[header.index(column)] = value
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    return target
+
+
+def test_a_new_import_keeps_the_corrections_the_file_does_not_contradict(checked: Workspace, pristine, tmp_path
+                                                                        ) -> None:
+    from senacs_workbench.importing.run import import_file
+
+    store = RawDataStore(checked)
+    before = store.wide(YEAR, variables=["salaries"]).set_index("structure_id")["salaries"].dropna()
+    kept, contradicted = before.index[:2]
+    correct_answer(checked, YEAR, kept, "salaries", str(int(before[kept]) + 7), why="erreur de saisie")
+    correct_answer(checked, YEAR, contradicted, "salaries", str(int(before[contradicted]) + 5), why="appel du centre")
+    # A fresh export: the first centre's answer was never fixed in SENACS, the second one's was
+    # changed there to yet another value.
+    export = _fresh_export(pristine, tmp_path / f"senacs_{YEAR}.csv", YEAR,
+                           {(contradicted, "salaries"): str(int(before[contradicted]) + 11)})
+    outcome = import_file(checked, export, YEAR)
+    assert "1 correction(s) ou saisie(s) des versions précédentes reprise(s)" in outcome.message_fr
+    assert f"1 réponse(s) corrigée(s) que le nouveau fichier modifie à nouveau (valeur du fichier gardée, " \
+           f"à vérifier : {contradicted} / salaries)" in outcome.message_fr
+    latest = store.wide(YEAR, variables=["salaries"]).set_index("structure_id")["salaries"]
+    assert latest[kept] == before[kept] + 7  # the correction survived the new import
+    assert latest[contradicted] == before[contradicted] + 11  # the file's newer value wins
+    assert latest.drop([kept, contradicted]).equals(before.reindex(latest.index).drop([kept, contradicted]))
+    carried = store.answers(YEAR)
+    row = carried[(carried["structure_id"] == kept) & (carried["variable"] == "salaries")].iloc[0]
+    assert row["entered_by"] == "prep" and row["provenance"] == "centre"
+    versions = store.versions(YEAR)
+    assert versions["kind"].iloc[-1] == "import" and versions["answers"].iloc[-1] == len(carried)
+    # the version before the import is unchanged
+    assert store.wide(YEAR, version=outcome.version - 1, variables=["salaries"]).set_index(
+        "structure_id")["salaries"][contradicted] == before[contradicted] + 5

@@ -43,6 +43,7 @@ _UP = 0
 _DOWN = 1
 _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP relaxation beyond
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
+PARTNER_DEPARTEMENTS = 4  # départements with hidden cells added to a cell's narrowest scope
 
 
 @dataclass
@@ -204,8 +205,12 @@ class _Engine:
         if self.layout.level[g] not in ("region",) and len(regions) == 1:
             region_deps = self._region_departements(regions[0])
             others = [d for d in region_deps if d not in deps][:2]
-            if len(deps) + len(others) < len(region_deps):
-                keys.append(tuple("D:" + d for d in sorted([*deps, *others])))
+            # départements whose cells are already hidden: moving them costs nothing, so a
+            # witness through them hides fewer new cells than one through the neighbours only
+            partners = self._partners({*deps, *others}, regions)
+            narrow = {*deps, *others, *partners}
+            if len(narrow) < len(region_deps) or (partners and not self._has_region_level()):
+                keys.append(tuple("D:" + d for d in sorted(narrow)))
         keys.append(tuple("R:" + x for x in regions))
         others = [x for x in self._regions_by_size() if x not in regions][:2]
         if others:
@@ -222,6 +227,30 @@ class _Engine:
             nat = {p: i for i, (lv, p) in enumerate(zip(levels, pairs, strict=True)) if lv == "national"}
             self._counterpart = np.array([nat.get(p, -1) for p in pairs], dtype=np.int64)
         return self._counterpart
+
+    def _has_region_level(self) -> bool:
+        return bool((self.layout.level == "region").any())
+
+    def _partners(self, exclude: set[str], regions: list[str]) -> list[str]:
+        """Départements with hidden cells (most first), outside ``exclude``: of the same
+        région(s) when régions are released (a witness through another région would move
+        that région's cells), anywhere otherwise."""
+        lay = self.layout
+        hidden = self.suppressed.reshape(-1, self.G).any(axis=0) & (lay.level == "departement")
+        if not hidden.any() or PARTNER_DEPARTEMENTS <= 0:
+            return []
+        codes = lay.keys["territory"].to_numpy()[hidden].astype(str)
+        if "dep_region" not in self._deps_cache:
+            pairs = zip(lay.inner_departement.astype(str).tolist(), lay.inner_region.astype(str).tolist(), strict=True)
+            self._deps_cache["dep_region"] = [f"{d}\x1f{r}" for d, r in sorted(set(pairs))]
+        region_of = dict(x.split("\x1f") for x in self._deps_cache["dep_region"])
+        same_region = self._has_region_level()
+        counts: dict[str, int] = {}
+        for code in codes.tolist():
+            if code in exclude or (same_region and region_of.get(code) not in regions):
+                continue
+            counts[code] = counts.get(code, 0) + 1
+        return sorted(counts, key=lambda d: (-counts[d], d))[:PARTNER_DEPARTEMENTS]
 
     def _regions_by_size(self) -> list[str]:
         if "*" not in self._deps_cache:

@@ -91,15 +91,21 @@ def _add_temporal_primaries(tab: Tabulation, prim: PrimaryResult, rules: RuleSet
     req_up, req_down = prim.req_up.reshape(-1), prim.req_down.reshape(-1)
     reason = prim.reason.reshape(-1)
     values = tab.secret.reshape(-1)
-    rows = np.flatnonzero(tc.sensitive)
-    for r in rows.tolist():
+    added = 0
+    for r in np.flatnonzero(tc.sensitive).tolist():
         d = float(tc.change[r])
         if tab.is_numeric:
             wanted = NEED_EITHER
             up = down = rules.frequency_protection_ratio * abs(d)
             margin = max(rules.margin_sum_min, rules.margin_sum_ratio * abs(float(values[r])))
         else:
-            # a count: "no change" must stay possible (a +1 from an entrant must not be pinned)
+            # a count: "no change" must stay possible (a +1 from an entrant must not be pinned),
+            # within what the published respondents allow (0 ≤ count ≤ n): where "no change"
+            # is impossible anyway, last year's release and n already say it, nothing to hide
+            n = float(tab.respondents[r % tab.layout.n_groups])
+            x = float(values[r])
+            if (d < 0 and x - d > n) or (d > 0 and x - d < 0) or (d == 0 and n == 0):
+                continue
             wanted = NEED_DOWN if d > 0 else NEED_UP if d < 0 else NEED_EITHER
             up, down = (abs(d), 0.0) if d < 0 else (0.0, abs(d)) if d > 0 else (0.0, 0.0)
             margin = rules.margin_count
@@ -111,7 +117,8 @@ def _add_temporal_primaries(tab: Tabulation, prim: PrimaryResult, rules: RuleSet
         lower[r] = max(lower[r], down)
         req_up[r] = max(req_up[r], upper[r], margin)
         req_down[r] = max(req_down[r], lower[r], margin)
-    return len(rows)
+        added += 1
+    return added
 
 
 @dataclass

@@ -174,3 +174,40 @@ def test_an_unchanged_cell_keeps_last_years_status():
     key = ["statistic", "answer", "level", "territory", "breakdown", "category"]
     merged = first.cells.merge(result.cells, on=key, suffixes=("_n", "_n1"))
     assert ((merged["status_n"] == "V") == (merged["status_n1"] == "V")).all()
+
+
+def test_a_change_the_published_respondents_already_give_is_not_protected_in_vain():
+    """Every respondent of a cell answered "oui" last year and one left: this year's count is
+    bounded by the published respondents, "no change" is impossible, and the year-over-year
+    rule must not ask for it (the audit would reject an unreachable protection). Where the
+    count is below n, the rule asks that "no change" stays reachable."""
+    from senacs_workbench.disclosure.primary import NEED_NONE, NEED_UP, apply_primary_rules
+    from senacs_workbench.disclosure.protect import _add_temporal_primaries
+    from senacs_workbench.disclosure.rules import load_rules
+    from senacs_workbench.disclosure.tabulate import tabulate
+    from senacs_workbench.disclosure.temporal import TemporalConstraints
+
+    q = CB.question("actions_familles")
+    micro = make_microdata(7, DEPS, q)
+    micro.loc[micro["departement"] == "19", "value"] = "oui"
+    micro.loc[micro["departement"] == "87", "value"] = ["oui"] * 8 + ["non"]
+    rules = load_rules()
+    tab = tabulate(micro, q, YEAR + 1, SPEC)
+    prim = apply_primary_rules(tab, rules)
+    keys = tab.layout.keys
+    G = tab.layout.n_groups
+    oui = tab.answers.index("oui")
+    full = oui * G + int(keys.index[(keys["level"] == "departement") & (keys["territory"] == "19")
+                                    & (keys["breakdown"] == "")][0])
+    below = oui * G + int(keys.index[(keys["level"] == "departement") & (keys["territory"] == "87")
+                                     & (keys["breakdown"] == "")][0])
+    rows = np.zeros(tab.secret.size, dtype=bool)
+    rows[[full, below]] = True
+    change = np.where(rows, -1.0, 0.0)
+    tc = TemporalConstraints(known=~rows, hidden=np.zeros_like(rows), sensitive=rows, change=change,
+                             changed=rows.astype(float))
+    before = prim.need.reshape(-1).copy()
+    assert _add_temporal_primaries(tab, prim, rules, tc) == 1
+    assert prim.need.reshape(-1)[full] == before[full]  # 7 of 7 answered oui: nothing more to ask
+    assert before[below] == NEED_NONE and prim.need.reshape(-1)[below] == NEED_UP
+    assert prim.upper.reshape(-1)[below] == 1.0

@@ -57,23 +57,25 @@ def question_table(cells: pd.DataFrame, year: int, variable: str) -> pd.DataFram
     frame = cells[cells.variable == variable].copy()
     frame["shown"] = frame["value"].astype(object).where(frame["status"] == "V", SUPPRESSED_MARK)
 
-    def column(row: pd.Series) -> str:
-        label = STATISTIC_LABELS.get(row.statistic, row.statistic)
-        if row.answer:
-            return f"{label} « {question.category_label(row.answer)} »"
-        return label
-
-    frame["column"] = frame.apply(column, axis=1)
+    # labels computed once per distinct key (a national year has about a million cells)
+    columns = {
+        (statistic, answer): STATISTIC_LABELS.get(statistic, statistic)
+        + (f" « {question.category_label(answer)} »" if answer else "")
+        for statistic, answer in set(zip(frame.statistic, frame.answer, strict=True))
+    }
+    frame["column"] = [columns[k] for k in zip(frame.statistic, frame.answer, strict=True)]
     breakdown_labels = {b: codebook.question(b).label for b in frame.breakdown.unique() if b}
-
-    def category_label(row: pd.Series) -> str:
-        return codebook.question(row.breakdown).category_label(row.category) if row.breakdown else ""
+    categories = {
+        (breakdown, category): codebook.question(breakdown).category_label(category) if breakdown else ""
+        for breakdown, category in set(zip(frame.breakdown, frame.category, strict=True))
+    }
+    names = {key: _territory_name(*key) for key in set(zip(frame.level, frame.territory, strict=True))}
 
     frame["Niveau"] = frame.level.map(geo.LEVEL_LABELS)
     frame["Code"] = frame.territory
-    frame["Territoire"] = [_territory_name(lv, c) for lv, c in zip(frame.level, frame.territory)]
+    frame["Territoire"] = [names[k] for k in zip(frame.level, frame.territory, strict=True)]
     frame["Ventilation"] = frame.breakdown.map(lambda b: breakdown_labels.get(b, "Ensemble"))
-    frame["Modalité"] = frame.apply(category_label, axis=1)
+    frame["Modalité"] = [categories[k] for k in zip(frame.breakdown, frame.category, strict=True)]
     frame["order"] = frame.level.map(LEVEL_ORDER)
     columns_order = list(dict.fromkeys(frame.sort_values(["statistic", "answer"]).column))
     table = frame.pivot_table(
@@ -105,7 +107,8 @@ def write_committee_exports(published_dir: Path, year: int, out_dir: Path) -> tu
     reader = PublishedReader(published_dir)
     cells = reader.table(year, level=list(LEVEL_ORDER))
     codebook = load_codebook(year)
-    variables = [q.id for q in codebook.questions if q.id in set(cells.variable)]
+    present = set(cells["variable"].unique())
+    variables = [q.id for q in codebook.questions if q.id in present]
     out_dir.mkdir(parents=True, exist_ok=True)
     xlsx_buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(xlsx_buffer, {"in_memory": True})

@@ -97,6 +97,11 @@ class Ledger:
         new_dig = pd.concat([keep_dig, digests], ignore_index=True) if len(keep_dig) else digests
         return Ledger(new_cells[list(LEDGER_CELL_COLUMNS)], new_dig[list(DIGEST_COLUMNS)])
 
+    def for_variable(self, variable: str) -> Ledger:
+        """The part of the ledger ``protect`` reads for one variable (what a worker process is sent)."""
+        return Ledger(self.cells[self.cells["variable"] == variable].reset_index(drop=True),
+                      self.digests[self.digests["variable"] == variable].reset_index(drop=True))
+
     def released(self, year: int, variable: str) -> pd.DataFrame:
         c = self.cells
         return c[(c["year"] == year) & (c["variable"] == variable)]

@@ -192,7 +192,8 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     ledger = Ledger.from_released(pd.concat(frames, ignore_index=True)) if frames else None
     rules = load_rules()
     complete = frozenset({departement, *released_departements(workspace, year)})
-    jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, ledger, complete,
+    jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year,
+             ledger and ledger.for_variable(q.id), complete,
              microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
             for q in questions]
     results = run_jobs(_protect_joint, jobs, workers)

@@ -225,7 +225,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
     plain = ReleaseSpec(levels=spec.levels)
     jobs = [(only_released_infra(microdata(wide, q), released), q, year,
-             spec if q.id in PANEL_VARIABLES else plain, ledger,
+             spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
              microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
             for q in questions]
     results = run_jobs(_protect_one, jobs, workers)

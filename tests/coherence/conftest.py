@@ -14,34 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from workspace_support import national_workspace_at
 
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.workspace import Workspace
 
 YEARS = (2022, 2023, 2024)
 CHECKED_YEAR = 2024
 SEED = 2024
 SCALE = 0.15
-GOVERNANCE = {
-    "territories": [
-        {
-            "territory": "FR",
-            "committee": [
-                {"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
-                {"user": "ffed", "name": "Florent Fédé", "institution": "federation"},
-            ],
-            "preparer": {
-                "user": "prep",
-                "name": "Pat Préparateur",
-                "designated_on": "2025-01-15",
-                "designated_by": ["ccaf", "ffed"],
-            },
-            "correspondents": [
-                {"user": "corr", "name": "Claire Correspondante", "institution": "caf"},
-                {"user": "fedcorr", "name": "Fanny Fédération", "institution": "federation"},
-            ],
-        }
-    ]
-}
+FEDERATION_CORRESPONDENT = {"user": "fedcorr", "name": "Fanny Fédération", "institution": "federation"}
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +34,10 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     previous = os.environ.get("SENACS_USER")
     os.environ["SENACS_USER"] = "prep"
     try:
-        workspace = init_workspace(root)
-        workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+        workspace = national_workspace_at(root)
+        governance = yaml.safe_load(workspace.governance_path.read_text(encoding="utf-8"))
+        governance["territories"][0]["correspondents"].append(FEDERATION_CORRESPONDENT)
+        workspace.governance_path.write_text(yaml.safe_dump(governance, allow_unicode=True), encoding="utf-8")
         incoming = root.parent / "incoming"
         generate(YEARS, incoming, seed=SEED, scale=SCALE)
         for year in YEARS:

@@ -997,7 +997,7 @@ def _solve_all(
         if not is_target[cols].any():
             continue
         ints = integral[cols]
-        lo_c, hi_c, ok, n_lp, fractional, how = _lp_bounds(
+        bounds = _lp_bounds(
             ae,
             be,
             ai,
@@ -1012,28 +1012,44 @@ def _solve_all(
             exact=exact_intervals,
             milp_width=milp_max_width,
         )
-        stats["lp_solved"] += n_lp
-        if not ok:
+        stats["lp_solved"] += bounds.solved
+        if not bounds.feasible:
             infeasible.append(len(cols))
             continue
-        method[cols] = how
-        lo_c = np.where(ints & np.isfinite(lo_c), np.ceil(lo_c - 1e-6), lo_c)
-        hi_c = np.where(ints & np.isfinite(hi_c), np.floor(hi_c + 1e-6), hi_c)
+        how = bounds.method
+        lo_c = np.where(ints & np.isfinite(bounds.lower), np.ceil(bounds.lower - 1e-6), bounds.lower)
+        hi_c = np.where(ints & np.isfinite(bounds.upper), np.floor(bounds.upper + 1e-6), bounds.upper)
         if ints.any() and len(cols) <= milp_max_vars:
-            narrow = np.flatnonzero(
-                ints & fractional & is_target[cols] & (hi_c - lo_c <= milp_max_width) & (hi_c > lo_c)
-            )
-            for j in narrow:
+            narrow = ints & is_target[cols] & (hi_c - lo_c <= milp_max_width) & (hi_c > lo_c)
+            frac_lo, frac_hi = narrow & bounds.fractional_lower, narrow & bounds.fractional_upper
+            if not exact_intervals:
+                # Integral tables already witness a safe interval: the integer bounds hold at least
+                # that, no MILP can make the cell unsafe; report the witnessed side (inner bound).
+                safe = _witnessed_safe(bounds, truth[cols], req_up[cols], req_lo[cols])
+                for frac, out, witnessed in (
+                    (frac_lo, lo_c, bounds.integral_lower),
+                    (frac_hi, hi_c, bounds.integral_upper),
+                ):
+                    done = frac & safe
+                    out[done] = witnessed[done]
+                    how[done] = np.where(how[done] == "lp", "lp+witness", how[done])
+                    frac &= ~safe
+            for j in np.flatnonzero(frac_lo | frac_hi):
                 if milp_spent > milp_budget:  # report the LP bounds (rounded) for the rest
                     stats["milp_skipped"] = stats.get("milp_skipped", 0) + 1
                     continue
                 tick = time.perf_counter()
-                res = _milp_bounds(ae, be, ai, bi, lo_b, hi_b, ints, j, milp_time_limit)
+                sides = tuple(sign for sign, frac in ((1.0, frac_lo), (-1.0, frac_hi)) if frac[j])
+                res = _milp_bounds(ae, be, ai, bi, lo_b, hi_b, ints, j, milp_time_limit, sides)
                 milp_spent += time.perf_counter() - tick
-                stats["milp_solved"] += 2
+                stats["milp_solved"] += len(sides)
                 if res is not None:
-                    lo_c[j], hi_c[j] = max(lo_c[j], res[0]), min(hi_c[j], res[1])
-                    method[cols[j]] = "milp"
+                    if res[0] is not None:
+                        lo_c[j] = max(lo_c[j], res[0])
+                    if res[1] is not None:
+                        hi_c[j] = min(hi_c[j], res[1])
+                    how[j] = "milp"
+        method[cols] = how
         out_lo[cols], out_hi[cols] = lo_c, hi_c
     return _Solution(out_lo, out_hi, method, component, infeasible, stats, systems)
 
@@ -1143,6 +1159,41 @@ def _solver(*args: Any) -> _LinprogSolver | _WarmSolver:
         return _LinprogSolver(*args)
 
 
+@dataclass
+class _ComponentBounds:
+    """LP bounds of one component's variables.
+
+    ``fractional_lower`` / ``fractional_upper``: the LP optimum on that side was fractional on
+    the integer variables (or the solver gave up): only then can a MILP tighten that side.
+    ``integral_lower`` / ``integral_upper``: the extreme values seen in integral feasible tables
+    (the truth among them), an inner bound of the integer interval.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    feasible: bool
+    solved: int
+    fractional_lower: np.ndarray
+    fractional_upper: np.ndarray
+    integral_lower: np.ndarray
+    integral_upper: np.ndarray
+    method: np.ndarray
+
+
+def _witnessed_safe(bounds: _ComponentBounds, truth: np.ndarray, req_up: np.ndarray, req_lo: np.ndarray) -> np.ndarray:
+    """Cells whose integral witnesses alone already give a non-degenerate interval meeting the
+    required protection on both sides: the exact integer interval contains it, so it is safe."""
+    a, b = bounds.integral_lower, bounds.integral_upper
+    tol = 1e-6 * (1.0 + np.abs(np.nan_to_num(truth)))
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(truth)
+            & (b - a >= 1.0 - 1e-6)
+            & (b - truth >= req_up - tol)
+            & (truth - a >= req_lo - tol)
+        )
+
+
 def _lp_bounds(
     ae: sparse.csr_matrix,
     be: np.ndarray,
@@ -1159,24 +1210,26 @@ def _lp_bounds(
     exact: bool,
     milp_width: float = 3.0,
     witness_rounds: int = 4,
-) -> tuple[np.ndarray, np.ndarray, bool, int, np.ndarray, np.ndarray]:
-    """Bounds of the target variables of one component.
+) -> _ComponentBounds:
+    """Bounds of the target variables of one component (see :class:`_ComponentBounds`).
 
-    Returns lower, upper, feasible, number of LPs, ``fractional`` (an optimum of the target was
-    fractional on the integer variables: only then can a MILP tighten it) and the method per
-    variable. A bound is not solved for when a feasible table already puts the variable on its
-    own bound (a count at 0): that is the bound. Without ``exact``, witnesses first (see
-    :func:`audit`).
+    A bound is not solved for when a feasible table already puts the variable on its own bound
+    (a count at 0): that is the bound. Without ``exact``, witnesses first (see :func:`audit`).
     """
     n = len(lo)
     solver = _solver(ae, be, ai, bi, lo, hi)
     out_lo = np.full(n, np.nan)
     out_hi = np.full(n, np.nan)
     how = np.full(n, "lp", dtype=object)
-    fractional = np.zeros(n, dtype=bool)
+    frac_lo = np.zeros(n, dtype=bool)
+    frac_hi = np.zeros(n, dtype=bool)
     has_lo, has_hi = np.isfinite(lo), np.isfinite(hi)
-    seen_lo = np.zeros(n, dtype=bool)  # an optimum put the variable on its own lower bound
+    # a feasible table put the variable on its own lower (upper) bound: that is its LP bound;
+    # for an integer variable its integer bound only when the table was integral
+    seen_lo = np.zeros(n, dtype=bool)
     seen_hi = np.zeros(n, dtype=bool)
+    seen_int_lo = np.zeros(n, dtype=bool)
+    seen_int_hi = np.zeros(n, dtype=bool)
     known = np.isfinite(truth)
     w_lo = np.where(known, truth, np.inf)  # witnessed values (LP-feasible tables; the truth)
     w_hi = np.where(known, truth, -np.inf)
@@ -1193,6 +1246,9 @@ def _lp_bounds(
         t = 1e-7 * (1.0 + np.abs(x))
         seen_lo[:] |= has_lo & (x <= lo + t)
         seen_hi[:] |= has_hi & (x >= hi - t)
+        exact_x = ~ints | integral_x
+        seen_int_lo[:] |= has_lo & (x <= lo + t) & exact_x
+        seen_int_hi[:] |= has_hi & (x >= hi - t) & exact_x
         return integral_x
 
     def unsafe() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1219,7 +1275,7 @@ def _lp_bounds(
                 status, x = solver.solve_vector(c)
                 solved += 1
                 if status == 2:
-                    return out_lo, out_hi, False, solved, fractional, how
+                    return _ComponentBounds(out_lo, out_hi, False, solved, frac_lo, frac_hi, wi_lo, wi_hi, how)
                 if status == 0 and x is not None:
                     record(x)
         width_bad, up_bad, lo_bad = unsafe()
@@ -1229,39 +1285,40 @@ def _lp_bounds(
         todo_lo = todo_hi = targets.copy()
 
     for j in np.flatnonzero(todo_lo | todo_hi):
-        for sign, out, seen, own, todo in (
-            (1.0, out_lo, seen_lo, lo, todo_lo),
-            (-1.0, out_hi, seen_hi, hi, todo_hi),
+        for sign, out, seen, own, todo, frac in (
+            (1.0, out_lo, seen_lo, lo, todo_lo, frac_lo),
+            (-1.0, out_hi, seen_hi, hi, todo_hi, frac_hi),
         ):
             if not todo[j]:
                 continue
-            if seen[j]:
+            if seen[j]:  # the LP bound, reached by a table (fractional: a MILP may tighten it)
                 out[j] = own[j]
+                frac[j] = not (seen_int_lo if sign > 0 else seen_int_hi)[j]
                 continue
             status, x = solver.solve(int(j), sign)
             solved += 1
             if status == 2:
-                return out_lo, out_hi, False, solved, fractional, how
+                return _ComponentBounds(out_lo, out_hi, False, solved, frac_lo, frac_hi, wi_lo, wi_hi, how)
             if status == 0 and x is not None:
                 out[j] = x[j]
                 if not record(x):
-                    fractional[j] = True
+                    frac[j] = True
             elif status == 3:
                 out[j] = -np.inf if sign > 0 else np.inf
             else:  # iteration limit or numerical trouble: keep the trivial bound
                 out[j] = own[j]
-                fractional[j] = True
+                frac[j] = True
     # Sides not solved for: the witnessed values (the variable's own bound when reached).
     a = np.where(ints, wi_lo, w_lo)
     b = np.where(ints, wi_hi, w_hi)
-    a = np.where(seen_lo, lo, a)
-    b = np.where(seen_hi, hi, b)
+    a = np.where(seen_int_lo, lo, a)
+    b = np.where(seen_int_hi, hi, b)
     partial = targets & (np.isnan(out_lo) | np.isnan(out_hi))
     how[partial & ~(todo_lo | todo_hi)] = "witness"
     how[partial & (todo_lo | todo_hi)] = "lp+witness"
     out_lo = np.where(np.isnan(out_lo), a, out_lo)
     out_hi = np.where(np.isnan(out_hi), b, out_hi)
-    return out_lo, out_hi, True, solved, fractional, how
+    return _ComponentBounds(out_lo, out_hi, True, solved, frac_lo, frac_hi, wi_lo, wi_hi, how)
 
 
 def _milp_bounds(
@@ -1274,14 +1331,17 @@ def _milp_bounds(
     ints: np.ndarray,
     j: int,
     time_limit: float,
-) -> tuple[float, float] | None:
+    sides: tuple[float, ...] = (1.0, -1.0),
+) -> tuple[float | None, float | None] | None:
+    """Integer minimum (side 1.0) and maximum (side −1.0) of variable ``j``; None for a side not
+    asked; None altogether when a MILP does not finish."""
     constraints = []
     if ae.shape[0]:
         constraints.append(LinearConstraint(ae, be, be))
     if ai.shape[0]:
         constraints.append(LinearConstraint(ai, -np.inf, bi))
-    out = []
-    for sign in (1.0, -1.0):
+    out: dict[float, float] = {}
+    for sign in sides:
         c = np.zeros(len(lo))
         c[j] = sign
         res = milp(
@@ -1293,8 +1353,8 @@ def _milp_bounds(
         )
         if res.status != 0 or res.x is None:
             return None
-        out.append(float(res.x[j]))
-    return round(out[0]), round(out[1])
+        out[sign] = float(round(res.x[j]))
+    return out.get(1.0), out.get(-1.0)
 
 
 def _ratio_bounds(sol: _Solution, num: int, den: int) -> tuple[float, float, str]:

@@ -189,6 +189,38 @@ def test_integrality_pins_a_count_that_the_lp_leaves_open():
     assert (lo, hi) == (0.0, math.inf)  # the threshold is what bounds the respondents
 
 
+def test_milp_runs_only_on_a_fractional_side_that_integral_tables_do_not_prove_safe():
+    """Default mode. Respondents in 1 … 4 (threshold 5 known), count = 0.5 × respondents.
+
+    The LP minimum (respondents 1, count 0.5) is fractional, the maximum (4, 2) integral. With
+    an upper protection of 2 the integral tables (the truth 2 and the maximum 4) prove the
+    cell safe: no MILP, and the reported interval lies inside the exact one. With a lower
+    protection of 1 they do not, and the LP minimum 1 would wrongly pass: one MILP, on the
+    lower side only, finds the integer minimum 2 and the problem keeps exact bounds.
+    """
+    t = Table()
+    t.add("respondents", "departement", "01", 2, 2, "A")
+    t.add("count", "departement", "01", 1, 2, "D", answer="oui")
+    t.add("share", "departement", "01", 0.5, None, answer="oui")
+    cells = t.frame()
+    protection = cells[cells["statistic"] == "respondents"][list(KEY_COLUMNS)].copy()
+    protection["lower"] = 0.0
+    protection["upper"] = 2.0
+    kwargs = {"n_published": "published_rows", "frequency_threshold": 5}
+    fast = fast_audit(cells, protection, **kwargs)
+    exact = audit(cells, protection, **kwargs)
+    assert fast.ok and exact.ok
+    assert fast.stats["milp_solved"] == 0 < exact.stats["milp_solved"]
+    assert interval(exact, statistic="respondents") == (2.0, 4.0)
+    lo, hi = interval(fast, statistic="respondents")
+    assert lo >= 2.0 and hi <= 4.0 and hi - 2.0 >= 2.0
+    protection["lower"] = 1.0
+    short = fast_audit(cells, protection, **kwargs)
+    assert not short.ok and short.stats["milp_solved"] == 1
+    row = short.problems[short.problems["kind"] == "insufficient_protection"].iloc[0]
+    assert (row["lower"], row["upper"]) == (2.0, 4.0)
+
+
 def test_answer_margin_detected_from_the_data():
     t = Table(variable="adherent_federation")
     t.add("respondents", "departement", "01", 7, 7)

@@ -7,7 +7,7 @@ suppressed cells and the information loss (suppressed share of the total value o
 additive cells), and optionally a comparison with tau-Argus Modular (``pytauargus``) on
 single tables.
 
-    python benchmarks/bench_disclosure.py [--year 2025] [--workers 2] [--no-audit] [--tauargus]
+    python benchmarks/bench_disclosure.py [--year 2025] [--workers 2] [--no-audit] [--tauargus] [--csv FILE]
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--tauargus", action="store_true")
+    parser.add_argument("--csv", type=Path, default=None, help="écrit les chiffres par variable dans ce fichier")
     args = parser.parse_args()
 
     base, data = national_microdata(args.year)
@@ -171,6 +172,8 @@ def main() -> None:
         rows = [_one(job) for job in jobs]
     wall = time.perf_counter() - t0
     frame = pd.DataFrame(rows)
+    if args.csv is not None:
+        frame.to_csv(args.csv, index=False)
     slow = frame.sort_values("protect_s", ascending=False).head(8)
     print(slow.to_string(index=False))
     audit_s = float(frame["audit_s"].sum()) if "audit_s" in frame else 0.0

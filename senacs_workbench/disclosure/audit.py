@@ -404,11 +404,14 @@ def audit(
     the respondents: no convex bound is added; in a larger group it is 1 … threshold − 1.
 
     ``exact_intervals``: solve the minimum and the maximum of every suppressed cell. By default
-    a few LPs with many cells in the objective first gather feasible tables (witnesses); a cell
-    whose witnessed values already reach its required protection on both sides (and are not a
-    single value) is proven safe without its own LPs, and its reported interval is the witnessed
-    one (``method`` = ``witness``: the attacker's true interval is at least that wide). Every other
-    cell gets its own LPs (and MILPs), so every problem found is reported with exact bounds.
+    a few LPs with many cells in the objective first gather feasible tables (witnesses): rounds
+    that push every cell not yet proven safe, then random halves of them (seeded), until three
+    rounds prove nothing new. A cell whose witnessed values already reach its required
+    protection on both sides (and are not a single value; for a count, in integral tables) is
+    proven safe without its own LPs, and its reported interval is the witnessed one (``method``
+    = ``witness``: the attacker's true interval is at least that wide). Every other cell gets its
+    own LPs (and, on a side whose LP optimum is fractional, a MILP), so every problem found is
+    reported with exact bounds.
     """
     started = time.perf_counter()
     frame = _normalise(cells)
@@ -1209,7 +1212,8 @@ def _lp_bounds(
     *,
     exact: bool,
     milp_width: float = 3.0,
-    witness_rounds: int = 4,
+    witness_rounds: int = 32,
+    witness_patience: int = 3,
 ) -> _ComponentBounds:
     """Bounds of the target variables of one component (see :class:`_ComponentBounds`).
 
@@ -1263,12 +1267,23 @@ def _lp_bounds(
 
     if not exact:
         scale = 1.0 / (1.0 + np.abs(np.nan_to_num(truth)))
-        for _ in range(witness_rounds):
+        # Rounds of witness LPs, each pushing every cell not yet proven safe (down, then up),
+        # with weights varied from round to round (seeded: the audit is deterministic) so that
+        # degenerate optima give new tables; stop when proven, or after rounds without progress.
+        rng = np.random.default_rng(0)
+        best, idle = n + 1, 0
+        for round_ in range(witness_rounds):
             width_bad, up_bad, lo_bad = unsafe()
-            if not (width_bad | up_bad | lo_bad).any():
+            left = int((width_bad | up_bad | lo_bad).sum())
+            idle = idle + 1 if left >= best else 0
+            best = min(best, left)
+            if left == 0 or idle >= witness_patience:
                 break
+            # after the first round, a random half of the cells: pushing cells that pull each
+            # other apart at once proves neither
+            subset = np.ones(n, dtype=bool) if round_ == 0 else rng.random(n) < 0.5
             for direction in (-1.0, 1.0):
-                push = (up_bad | width_bad) if direction < 0 else (lo_bad | width_bad)
+                push = subset & ((up_bad | width_bad) if direction < 0 else (lo_bad | width_bad))
                 if not push.any():
                     continue
                 c = np.where(push, direction * scale, 0.0)

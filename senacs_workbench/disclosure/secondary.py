@@ -484,6 +484,11 @@ class _Engine:
         if x is None:
             return None
         d = x[:ns]
+        if sysm.integral and np.any(np.abs(d - np.round(d)) > 1e-6):
+            d = _rounded_witness(d, A, mc, row_lo, row_hi)
+        if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
+            self.lp_solves += 1
+            d = _integral_on_support(x, ns, c, A, row_lo, row_hi, bounds_lo, bounds_hi)
         if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
             self.lp_solves += 1
             integrality = np.concatenate([np.ones(ns), np.zeros(2 * mc)])
@@ -643,6 +648,71 @@ class _Engine:
             self.status[pick] = SECONDARY
             changed = True
         return changed
+
+
+def _rounded_witness(d: np.ndarray, A: sp.csc_matrix, mc: int, row_lo: np.ndarray, row_hi: np.ndarray) -> np.ndarray:
+    """The LP witness ``d`` rounded away from zero when that is still a witness hiding no more
+    cells; ``d`` itself otherwise.
+
+    Bounds are integers around 0, so ``lo ≤ d ≤ hi`` keeps ``lo ≤ round(d) ≤ hi``; the held rows
+    (= 0, after the ``mc`` costly rows) and the target's move are checked, and the costly cells
+    the rounded witness moves must be among those ``d`` moves. Simplex vertices are mostly
+    halves along cycles of the table (+½ −½ +½ −½), which round to a witness of the same cells.
+    """
+    rounded = np.sign(d) * np.ceil(np.abs(d) - 1e-6)
+    ns = len(d)
+    block = A[:, :ns]
+    moved_lp = block[:mc] @ d
+    moved = block @ rounded
+    tol = 1e-6
+    if (np.abs(moved[:mc]) > tol).any() and (np.abs(moved_lp[np.abs(moved[:mc]) > tol]) <= tol).any():
+        return d
+    rest = moved[mc:]
+    if (rest < row_lo[mc:] - tol).any() or (rest > row_hi[mc:] + tol).any():
+        return d
+    return rounded
+
+
+def _integral_on_support(
+    x: np.ndarray,
+    ns: int,
+    c: np.ndarray,
+    A: sp.csc_matrix,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
+    """An integral witness that moves only the inner cells the LP witness ``x`` moves (its
+    support), or the fractional ``x[:ns]`` when there is none.
+
+    The MILP keeps the support's columns, the rows they touch and those rows' slack columns:
+    every other row holds with the other cells at 0. It is a few dozen variables where the
+    whole witness MILP has thousands, and its witness hides a subset of the LP witness's cells.
+    """
+    d = x[:ns]
+    support = np.flatnonzero(np.abs(d) > 1e-9)
+    a_rows = A.tocsr()
+    touched = np.flatnonzero(np.diff(A[:, support].tocsr().indptr) > 0)
+    sub = a_rows[touched]
+    slack = np.unique(sub.indices[sub.indices >= ns])
+    cols = np.concatenate([support, slack])
+    integrality = np.concatenate([np.ones(len(support)), np.zeros(len(slack))])
+    res = milp(
+        c[cols],
+        constraints=[LinearConstraint(sub[:, cols], row_lo[touched], row_hi[touched])],
+        integrality=integrality,
+        bounds=Bounds(
+            np.concatenate([np.ceil(lo[support] - 1e-9), lo[slack]]),
+            np.concatenate([np.floor(hi[support] + 1e-9), hi[slack]]),
+        ),
+        options={"time_limit": _MILP_TIME_LIMIT},
+    )
+    if res.status != 0 or res.x is None:
+        return d
+    out = np.zeros(ns)
+    out[support] = np.round(res.x[: len(support)])
+    return out
 
 
 def _solve_lp(

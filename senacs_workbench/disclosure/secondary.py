@@ -28,6 +28,7 @@ more child is suppressed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -101,6 +102,10 @@ class _Engine:
         self.n_witnesses = 0
         self._scopes: dict[tuple[str, ...], _Scope] = {}
         self._counterpart: np.ndarray | None = None
+        self._dep_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._region_level = bool((self.layout.level == "region").any())
+        self._lp = _Highs()
+        self._mip = _Highs(mip=True)
         self._inner_sets: dict[int, frozenset[int]] = {}
         self._deps_cache: dict[str, list[str]] = {}
         self._reduced_cache: dict[tuple[tuple[str, ...], int], tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]] = {}
@@ -229,28 +234,42 @@ class _Engine:
         return self._counterpart
 
     def _has_region_level(self) -> bool:
-        return bool((self.layout.level == "region").any())
+        return self._region_level
 
     def _partners(self, exclude: set[str], regions: list[str]) -> list[str]:
         """Départements with hidden cells (most first), outside ``exclude``: of the same
         région(s) when régions are released (a witness through another région would move
         that région's cells), anywhere otherwise."""
-        lay = self.layout
-        hidden = self.suppressed.reshape(-1, self.G).any(axis=0) & (lay.level == "departement")
-        if not hidden.any() or PARTNER_DEPARTEMENTS <= 0:
+        if PARTNER_DEPARTEMENTS <= 0:
             return []
-        codes = lay.keys["territory"].to_numpy()[hidden].astype(str)
-        if "dep_region" not in self._deps_cache:
-            pairs = zip(lay.inner_departement.astype(str).tolist(), lay.inner_region.astype(str).tolist(), strict=True)
-            self._deps_cache["dep_region"] = [f"{d}\x1f{r}" for d, r in sorted(set(pairs))]
-        region_of = dict(x.split("\x1f") for x in self._deps_cache["dep_region"])
-        same_region = self._has_region_level()
-        counts: dict[str, int] = {}
-        for code in codes.tolist():
-            if code in exclude or (same_region and region_of.get(code) not in regions):
-                continue
-            counts[code] = counts.get(code, 0) + 1
-        return sorted(counts, key=lambda d: (-counts[d], d))[:PARTNER_DEPARTEMENTS]
+        codes, group_dep, dep_region = self._departement_index()
+        hidden = self.suppressed.reshape(-1, self.G).any(axis=0) & (group_dep >= 0)
+        if not hidden.any():
+            return []
+        counts = np.bincount(group_dep[hidden], minlength=len(codes))
+        ok = counts > 0
+        ok &= ~np.isin(codes, list(exclude))
+        if self._has_region_level():
+            ok &= np.isin(dep_region, regions)
+        cand = np.flatnonzero(ok)
+        order = np.lexsort((cand, -counts[cand]))  # most hidden cells first, then by code
+        return codes[cand[order][:PARTNER_DEPARTEMENTS]].tolist()
+
+    def _departement_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted département codes, per group its index in them or −1, per département its
+        région) — built once."""
+        if self._dep_index is None:
+            lay = self.layout
+            territory = lay.keys["territory"].to_numpy().astype(str)
+            is_dep = lay.level == "departement"
+            region_of = dict(
+                zip(lay.inner_departement.astype(str).tolist(), lay.inner_region.astype(str).tolist(), strict=True)
+            )
+            codes = np.unique(territory[is_dep])
+            group_dep = np.where(is_dep, np.searchsorted(codes, territory), -1)
+            dep_region = np.array([region_of.get(c, "") for c in codes.tolist()], dtype=object)
+            self._dep_index = (codes, group_dep, dep_region)
+        return self._dep_index
 
     def _regions_by_size(self) -> list[str]:
         if "*" not in self._deps_cache:
@@ -323,7 +342,7 @@ class _Engine:
             found = w
             if last:
                 break
-            moved = self.sys.Xc[:, w[0]] @ w[1]
+            moved = _column_combination(self.sys.Xc, w[0], w[1])
             new_high = (np.abs(moved) > self.tol) & ~self.suppressed & high[np.arange(len(moved)) % self.G]
             if not new_high.any():
                 break
@@ -442,23 +461,23 @@ class _Engine:
         # −t ≤ C d ≤ t with half the rows, which HiGHS solves several times faster. Rows:
         # costly cells (with their slacks), fixed cells, answer margins (all = 0), then the
         # target's move (≥ req in the requested direction); built at once in COO form.
-        M = sub[np.concatenate([costly_idx, forced_idx])].tocoo()
+        m_row, m_col, m_data = _rows_coo(sub, np.concatenate([costly_idx, forced_idx]))
         ar = np.arange(mc)
-        r_parts = [M.row, ar, ar]
-        c_parts = [M.col, ns + ar, ns + mc + ar]
-        d_parts = [M.data, np.full(mc, -1.0), np.ones(mc)]
-        n_rows = M.shape[0]
+        r_parts = [m_row, ar, ar]
+        c_parts = [m_col, ns + ar, ns + mc + ar]
+        d_parts = [m_data, np.full(mc, -1.0), np.ones(mc)]
+        n_rows = mc + len(forced_idx)
         if linking is not None and linking.shape[0]:
             L = linking.tocoo()
             r_parts.append(L.row + n_rows)
             c_parts.append(L.col)
             d_parts.append(L.data)
             n_rows += L.shape[0]
-        T = sub[pos].tocoo()
+        _, t_col, t_data = _rows_coo(sub, np.array([pos]))
         sign = -1.0 if direction == _UP else 1.0
-        r_parts.append(np.full(T.nnz, n_rows))
-        c_parts.append(T.col)
-        d_parts.append(sign * T.data)
+        r_parts.append(np.full(len(t_col), n_rows))
+        c_parts.append(t_col)
+        d_parts.append(sign * t_data)
         n_rows += 1
         n_cols = ns + 2 * mc
         A = sp.csc_matrix(
@@ -480,27 +499,20 @@ class _Engine:
         bounds_lo = np.concatenate([lo, np.zeros(2 * mc)])
         bounds_hi = np.concatenate([hi, np.full(2 * mc, np.inf)])
         self.lp_solves += 1
-        x = _solve_lp(c, A, row_lo, row_hi, bounds_lo, bounds_hi)
+        x = self._lp.solve(c, A, row_lo, row_hi, bounds_lo, bounds_hi)
         if x is None:
             return None
         d = x[:ns]
-        if sysm.integral and np.any(np.abs(d - np.round(d)) > 1e-6):
-            d = _rounded_witness(d, A, mc, row_lo, row_hi)
         if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
             self.lp_solves += 1
-            d = _integral_on_support(x, ns, c, A, row_lo, row_hi, bounds_lo, bounds_hi)
+            d = _integral_on_support(self._mip, x, ns, c, A, row_lo, row_hi, bounds_lo, bounds_hi)
         if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
             self.lp_solves += 1
             integrality = np.concatenate([np.ones(ns), np.zeros(2 * mc)])
-            mres = milp(
-                c,
-                constraints=[LinearConstraint(A, row_lo, row_hi)],
-                integrality=integrality,
-                bounds=Bounds(np.ceil(bounds_lo - 1e-9), np.floor(bounds_hi + 1e-9)),
-                options={"time_limit": _MILP_TIME_LIMIT, "mip_rel_gap": 1.0},
-            )
-            if mres.status == 0 and mres.x is not None:
-                d = np.round(mres.x[:ns])
+            lo_int, hi_int = np.ceil(bounds_lo - 1e-9), np.floor(bounds_hi + 1e-9)
+            whole = self._mip.solve(c, A, row_lo, row_hi, lo_int, hi_int, integrality, rel_gap=1.0)
+            if whole is not None:
+                d = np.round(whole[:ns])
         d = np.where(np.abs(d) > 1e-9 * max(1.0, self.scale), d, 0.0)
         nz = np.flatnonzero(d)
         if mode == "mirror":
@@ -512,7 +524,7 @@ class _Engine:
         if len(idx) == 0:
             return
         self.n_witnesses += 1
-        moved_rows = self.sys.Xc[:, idx] @ vals
+        moved_rows = _column_combination(self.sys.Xc, idx, vals)
         tol = self.tol
         moved = np.flatnonzero(np.abs(moved_rows) > tol)
         new = moved[~self.suppressed[moved]]
@@ -650,30 +662,27 @@ class _Engine:
         return changed
 
 
-def _rounded_witness(d: np.ndarray, A: sp.csc_matrix, mc: int, row_lo: np.ndarray, row_hi: np.ndarray) -> np.ndarray:
-    """The LP witness ``d`` rounded away from zero when that is still a witness hiding no more
-    cells; ``d`` itself otherwise.
+def _column_combination(matrix: sp.csc_matrix, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``matrix[:, idx] @ vals`` as a dense vector, without building the column slice (the
+    engine calls it for every witness; scipy's fancy indexing dominates at these sizes)."""
+    starts, ends = matrix.indptr[idx], matrix.indptr[idx + 1]
+    lengths = ends - starts
+    take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
+    weights = matrix.data[take] * np.repeat(np.asarray(vals, dtype=float), lengths)
+    return np.bincount(matrix.indices[take], weights=weights, minlength=matrix.shape[0])
 
-    Bounds are integers around 0, so ``lo ≤ d ≤ hi`` keeps ``lo ≤ round(d) ≤ hi``; the held rows
-    (= 0, after the ``mc`` costly rows) and the target's move are checked, and the costly cells
-    the rounded witness moves must be among those ``d`` moves. Simplex vertices are mostly
-    halves along cycles of the table (+½ −½ +½ −½), which round to a witness of the same cells.
-    """
-    rounded = np.sign(d) * np.ceil(np.abs(d) - 1e-6)
-    ns = len(d)
-    block = A[:, :ns]
-    moved_lp = block[:mc] @ d
-    moved = block @ rounded
-    tol = 1e-6
-    if (np.abs(moved[:mc]) > tol).any() and (np.abs(moved_lp[np.abs(moved[:mc]) > tol]) <= tol).any():
-        return d
-    rest = moved[mc:]
-    if (rest < row_lo[mc:] - tol).any() or (rest > row_hi[mc:] + tol).any():
-        return d
-    return rounded
+
+def _rows_coo(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row position in ``rows``, column, value) of the entries of ``matrix[rows]``, without
+    building the row slice."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = ends - starts
+    take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
+    return np.repeat(np.arange(len(rows)), lengths), matrix.indices[take], matrix.data[take]
 
 
 def _integral_on_support(
+    solver: _Highs,
     x: np.ndarray,
     ns: int,
     c: np.ndarray,
@@ -698,84 +707,126 @@ def _integral_on_support(
     slack = np.unique(sub.indices[sub.indices >= ns])
     cols = np.concatenate([support, slack])
     integrality = np.concatenate([np.ones(len(support)), np.zeros(len(slack))])
-    res = milp(
+    res = solver.solve(
         c[cols],
-        constraints=[LinearConstraint(sub[:, cols], row_lo[touched], row_hi[touched])],
-        integrality=integrality,
-        bounds=Bounds(
-            np.concatenate([np.ceil(lo[support] - 1e-9), lo[slack]]),
-            np.concatenate([np.floor(hi[support] + 1e-9), hi[slack]]),
-        ),
-        options={"time_limit": _MILP_TIME_LIMIT},
+        sub[:, cols].tocsc(),
+        row_lo[touched],
+        row_hi[touched],
+        np.concatenate([np.ceil(lo[support] - 1e-9), lo[slack]]),
+        np.concatenate([np.floor(hi[support] + 1e-9), hi[slack]]),
+        integrality,
     )
-    if res.status != 0 or res.x is None:
+    if res is None:
         return d
     out = np.zeros(ns)
-    out[support] = np.round(res.x[: len(support)])
+    out[support] = np.round(res[: len(support)])
     return out
 
 
-def _solve_lp(
-    c: np.ndarray,
-    A: sp.csc_matrix,
-    row_lo: np.ndarray,
-    row_hi: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> np.ndarray | None:
-    """min c·x, row_lo ≤ A x ≤ row_hi, lo ≤ x ≤ hi: the optimal x or None.
+class _Highs:
+    """min c·x, row_lo ≤ A x ≤ row_hi, lo ≤ x ≤ hi (x integral where ``integrality``): the
+    optimal x or None.
 
-    Passes the model straight to scipy's bundled HiGHS (the per-call overhead of ``linprog``
-    dominates the small witness LPs); falls back to ``linprog`` if the private bindings move.
+    One HiGHS instance, reused for every program (its model is replaced each time), fed with
+    numpy arrays through scipy's bundled bindings: the per-call overhead of ``linprog`` and
+    ``milp`` dominates the small witness programs. Falls back to them if the private bindings
+    move. ``mip``: presolve on and a time limit (any integral witness will do); LPs: presolve off
+    (it costs more than it saves on these small, already reduced programs).
     """
-    try:
-        from scipy.optimize._highspy import _core
-    except ImportError:  # pragma: no cover
-        _core = None
-    if _core is not None:
+
+    def __init__(self, mip: bool = False) -> None:
+        self.mip = mip
+        self.h: Any = None
         try:
-            inf = _core.kHighsInf
-            n, m = A.shape[1], A.shape[0]
-            lp = _core.HighsLp()
-            lp.num_col_ = n
-            lp.num_row_ = m
-            lp.col_cost_ = np.asarray(c, dtype=float)
-            lp.col_lower_ = np.where(np.isfinite(lo), lo, -inf)
-            lp.col_upper_ = np.where(np.isfinite(hi), hi, inf)
-            lp.row_lower_ = np.where(np.isfinite(row_lo), row_lo, -inf)
-            lp.row_upper_ = np.where(np.isfinite(row_hi), row_hi, inf)
-            lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
-            lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-            lp.a_matrix_.index_ = A.indices.astype(np.int32)
-            lp.a_matrix_.value_ = A.data.astype(float)
-            lp.a_matrix_.num_col_ = n
-            lp.a_matrix_.num_row_ = m
-            h = _core._Highs()
-            h.setOptionValue("output_flag", False)
-            # presolve costs more than it saves on these small, already reduced programs
-            h.setOptionValue("presolve", "off")
-            h.passModel(lp)
-            h.run()
-            if h.getModelStatus() != _core.HighsModelStatus.kOptimal:
-                return None
-            return np.asarray(h.getSolution().col_value, dtype=float)
-        except (AttributeError, TypeError, RuntimeError):  # pragma: no cover
-            pass
-    eq = np.flatnonzero(row_lo == row_hi)
-    ub = np.flatnonzero(row_lo != row_hi)  # the target row: −∞ < · ≤ row_hi
-    Ar = A.tocsr()
-    res = linprog(
-        c,
-        A_ub=Ar[ub],
-        b_ub=row_hi[ub],
-        A_eq=Ar[eq],
-        b_eq=row_hi[eq],
-        bounds=np.column_stack([lo, hi]),
-        method="highs",
-    )
-    if res.status != 0 or res.x is None:
-        return None
-    return np.asarray(res.x, dtype=float)
+            from scipy.optimize._highspy import _core
+
+            self.core = _core
+            self.h = _core._Highs()
+            self.h.setOptionValue("output_flag", False)
+            if mip:
+                self.h.setOptionValue("time_limit", _MILP_TIME_LIMIT)
+            else:
+                self.h.setOptionValue("presolve", "off")
+        except (ImportError, AttributeError, TypeError, RuntimeError):  # pragma: no cover
+            self.h = None
+
+    def solve(
+        self,
+        c: np.ndarray,
+        A: sp.csc_matrix,
+        row_lo: np.ndarray,
+        row_hi: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        integrality: np.ndarray | None = None,
+        rel_gap: float = 1e-4,
+    ) -> np.ndarray | None:
+        n, m = A.shape[1], A.shape[0]
+        if integrality is None:
+            integrality = np.zeros(n)
+        if self.h is not None:
+            if self.mip:
+                self.h.setOptionValue("mip_rel_gap", rel_gap)
+            core, inf = self.core, self.core.kHighsInf
+            status = self.h.passModel(
+                n,
+                m,
+                A.nnz,
+                int(core.MatrixFormat.kColwise),
+                int(core.ObjSense.kMinimize),
+                0.0,
+                np.asarray(c, dtype=float),
+                np.where(np.isfinite(lo), lo, -inf),
+                np.where(np.isfinite(hi), hi, inf),
+                np.where(np.isfinite(row_lo), row_lo, -inf),
+                np.where(np.isfinite(row_hi), row_hi, inf),
+                A.indptr.astype(np.int32),
+                A.indices.astype(np.int32),
+                A.data.astype(float),
+                np.asarray(integrality, dtype=np.int32),
+            )
+            if status == core.HighsStatus.kOk:
+                self.h.run()
+                if self.h.getModelStatus() == core.HighsModelStatus.kOptimal:
+                    return np.asarray(self.h.getSolution().col_value, dtype=float)
+                return None  # infeasible, or stopped (deterministic masks: no partial result)
+        return self._scipy(c, A, row_lo, row_hi, lo, hi, integrality, rel_gap)  # pragma: no cover
+
+    def _scipy(
+        self,
+        c: np.ndarray,
+        A: sp.csc_matrix,
+        row_lo: np.ndarray,
+        row_hi: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        integrality: np.ndarray,
+        rel_gap: float,
+    ) -> np.ndarray | None:  # pragma: no cover
+        if self.mip:
+            res = milp(
+                c,
+                constraints=[LinearConstraint(A, row_lo, row_hi)],
+                integrality=integrality,
+                bounds=Bounds(lo, hi),
+                options={"time_limit": _MILP_TIME_LIMIT, "mip_rel_gap": rel_gap},
+            )
+            return None if res.status != 0 or res.x is None else np.asarray(res.x, dtype=float)
+        eq = np.flatnonzero(row_lo == row_hi)
+        ub = np.flatnonzero(row_lo != row_hi)  # the target row: −∞ < · ≤ row_hi
+        Ar = A.tocsr()
+        res = linprog(
+            c,
+            A_ub=Ar[ub],
+            b_ub=row_hi[ub],
+            A_eq=Ar[eq],
+            b_eq=row_hi[eq],
+            bounds=np.column_stack([lo, hi]),
+            method="highs",
+        )
+        if res.status != 0 or res.x is None:
+            return None
+        return np.asarray(res.x, dtype=float)
 
 
 def secondary_suppression(

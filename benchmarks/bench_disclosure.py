@@ -86,54 +86,90 @@ def peak_rss_mb() -> float:
     return (own + kids) / 1024.0
 
 
+TAU_VARIABLES = ("budget_total", "personnes_touchees", "financement_caf", "etp", "heures_benevolat")
+TAU_BREAKDOWNS = ("mode_gestion", "type_structure")
+TAU_RULES = "NK(1,85)|P(10,1)|FREQ(3,10)"
+
+
+def _suppressed_share(values: np.ndarray, hidden: np.ndarray) -> float:
+    total = float(np.abs(values).sum())
+    return float(np.abs(values[hidden]).sum()) / total if total else 0.0
+
+
 def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, variables: list[str]) -> None:
-    """tau-Argus Modular (``pytauargus``) and the engine on the same single tables:
-    département × breakdown with the national margins, same rules (FREQ 3, P 10 %, NK(1,85))."""
+    """tau-Argus Modular (``pytauargus``) and the engine on the same single tables
+    (département × breakdown with the national margins, same primary rules), at equal
+    protection:
+
+    * tau-Argus ``MOD(1)`` (no singleton protection) against the engine with its insider and
+      dominated-union protections switched off;
+    * tau-Argus ``MOD(1,5,1,1,1)`` (its singleton checks on) against the engine as released
+      (every structure alone in a group is an insider it protects against).
+    """
     try:
         import pytauargus
     except ImportError:
         print("pytauargus absent : comparaison tau-Argus ignorée.")
         return
+    from dataclasses import replace
+
+    from senacs_workbench.disclosure.rules import load_rules
+
     codebook = load_codebook(year)
-    print("\nComparaison avec tau-Argus Modular (tableaux simples département × ventilation) :")
+    released = load_rules()
+    bare = replace(released, insiders=False, dominated_unions=False)
+    comparisons = (
+        ("sans protection des initiés", "MOD(1)", bare),
+        ("avec protection des initiés", "MOD(1,5,1,1,1)", released),
+    )
+    print("\nComparaison avec tau-Argus Modular (tableaux simples département × ventilation, mêmes règles) :")
+    ratios: dict[str, list[float]] = {label: [] for label, _, _ in comparisons}
+    times: list[float] = []
     for variable in variables:
         q = codebook.question(variable)
         values = pd.to_numeric(data[variable], errors="coerce").to_numpy()
-        for breakdown in ("mode_gestion", "type_structure"):
+        for breakdown in TAU_BREAKDOWNS:
             micro = pd.DataFrame(
                 {"dep": base["departement"].astype(str), "bd": base[breakdown].astype(str), "val": values}
             )
             micro = micro[micro["val"].notna()]
-            t0 = time.perf_counter()
-            try:
-                res = pytauargus.protect(
-                    micro,
-                    tables=[["dep", "bd"]],
-                    response="val",
-                    safety_rules="NK(1,85)|P(10,1)|FREQ(3,10)",
-                    suppress="MOD(1)",
-                )
-                table = res.tables[0].dataframe()
-            except Exception as exc:  # an optional comparison must not break the benchmark
-                print(f"  {variable} × {breakdown} : tau-Argus en échec ({type(exc).__name__}: {exc})")
-                continue
-            tau_t = time.perf_counter() - t0
-            supp = table["status"].isin(["U", "M"])
-            tau_loss = float(table.loc[supp, "val"].abs().sum() / max(1.0, table["val"].abs().sum()))
             spec = ReleaseSpec(levels=("national", "departement"), breakdowns=(breakdown,))
-            t1 = time.perf_counter()
-            ours = protect(base.assign(value=values), q, year, spec)
-            our_t = time.perf_counter() - t1
-            c = ours.cells[(ours.cells["statistic"] == "sum") & (ours.cells["n"] > 0)]
-            hidden = c["status"] != "V"
-            our_loss = float(c.loc[hidden, "value"].abs().sum() / max(1.0, c["value"].abs().sum()))
-            ratio = our_loss / tau_loss if tau_loss else float("nan")
+            for label, suppress, rules in comparisons:
+                t0 = time.perf_counter()
+                try:
+                    res = pytauargus.protect(
+                        micro, tables=[["dep", "bd"]], response="val", safety_rules=TAU_RULES, suppress=suppress
+                    )
+                    table = res.tables[0].dataframe()
+                except Exception as exc:  # an optional comparison must not break the benchmark
+                    print(f"  {variable} × {breakdown} : tau-Argus en échec ({type(exc).__name__}: {exc})")
+                    continue
+                tau_t = time.perf_counter() - t0
+                tau_hidden = table["status"].isin(["U", "M"]).to_numpy()
+                tau_loss = _suppressed_share(table["val"].to_numpy(dtype=float), tau_hidden)
+                t1 = time.perf_counter()
+                ours = protect(base.assign(value=values), q, year, spec, rules)
+                our_t = time.perf_counter() - t1
+                c = ours.cells[(ours.cells["statistic"] == "sum") & (ours.cells["n"] > 0)]
+                hidden = (c["status"] != "V").to_numpy()
+                our_loss = _suppressed_share(c["value"].to_numpy(dtype=float), hidden)
+                ratio = our_loss / tau_loss if tau_loss else float("nan")
+                ratios[label].append(ratio)
+                times.append(our_t / tau_t)
+                print(
+                    f"  {variable} × {breakdown}, {label} : tau-Argus {suppress} {int(tau_hidden.sum())} cases "
+                    f"(perte {tau_loss:.2%}) ; moteur {int(hidden.sum())} cases (perte {our_loss:.2%}) ; "
+                    f"ratio de perte {ratio:.3f}, ratio de temps {our_t / tau_t:.2f}"
+                )
+    for label, values in ratios.items():
+        if values:
             print(
-                f"  {variable} × {breakdown} : tau-Argus {int(supp.sum())} cases masquées "
-                f"(perte {tau_loss:.2%}, {tau_t:.2f} s) ; moteur {int(hidden.sum())} cases "
-                f"(perte {our_loss:.2%}, {our_t:.2f} s) ; ratio de perte {ratio:.2f}, "
-                f"ratio de temps {our_t / tau_t:.2f}"
+                f"Ratio de perte d'information {label} : moyenne {np.mean(values):.3f}, "
+                f"maximum {np.max(values):.3f} (objectif ≤ 1,0), {sum(v <= 1.0 + 1e-9 for v in values)}"
+                f"/{len(values)} tableaux ≤ 1,0"
             )
+    if times:
+        print(f"Ratio de temps moteur / tau-Argus : médiane {np.median(times):.2f}")
 
 
 def main() -> None:
@@ -197,8 +233,7 @@ def main() -> None:
         print(f"Audit : {'réussi' if not failed else 'ÉCHEC sur ' + ', '.join(failed)}")
     print(f"Diagnostics du moteur : {int(frame['diagnostics'].sum())}")
     if args.tauargus:
-        tauargus_comparison(base, data, args.year, ["budget_total", "personnes_touchees"])
-    _ = np  # numpy kept for interactive use
+        tauargus_comparison(base, data, args.year, list(TAU_VARIABLES))
 
 
 if __name__ == "__main__":

@@ -790,19 +790,7 @@ class _Highs:
                 if self.h.getModelStatus() == core.HighsModelStatus.kOptimal:
                     return np.asarray(self.h.getSolution().col_value, dtype=float)
                 return None  # infeasible, or stopped (deterministic masks: no partial result)
-        return self._scipy(c, A, row_lo, row_hi, lo, hi, integrality, rel_gap)  # pragma: no cover
-
-    def _scipy(
-        self,
-        c: np.ndarray,
-        A: sp.csc_matrix,
-        row_lo: np.ndarray,
-        row_hi: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-        integrality: np.ndarray,
-        rel_gap: float,
-    ) -> np.ndarray | None:  # pragma: no cover
+        # the private bindings moved: scipy's public wrappers
         if self.mip:
             res = milp(
                 c,
@@ -812,14 +800,15 @@ class _Highs:
                 options={"time_limit": _MILP_TIME_LIMIT, "mip_rel_gap": rel_gap},
             )
             return None if res.status != 0 or res.x is None else np.asarray(res.x, dtype=float)
-        eq = np.flatnonzero(row_lo == row_hi)
-        ub = np.flatnonzero(row_lo != row_hi)  # the target row: −∞ < · ≤ row_hi
+        eq = row_lo == row_hi
+        ub = np.flatnonzero(~eq & np.isfinite(row_hi))
+        lb = np.flatnonzero(~eq & np.isfinite(row_lo))
         Ar = A.tocsr()
         res = linprog(
             c,
-            A_ub=Ar[ub],
-            b_ub=row_hi[ub],
-            A_eq=Ar[eq],
+            A_ub=sp.vstack([Ar[ub], -Ar[lb]]),
+            b_ub=np.concatenate([row_hi[ub], -row_lo[lb]]),
+            A_eq=Ar[np.flatnonzero(eq)],
             b_eq=row_hi[eq],
             bounds=np.column_stack([lo, hi]),
             method="highs",

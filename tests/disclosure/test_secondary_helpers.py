@@ -37,3 +37,17 @@ def test_reused_highs_instance_solves_successive_programs():
     # and the instance still solves the next one
     x = lp.solve(np.array([1.0, 1.0]), a, np.array([0.5]), np.array([np.inf]), np.zeros(2), np.ones(2))
     assert x is not None and abs(x.sum() - 0.5) < 1e-9
+
+
+def test_scipy_wrappers_give_the_same_answers_when_the_private_bindings_are_missing():
+    a = sp.csc_matrix(np.array([[1.0, 1.0]]))
+    args = (np.array([-1.0, -1.0]), a, np.array([-np.inf]), np.array([1.5]), np.zeros(2), np.ones(2))
+    for mip, integrality, best in ((False, None, 1.5), (True, np.ones(2), 1.0)):
+        direct, fallback = _Highs(mip=mip), _Highs(mip=mip)
+        fallback.h = None
+        x, y = direct.solve(*args, integrality), fallback.solve(*args, integrality)
+        assert x is not None and y is not None
+        assert abs(x.sum() - best) < 1e-9 and abs(y.sum() - best) < 1e-9
+    fallback = _Highs()
+    fallback.h = None
+    assert fallback.solve(np.zeros(2), a, np.array([3.0]), np.array([np.inf]), np.zeros(2), np.ones(2)) is None

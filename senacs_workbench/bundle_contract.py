@@ -83,10 +83,17 @@ def bundle_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def version_folders(folder: Path, holding: str | None = None) -> list[Path]:
+    """The version folders (``v1``, ``v2``…) in ``folder``, oldest first; with ``holding``, only
+    those that hold that file."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()]
+    if holding is not None:
+        found = [p for p in found if (p / holding).exists()]
+    return sorted(found, key=lambda p: int(p.name[1:]))
+
+
 def released_versions(root: Path, year: int) -> list[Path]:
     """Released bundle folders of ``year`` under ``root`` (``published/released`` or a comparison), oldest first."""
-    year_dir = root / str(year)
-    if not year_dir.is_dir():
-        return []
-    folders = [p for p in year_dir.iterdir() if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()]
-    return sorted(folders, key=lambda p: int(p.name[1:]))
+    return version_folders(root / str(year))

@@ -39,7 +39,7 @@ import pandas as pd
 from senacs_workbench import audit_log
 from senacs_workbench import territories as geo
 from senacs_workbench.access import require_raw_access
-from senacs_workbench.bundle_contract import MANIFEST, read_manifest
+from senacs_workbench.bundle_contract import MANIFEST, read_manifest, version_folders
 from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import INFRA_LEVELS, ReleaseSpec
 from senacs_workbench.formatting import format_number
@@ -90,12 +90,7 @@ def authorised_root(workspace: Workspace) -> Path:
 
 def authorised_versions(workspace: Workspace, year: int, departement: str) -> list[Path]:
     """The authorised bundles of ``departement`` for ``year``, oldest first (``v1``, ``v2``…)."""
-    folder = authorised_root(workspace) / str(year) / departement
-    if not folder.is_dir():
-        return []
-    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()
-             and (p / MANIFEST).exists()]
-    return sorted(found, key=lambda p: int(p.name[1:]))
+    return version_folders(authorised_root(workspace) / str(year) / departement, MANIFEST)
 
 
 def released_departements(workspace: Workspace, year: int) -> list[str]:

@@ -18,30 +18,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-GOVERNANCE = {
-    "territories": [
-        {
-            "territory": "FR",
-            "committee": [
-                {"user": "ccaf", "name": "Camille Caf", "institution": "caf"},
-                {"user": "ffed", "name": "Florent Fédé", "institution": "federation"},
-            ],
-            "preparer": {
-                "user": "bench",
-                "name": "Banc d'essai",
-                "designated_on": "2025-01-15",
-                "designated_by": ["ccaf", "ffed"],
-            },
-            "correspondents": [],
-        }
-    ]
-}
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -54,6 +33,8 @@ def main() -> int:
     from senacs_workbench.coherence.engine import run_check
     from senacs_workbench.coherence.evaluation import evaluate_against_truth
     from senacs_workbench.coherence.resolution import list_findings
+    from senacs_workbench.demo_governance import demo_governance
+    from senacs_workbench.governance import dump_governance
     from senacs_workbench.importing.run import import_file
     from senacs_workbench.synth import generate
     from senacs_workbench.workspace import init_workspace
@@ -61,7 +42,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-coherence-") as tmp:
         root = Path(tmp)
         workspace = init_workspace(root / "ws")
-        workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+        # the demo's fictitious committees, with this benchmark's user as designated preparer
+        workspace.governance_path.write_text(dump_governance(demo_governance("bench")), encoding="utf-8")
         incoming = root / "incoming"
         generate(args.years, incoming, seed=args.seed, scale=args.scale)
         import_seconds: dict[int, float] = {}

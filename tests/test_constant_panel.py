@@ -74,7 +74,14 @@ def test_every_year_of_the_period_is_released_with_the_panel_breakdown(panel_wor
     assert table.loc[table["status"] != "V", "value"].isna().all()
 
 
-def test_republishing_with_the_same_panel_changes_nothing(panel_workspace: Workspace) -> None:
+def test_republishing_with_the_same_panel_changes_nothing(panel_workspace: Workspace, monkeypatch) -> None:
+    import senacs_workbench.constant_panel as constant_panel
+
+    def no_raw_read(*args, **kwargs):
+        raise AssertionError("panel members read although nothing changed")
+
+    # nothing to publish: the panel's members (raw data of every campaign) are not read
+    monkeypatch.setattr(constant_panel, "panel_members", no_raw_read)
     outcome = publish_year(panel_workspace, 2025, only=VARIABLES)
     assert not outcome.changed and "rien n'a changé" in outcome.message_fr
 

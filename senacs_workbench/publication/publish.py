@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -54,6 +54,9 @@ from senacs_workbench.publication.bundle_writer import (
     write_suppression_reasons,
 )
 from senacs_workbench.workspace import Workspace
+
+if TYPE_CHECKING:
+    from senacs_workbench.store import RawDataStore
 
 R = TypeVar("R")
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
@@ -169,16 +172,30 @@ def _same_as(manifest: dict[str, Any], version: int, rules_hash: str, panel: tup
             and manifest.get("panel_years") == (list(panel) if panel else None))
 
 
-def _panel_for(workspace: Workspace, territory: geo.Territory, year: int, user: str
+def _panel_period(workspace: Workspace, store: RawDataStore, year: int) -> tuple[int, int] | None:
+    """The panel period this release carries: None when ``year`` is outside the workspace's
+    period or a campaign of it is not imported (read from the store's versions only)."""
+    from senacs_workbench.constant_panel import panel_window
+
+    window = panel_window(workspace)
+    if window is None or not window[0] <= year <= window[1]:
+        return None
+    if any(store.versions(y).empty for y in range(window[0], window[1] + 1)):
+        return None
+    return window
+
+
+def _panel_for(workspace: Workspace, store: RawDataStore, territory: geo.Territory, year: int, user: str
                ) -> tuple[tuple[int, int] | None, set[str] | None, str]:
-    """The panel period and members this release carries (None when ``year`` is outside the
-    workspace's period or a campaign of it is not imported), and a French note."""
+    """The panel period and members this release carries (see :func:`_panel_period`), and a
+    French note."""
     from senacs_workbench.constant_panel import panel_members, panel_window
 
     window = panel_window(workspace)
     if window is None or not window[0] <= year <= window[1]:
         return None, None, ""
-    members = panel_members(workspace, territory, window[0], window[1], user)
+    members = panel_members(workspace, territory, window[0], window[1], user) if _panel_period(
+        workspace, store, year) else None
     if members is None:
         return None, None, (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
                             "pas encore importées.")
@@ -200,7 +217,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     store = RawDataStore(workspace, user)
     version = store.latest_version(year)
     rules_hash = load_rules().hash
-    panel, members, panel_note = _panel_for(workspace, territory, year, user)
+    panel = _panel_period(workspace, store, year)  # its members are read only if there is work to do
     existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
     if (draft_dir(workspace, year) / "manifest.json").exists():
         existing.append(read_manifest(draft_dir(workspace, year)))
@@ -212,6 +229,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                                   f"Campagne {year} : la version {version} des données est déjà {state} ; "
                                   "rien n'a changé.")
 
+    panel, members, panel_note = _panel_for(workspace, store, territory, year, user)
     questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)

@@ -181,7 +181,6 @@ def main() -> None:
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--no-tauargus", dest="tauargus", action="store_false")
-    parser.add_argument("--tauargus", dest="tauargus", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, default=None, help="écrit les chiffres par variable dans ce fichier")
     args = parser.parse_args()
 

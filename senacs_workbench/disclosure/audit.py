@@ -1267,9 +1267,9 @@ def _lp_bounds(
 
     if not exact:
         scale = 1.0 / (1.0 + np.abs(np.nan_to_num(truth)))
-        # Rounds of witness LPs, each pushing every cell not yet proven safe (down, then up),
-        # with weights varied from round to round (seeded: the audit is deterministic) so that
-        # degenerate optima give new tables; stop when proven, or after rounds without progress.
+        # Rounds of witness LPs, each pushing the cells not yet proven safe (down, then up): all
+        # of them first, then a random half (seeded: the audit is deterministic); stop when all
+        # are proven, or after ``witness_patience`` rounds without progress.
         rng = np.random.default_rng(0)
         best, idle = n + 1, 0
         for round_ in range(witness_rounds):

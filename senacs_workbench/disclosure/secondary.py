@@ -662,12 +662,18 @@ class _Engine:
         return changed
 
 
+def _entries(matrix: sp.csc_matrix | sp.csr_matrix, major: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``matrix.data`` of the entries of the ``major`` columns (CSC) or rows (CSR),
+    in order, and how many each has."""
+    starts, ends = matrix.indptr[major], matrix.indptr[major + 1]
+    lengths = ends - starts
+    return np.repeat(ends - lengths.cumsum(), lengths) + np.arange(int(lengths.sum())), lengths
+
+
 def _column_combination(matrix: sp.csc_matrix, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
     """``matrix[:, idx] @ vals`` as a dense vector, without building the column slice (the
     engine calls it for every witness; scipy's fancy indexing dominates at these sizes)."""
-    starts, ends = matrix.indptr[idx], matrix.indptr[idx + 1]
-    lengths = ends - starts
-    take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
+    take, lengths = _entries(matrix, idx)
     weights = matrix.data[take] * np.repeat(np.asarray(vals, dtype=float), lengths)
     return np.bincount(matrix.indices[take], weights=weights, minlength=matrix.shape[0])
 
@@ -675,9 +681,7 @@ def _column_combination(matrix: sp.csc_matrix, idx: np.ndarray, vals: np.ndarray
 def _rows_coo(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row position in ``rows``, column, value) of the entries of ``matrix[rows]``, without
     building the row slice."""
-    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
-    lengths = ends - starts
-    take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
+    take, lengths = _entries(matrix, rows)
     return np.repeat(np.arange(len(rows)), lengths), matrix.indices[take], matrix.data[take]
 
 

@@ -185,22 +185,21 @@ def _panel_period(workspace: Workspace, store: RawDataStore, year: int) -> tuple
     return window
 
 
-def _panel_for(workspace: Workspace, store: RawDataStore, territory: geo.Territory, year: int, user: str
-               ) -> tuple[tuple[int, int] | None, set[str] | None, str]:
-    """The panel period and members this release carries (see :func:`_panel_period`), and a
-    French note."""
+def _panel_for(workspace: Workspace, territory: geo.Territory, year: int, user: str,
+               period: tuple[int, int] | None) -> tuple[set[str] | None, str]:
+    """The members of the panel ``period`` (from :func:`_panel_period`) this release carries,
+    and a French note."""
     from senacs_workbench.constant_panel import panel_members, panel_window
 
-    window = panel_window(workspace)
-    if window is None or not window[0] <= year <= window[1]:
-        return None, None, ""
-    members = panel_members(workspace, territory, window[0], window[1], user) if _panel_period(
-        workspace, store, year) else None
-    if members is None:
-        return None, None, (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
-                            "pas encore importées.")
-    return window, members, (f" Panel constant {window[0]}–{window[1]} : {format_number(len(members))} "
-                             "structures présentes chaque année.")
+    if period is None:
+        window = panel_window(workspace)
+        if window is None or not window[0] <= year <= window[1]:
+            return None, ""
+        return None, (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
+                      "pas encore importées.")
+    members = panel_members(workspace, territory, period[0], period[1], user) or set()
+    return members, (f" Panel constant {period[0]}–{period[1]} : {format_number(len(members))} "
+                     "structures présentes chaque année.")
 
 
 def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
@@ -229,7 +228,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                                   f"Campagne {year} : la version {version} des données est déjà {state} ; "
                                   "rien n'a changé.")
 
-    panel, members, panel_note = _panel_for(workspace, store, territory, year, user)
+    members, panel_note = _panel_for(workspace, territory, year, user, panel)
     questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)

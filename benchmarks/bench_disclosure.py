@@ -104,7 +104,9 @@ def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, varia
     protection:
 
     * tau-Argus ``MOD(1)`` (no singleton protection) against the engine with its insider and
-      dominated-union protections switched off;
+      dominated-union protections switched off and without its internal minimum margin for
+      sums (rule set: ``margin_sum_min``, ``margin_sum_ratio``; tau-Argus has none, its
+      protection levels are those of its rules, which are the engine's too);
     * tau-Argus ``MOD(1,5,1,1,1)`` (its singleton checks on) against the engine as released
       (every structure alone in a group is an insider it protects against).
     """
@@ -119,9 +121,9 @@ def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, varia
 
     codebook = load_codebook(year)
     released = load_rules()
-    bare = replace(released, insiders=False, dominated_unions=False)
+    bare = replace(released, insiders=False, dominated_unions=False, margin_sum_min=0.0, margin_sum_ratio=0.0)
     comparisons = (
-        ("sans protection des initiés", "MOD(1)", bare),
+        ("à protection égale (sans initiés ni marge interne)", "MOD(1)", bare),
         ("avec protection des initiés", "MOD(1,5,1,1,1)", released),
     )
     print("\nComparaison avec tau-Argus Modular (tableaux simples département × ventilation, mêmes règles) :")

@@ -45,6 +45,7 @@ _DOWN = 1
 _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP relaxation beyond
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
 PARTNER_DEPARTEMENTS = 8  # départements with hidden cells added to a cell's narrowest scope
+SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
 
 
 @dataclass
@@ -103,6 +104,7 @@ class _Engine:
         self._scopes: dict[tuple[str, ...], _Scope] = {}
         self._counterpart: np.ndarray | None = None
         self._dep_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._category_ids: np.ndarray | None = None
         self._region_level = bool((self.layout.level == "region").any())
         self._lp = _Highs()
         self._mip = _Highs(mip=True)
@@ -212,7 +214,7 @@ class _Engine:
             others = [d for d in region_deps if d not in deps][:2]
             # départements whose cells are already hidden: moving them costs nothing, so a
             # witness through them hides fewer new cells than one through the neighbours only
-            partners = self._partners({*deps, *others}, regions)
+            partners = self._partners({*deps, *others}, regions, r)
             narrow = {*deps, *others, *partners}
             if len(narrow) < len(region_deps) or (partners and not self._has_region_level()):
                 keys.append(tuple("D:" + d for d in sorted(narrow)))
@@ -236,10 +238,14 @@ class _Engine:
     def _has_region_level(self) -> bool:
         return self._region_level
 
-    def _partners(self, exclude: set[str], regions: list[str]) -> list[str]:
+    def _partners(self, exclude: set[str], regions: list[str], r: int) -> list[str]:
         """Départements with hidden cells (most first), outside ``exclude``: of the same
         région(s) when régions are released (a witness through another région would move
-        that région's cells), anywhere otherwise."""
+        that région's cells), anywhere otherwise. Beyond the :data:`PARTNER_DEPARTEMENTS`
+        with the most hidden cells, up to :data:`SAME_CELL_PARTNERS` more whose cell of
+        ``r``'s own category and answer is hidden: the national margin of that category is
+        the relation a witness for ``r`` must balance, and such a cell balances it for free
+        (a département total finds another hidden total there, not a new one)."""
         if PARTNER_DEPARTEMENTS <= 0:
             return []
         codes, group_dep, dep_region = self._departement_index()
@@ -252,8 +258,24 @@ class _Engine:
         if self._has_region_level():
             ok &= np.isin(dep_region, regions)
         cand = np.flatnonzero(ok)
-        order = np.lexsort((cand, -counts[cand]))  # most hidden cells first, then by code
-        return codes[cand[order][:PARTNER_DEPARTEMENTS]].tolist()
+        order = cand[np.lexsort((cand, -counts[cand]))]  # most hidden cells first, then by code
+        chosen, rest = order[:PARTNER_DEPARTEMENTS], order[PARTNER_DEPARTEMENTS:]
+        if SAME_CELL_PARTNERS > 0 and len(rest):
+            answer_rows = (r // self.G) * self.G + np.arange(self.G)
+            same = (self._category_of() == self._category_of()[r % self.G]) & (group_dep >= 0)
+            same &= self.suppressed[answer_rows]
+            has_same = np.bincount(group_dep[same], minlength=len(codes)) > 0
+            chosen = np.concatenate([chosen, rest[has_same[rest]][:SAME_CELL_PARTNERS]])
+        return codes[chosen].tolist()
+
+    def _category_of(self) -> np.ndarray:
+        """Per group, an id of its (breakdown, category): the same for every territory."""
+        if self._category_ids is None:
+            keys = self.layout.keys
+            pairs = list(zip(keys["breakdown"].astype(str), keys["category"].astype(str), strict=True))
+            ids = {pair: i for i, pair in enumerate(dict.fromkeys(pairs))}
+            self._category_ids = np.array([ids[pair] for pair in pairs], dtype=np.int64)
+        return self._category_ids
 
     def _departement_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted département codes, per group its index in them or −1, per département its
@@ -596,11 +618,18 @@ class _Engine:
             self.diag.append({"row": int(r), "reason": "non_protegeable"})
 
     def order(self) -> np.ndarray:
+        """Primary cells, national first, then régions, départements…; within the
+        départements, totals before categories: a département total can only be balanced by
+        other totals (costly cells), and the categories of a département whose total is
+        already hidden are then protected through it for free, where the other order hides a
+        category first and its total later, both for one cell. (Régional totals are guarded
+        cells: putting them first was measured to hide more, so that level keeps group order.)"""
         prim = np.flatnonzero(self.need > 0)
         groups = prim % self.G
         answers = prim // self.G
         level_rank = np.array([LEVEL_ORDER.index(lv) for lv in self.layout.level[groups]])
-        return prim[np.lexsort((answers, groups, level_rank))]
+        departement_category = ~self.layout.is_total[groups] & (self.layout.level[groups] == "departement")
+        return prim[np.lexsort((answers, groups, departement_category, level_rank))]
 
     def run(self) -> None:
         for r in self.order().tolist():

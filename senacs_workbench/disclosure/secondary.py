@@ -44,7 +44,7 @@ _UP = 0
 _DOWN = 1
 _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP relaxation beyond
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
-PARTNER_DEPARTEMENTS = 8  # départements with hidden cells added to a cell's narrowest scope
+PARTNER_DEPARTEMENTS = 16  # départements with hidden cells added to a cell's narrowest scope
 SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
 
 

@@ -105,6 +105,7 @@ class _Engine:
         self._counterpart: np.ndarray | None = None
         self._dep_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._category_ids: np.ndarray | None = None
+        self._relation_ids: np.ndarray | None = None
         self._region_level = bool((self.layout.level == "region").any())
         self._lp = _Highs()
         self._mip = _Highs(mip=True)
@@ -361,6 +362,7 @@ class _Engine:
             w = self._witness_in(r, direction, fixed_inner, key, None if last else high)
             if w is None:
                 continue
+            w = self._sparser(r, direction, fixed_inner, key, None if last else high, w)
             found = w
             if last:
                 break
@@ -369,6 +371,67 @@ class _Engine:
             if not new_high.any():
                 break
         return found
+
+    def _new_cells(self, w: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows the witness would newly suppress, the move of every row)."""
+        moved = _column_combination(self.sys.Xc, w[0], w[1])
+        return np.flatnonzero((np.abs(moved) > self.tol) & ~self.suppressed), moved
+
+    def _sibling_relation(self) -> np.ndarray:
+        """Per group, an id shared by the categories of one breakdown of one territory
+        (siblings under one total); −1 for totals."""
+        if self._relation_ids is None:
+            keys = self.layout.keys
+            triples = list(
+                zip(
+                    keys["level"].astype(str), keys["territory"].astype(str), keys["breakdown"].astype(str), strict=True
+                )
+            )
+            ids = {t: i for i, t in enumerate(dict.fromkeys(triples))}
+            relation = np.array([ids[t] for t in triples], dtype=np.int64)
+            self._relation_ids = np.where(self.layout.is_total, -1, relation)
+        return self._relation_ids
+
+    def _sparser(
+        self,
+        r: int,
+        direction: int,
+        fixed_inner: np.ndarray | None,
+        key: tuple[str, ...],
+        guard: np.ndarray | None,
+        w: tuple[np.ndarray, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A witness hiding fewer new cells, when the LP split its move between sibling
+        categories because one of them reached its bound.
+
+        The LP minimises the weighted size of the move, not the number of cells it hides:
+        it moves a small sibling as far as its bound allows (to 0, say) before moving a
+        larger one, and both get hidden where the larger one alone would do. For each such
+        sibling, one more LP with that cell held published; its witness is kept when it hides
+        a strict subset of the new cells."""
+        new, moved = self._new_cells(w)
+        if len(new) < 2:
+            return w
+        relation = self._sibling_relation()[new % self.G]
+        relation = np.where(relation >= 0, relation + (new // self.G) * self.G, -1)
+        ids, counts = np.unique(relation[relation >= 0], return_counts=True)
+        tries = new[np.isin(relation, ids[counts > 1])]
+        after = self.values[tries] + moved[tries]
+        at_bound = (np.abs(after - self.cmin[tries]) <= self.tol) | (np.abs(after - self.cmax[tries]) <= self.tol)
+        tries = tries[at_bound]
+        current = set(new.tolist())
+        for c in tries.tolist():
+            if c not in current:
+                continue
+            self.forced[c] = True
+            other = self._witness_in(r, direction, fixed_inner, key, guard)
+            self.forced[c] = False
+            if other is None:
+                continue
+            fewer = set(self._new_cells(other)[0].tolist())
+            if fewer < current:
+                w, current = other, fewer
+        return w
 
     def _reduced(self, key: tuple[str, ...], answer: int) -> tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]:
         """(mode, vars, rows, sub) of a scope, reduced by the structure of the answers:

@@ -163,13 +163,13 @@ def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, varia
                 print(
                     f"  {variable} × {breakdown}, {label} : tau-Argus {suppress} {int(tau_hidden.sum())} cases "
                     f"(perte {tau_loss:.2%}) ; moteur {int(hidden.sum())} cases (perte {our_loss:.2%}) ; "
-                    f"ratio de perte {ratio:.3f}, ratio de temps {our_t / tau_t:.2f}"
+                    f"ratio de perte {ratio:.4f}, ratio de temps {our_t / tau_t:.2f}"
                 )
     for label, values in ratios.items():
         if values:
             print(
-                f"Ratio de perte d'information {label} : moyenne {np.mean(values):.3f}, "
-                f"maximum {np.max(values):.3f} (objectif ≤ 1,0), {sum(v <= 1.0 + 1e-9 for v in values)}"
+                f"Ratio de perte d'information {label} : moyenne {np.mean(values):.4f}, "
+                f"maximum {np.max(values):.4f} (objectif ≤ 1,0), {sum(v <= 1.0 + 1e-9 for v in values)}"
                 f"/{len(values)} tableaux ≤ 1,0"
             )
     if times:

@@ -3,7 +3,8 @@
 The method is the attacker-LP loop of sdcTable's SIMPLEHEURISTIC and of Fischetti & Salazar,
 run on the whole model matrix (every level, breakdown and margin at once):
 
-for each primary cell p (national first, then régions, départements…), unless an earlier
+for each primary cell p (national first, then régions, départements — their totals before
+their categories — see :meth:`_Engine.order`), unless an earlier
 *witness* already protects it, solve a small LP in the unknowns' space: find a perturbation
 ``d`` of the inner-cell values, within the attacker's bounds, such that ``y + d`` moves p by
 at least its protection level, keeping every published cell fixed where possible and
@@ -12,7 +13,8 @@ costs: national and régional totals are expensive, small inner cells cheap). Ev
 ``d`` moves is then suppressed. ``y + d`` is then a data set consistent with everything that
 is published and with the attacker's bounds, so the attacker's interval for p reaches at
 least ``p ± protection``: the witness *proves* the protection (LP relaxation; count witnesses
-are made integral). Witnesses are kept: a new suppression never invalidates them, and one
+are made integral; a witness that split its move between sibling categories is re-solved to
+hide fewer, see :meth:`_Engine._sparser`). Witnesses are kept: a new suppression never invalidates them, and one
 witness usually protects several primary cells.
 
 Insiders: a structure that is the sole respondent of some group knows its inner cell. A

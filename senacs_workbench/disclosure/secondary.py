@@ -106,8 +106,7 @@ class _Engine:
         self._scopes: dict[tuple[str, ...], _Scope] = {}
         self._counterpart: np.ndarray | None = None
         self._dep_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._category_ids: np.ndarray | None = None
-        self._relation_ids: np.ndarray | None = None
+        self._key_id_cache: dict[tuple[str, ...], np.ndarray] = {}
         self._region_level = bool((self.layout.level == "region").any())
         self._lp = _Highs()
         self._mip = _Highs(mip=True)
@@ -271,14 +270,19 @@ class _Engine:
             chosen = np.concatenate([chosen, rest[has_same[rest]][:SAME_CELL_PARTNERS]])
         return codes[chosen].tolist()
 
+    def _key_ids(self, columns: tuple[str, ...]) -> np.ndarray:
+        """Per group, an id of its values in these columns of the layout's keys (equal ids,
+        equal values); built once per set of columns."""
+        ids = self._key_id_cache.get(columns)
+        if ids is None:
+            grouped = self.layout.keys[list(columns)].astype(str).groupby(list(columns), sort=False)
+            ids = grouped.ngroup().to_numpy(dtype=np.int64)
+            self._key_id_cache[columns] = ids
+        return ids
+
     def _category_of(self) -> np.ndarray:
         """Per group, an id of its (breakdown, category): the same for every territory."""
-        if self._category_ids is None:
-            keys = self.layout.keys
-            pairs = list(zip(keys["breakdown"].astype(str), keys["category"].astype(str), strict=True))
-            ids = {pair: i for i, pair in enumerate(dict.fromkeys(pairs))}
-            self._category_ids = np.array([ids[pair] for pair in pairs], dtype=np.int64)
-        return self._category_ids
+        return self._key_ids(("breakdown", "category"))
 
     def _departement_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted département codes, per group its index in them or −1, per département its
@@ -382,17 +386,7 @@ class _Engine:
     def _sibling_relation(self) -> np.ndarray:
         """Per group, an id shared by the categories of one breakdown of one territory
         (siblings under one total); −1 for totals."""
-        if self._relation_ids is None:
-            keys = self.layout.keys
-            triples = list(
-                zip(
-                    keys["level"].astype(str), keys["territory"].astype(str), keys["breakdown"].astype(str), strict=True
-                )
-            )
-            ids = {t: i for i, t in enumerate(dict.fromkeys(triples))}
-            relation = np.array([ids[t] for t in triples], dtype=np.int64)
-            self._relation_ids = np.where(self.layout.is_total, -1, relation)
-        return self._relation_ids
+        return np.where(self.layout.is_total, -1, self._key_ids(("level", "territory", "breakdown")))
 
     def _sparser(
         self,

@@ -3,9 +3,9 @@
 The method is the attacker-LP loop of sdcTable's SIMPLEHEURISTIC and of Fischetti & Salazar,
 run on the whole model matrix (every level, breakdown and margin at once):
 
-for each primary cell p (national first, then régions, départements — their totals before
-their categories — see :meth:`_Engine.order`), unless an earlier
-*witness* already protects it, solve a small LP in the unknowns' space: find a perturbation
+for each primary cell p (national first, then régions, then départements, their totals
+before their categories: see :meth:`_Engine.order`), unless an earlier *witness* already
+protects it, solve a small LP in the unknowns' space: find a perturbation
 ``d`` of the inner-cell values, within the attacker's bounds, such that ``y + d`` moves p by
 at least its protection level, keeping every published cell fixed where possible and
 otherwise minimising the weighted change of published cells (the weights are the suppression
@@ -14,8 +14,8 @@ costs: national and régional totals are expensive, small inner cells cheap). Ev
 is published and with the attacker's bounds, so the attacker's interval for p reaches at
 least ``p ± protection``: the witness *proves* the protection (LP relaxation; count witnesses
 are made integral; a witness that split its move between sibling categories is re-solved to
-hide fewer, see :meth:`_Engine._sparser`). Witnesses are kept: a new suppression never invalidates them, and one
-witness usually protects several primary cells.
+hide fewer cells, see :meth:`_Engine._sparser`). Witnesses are kept: a new suppression never
+invalidates them, and one witness usually protects several primary cells.
 
 Insiders: a structure that is the sole respondent of some group knows its inner cell. A
 witness for p must not move the inner cell of such a structure unless the structure

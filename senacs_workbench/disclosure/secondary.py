@@ -368,13 +368,9 @@ class _Engine:
             w = self._witness_in(r, direction, fixed_inner, key, None if last else high)
             if w is None:
                 continue
-            w = self._sparser(r, direction, fixed_inner, key, None if last else high, w)
+            w, new = self._sparser(r, direction, fixed_inner, key, None if last else high, w)
             found = w
-            if last:
-                break
-            moved = _column_combination(self.sys.Xc, w[0], w[1])
-            new_high = (np.abs(moved) > self.tol) & ~self.suppressed & high[np.arange(len(moved)) % self.G]
-            if not new_high.any():
+            if last or not high[new % self.G].any():
                 break
         return found
 
@@ -396,9 +392,9 @@ class _Engine:
         key: tuple[str, ...],
         guard: np.ndarray | None,
         w: tuple[np.ndarray, np.ndarray],
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """A witness hiding fewer new cells, when the LP split its move between sibling
-        categories because one of them reached its bound.
+    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """(witness, rows it newly suppresses): a witness hiding fewer new cells, when the LP
+        split its move between sibling categories because one of them reached its bound.
 
         The LP minimises the weighted size of the move, not the number of cells it hides:
         it moves a small sibling as far as its bound allows (to 0, say) before moving a
@@ -407,7 +403,7 @@ class _Engine:
         a strict subset of the new cells."""
         new, moved = self._new_cells(w)
         if len(new) < 2:
-            return w
+            return w, new
         relation = self._sibling_relation()[new % self.G]
         relation = np.where(relation >= 0, relation + (new // self.G) * self.G, -1)
         ids, counts = np.unique(relation[relation >= 0], return_counts=True)
@@ -415,19 +411,18 @@ class _Engine:
         after = self.values[tries] + moved[tries]
         at_bound = (np.abs(after - self.cmin[tries]) <= self.tol) | (np.abs(after - self.cmax[tries]) <= self.tol)
         tries = tries[at_bound]
-        current = set(new.tolist())
         for c in tries.tolist():
-            if c not in current:
+            if c not in new:
                 continue
             self.forced[c] = True
             other = self._witness_in(r, direction, fixed_inner, key, guard)
             self.forced[c] = False
             if other is None:
                 continue
-            fewer = set(self._new_cells(other)[0].tolist())
-            if fewer < current:
-                w, current = other, fewer
-        return w
+            fewer = self._new_cells(other)[0]
+            if set(fewer.tolist()) < set(new.tolist()):
+                w, new = other, fewer
+        return w, new
 
     def _reduced(self, key: tuple[str, ...], answer: int) -> tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]:
         """(mode, vars, rows, sub) of a scope, reduced by the structure of the answers:

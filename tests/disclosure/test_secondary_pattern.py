@@ -69,6 +69,11 @@ def test_a_departement_total_protected_first_spares_a_category(monkeypatch):
     assert "09/EVS" in _hidden(micro, "type_structure", rules)
 
 
+def _witness_as_found(self, r, direction, fixed, key, guard, w):
+    """The engine without the split-witness re-solve."""
+    return w, self._new_cells(w)[0]
+
+
 def test_a_witness_does_not_hide_a_small_sibling_a_larger_one_replaces():
     """Each département: a CAF cell of two structures (sensitive, to be protected by 90), six
     associative structures (60 150) and three of a collectivité (30 in all). The cheapest
@@ -84,6 +89,5 @@ def test_a_witness_does_not_hide_a_small_sibling_a_larger_one_replaces():
     assert {f"{dep}/caf" for dep in ("01", "02", "03", "04")} <= hidden
     assert not any(cell.endswith("/collectivite") for cell in hidden)
     with pytest.MonkeyPatch.context() as patch:
-        unchanged = lambda self, r, d, fixed, key, guard, w: (w, self._new_cells(w)[0])  # noqa: E731
-        patch.setattr(secondary._Engine, "_sparser", unchanged)
+        patch.setattr(secondary._Engine, "_sparser", _witness_as_found)
         assert any(cell.endswith("/collectivite") for cell in _hidden(micro, "mode_gestion"))

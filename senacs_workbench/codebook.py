@@ -5,6 +5,15 @@ The codebook is packaged data: ``data/codebook/core.yaml`` (the stable core bloc
 ``data/codebook/themes.yaml`` (one theme block per campaign year). ``load_codebook(year)``
 returns the questionnaire of one campaign: its key columns, provenance columns and questions.
 
+The codebook also declares the *relations* between questions that the questionnaire implies
+(``relations:`` in ``core.yaml``): a total and its parts (the budget and its funding sources),
+parts that add up to a constant (age shares, 100 %), a part bounded by its whole (full-time
+equivalents by headcount). They are the one source of truth for two readers: the coherence
+rules check each centre against them (``relation:`` in the rules catalogue), and disclosure
+control treats them as knowledge every reader of a release has (attack A16: the budget minus
+its published sources gives a hidden source back). Each carries the tolerance that really
+holds for a centre: an identity true within 5 % is an interval relation, not an equality.
+
 Data year = campaign year - 1 (the spring 2024 campaign collects 2023 data); the workbench
 always speaks in campaign years.
 """
@@ -97,6 +106,44 @@ class Question:
         return code
 
 
+class RelationKind(enum.StrEnum):
+    SUM_TO_TOTAL = "sum_to_total"
+    """``total`` = Σ ``parts`` (within the tolerance of the total)."""
+    SUM_TO_CONSTANT = "sum_to_constant"
+    """Σ ``parts`` = ``constant`` (shares that add up to 100 %), within the tolerance."""
+    BOUNDED_BY = "bounded_by"
+    """The one part ≤ ``bound`` (a sub-count and its count), plus the tolerance."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An identity between questions that holds for every centre (within its tolerance)."""
+
+    id: str
+    kind: RelationKind
+    label: str
+    parts: tuple[str, ...]
+    total: str | None = None
+    bound: str | None = None
+    constant: float | None = None
+    relative_tolerance: float = 0.0
+    absolute_tolerance: float = 0.0
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """Every question the relation involves (the total or bound first)."""
+        head = self.total or self.bound
+        return (head, *self.parts) if head else self.parts
+
+    @property
+    def is_exact(self) -> bool:
+        return self.relative_tolerance == 0.0 and self.absolute_tolerance == 0.0
+
+    def tolerance(self, reference: float) -> float:
+        """Allowed gap for one centre whose total (or constant, or bound) is ``reference``."""
+        return max(self.relative_tolerance * abs(reference), self.absolute_tolerance)
+
+
 @dataclass(frozen=True)
 class KeyColumn:
     id: str
@@ -129,6 +176,8 @@ class Codebook:
     questions: tuple[Question, ...]
     theme_id: str
     theme_label: str
+    relations: tuple[Relation, ...] = ()
+    """The declared relations whose questions are all asked this year."""
     _by_id: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +243,56 @@ def _question(raw: dict[str, Any], section: str | None = None, theme: str | None
     )
 
 
+class CodebookError(ValueError):
+    """The packaged codebook is malformed (a developer's error, reported in French)."""
+
+
+def _relation(raw: dict[str, Any]) -> Relation:
+    where = f"codebook, relation « {raw.get('id', '?')} »"
+    try:
+        kind = RelationKind(raw["kind"])
+    except (KeyError, ValueError):
+        raise CodebookError(f"{where} : type de relation inconnu ({raw.get('kind')!r}).") from None
+    tolerance = raw.get("tolerance") or {}
+    relation = Relation(
+        id=str(raw["id"]),
+        kind=kind,
+        label=str(raw.get("label", "")),
+        parts=tuple(str(p) for p in raw.get("parts") or ([raw["part"]] if "part" in raw else [])),
+        total=raw.get("total"),
+        bound=raw.get("bound"),
+        constant=None if raw.get("constant") is None else float(raw["constant"]),
+        relative_tolerance=float(tolerance.get("relative", 0.0)),
+        absolute_tolerance=float(tolerance.get("absolute", 0.0)),
+    )
+    wanted = {
+        RelationKind.SUM_TO_TOTAL: relation.total is not None and len(relation.parts) >= 2,
+        RelationKind.SUM_TO_CONSTANT: relation.constant is not None and len(relation.parts) >= 2,
+        RelationKind.BOUNDED_BY: relation.bound is not None and len(relation.parts) == 1,
+    }
+    if not wanted[kind]:
+        raise CodebookError(f"{where} : champs incomplets pour une relation « {kind.value} ».")
+    return relation
+
+
+@functools.cache
+def declared_relations() -> tuple[Relation, ...]:
+    """Every relation the codebook declares (any year); :attr:`Codebook.relations` keeps a year's."""
+    relations = tuple(_relation(r) for r in _raw("core.yaml").get("relations") or ())
+    ids = [r.id for r in relations]
+    if len(ids) != len(set(ids)):
+        raise CodebookError("codebook : identifiant de relation en double.")
+    return relations
+
+
+def relation(relation_id: str) -> Relation:
+    """A declared relation by id."""
+    for item in declared_relations():
+        if item.id == relation_id:
+            return item
+    raise CodebookError(f"Relation inconnue dans le questionnaire : « {relation_id} ».")
+
+
 @functools.cache
 def load_codebook(year: int) -> Codebook:
     """The codebook of campaign ``year`` (core questions in force that year + its theme)."""
@@ -209,6 +308,7 @@ def load_codebook(year: int) -> Codebook:
     ]
     theme = themes[year]
     questions += [_question(q, section="theme", theme=theme["id"]) for q in theme["questions"]]
+    asked = {q.id for q in questions}
     prov = core["provenance"]
     sections = dict(core["sections"])
     sections["theme"] = f"Thème de l'année : {theme['label']}"
@@ -226,6 +326,7 @@ def load_codebook(year: int) -> Codebook:
         questions=tuple(questions),
         theme_id=theme["id"],
         theme_label=theme["label"],
+        relations=tuple(r for r in declared_relations() if all(q in asked for q in r.questions)),
     )
 
 

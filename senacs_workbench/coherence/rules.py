@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from senacs_workbench.codebook import CodebookError, RelationKind, relation
 from senacs_workbench.errors import SenacsError
 
 SEVERITIES = ("error", "warning", "information")
@@ -77,6 +78,37 @@ class Catalogue:
         return out
 
 
+_RELATION_CHECKS = {
+    RelationKind.SUM_TO_TOTAL: "sum_to_total",
+    RelationKind.SUM_TO_CONSTANT: "sum_to_constant",
+    RelationKind.BOUNDED_BY: "compare",
+}
+"""The check that tests one centre against each kind of declared relation."""
+
+
+def _declared(item: dict[str, Any], where: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Questions and thresholds of a rule that names a codebook relation (the one declaration)."""
+    if item.get("questions") or item.get("params"):
+        raise RuleCatalogueError(f"{where} : une règle qui nomme une relation du questionnaire n'a ni "
+                                 "« questions » ni « params » (ils viennent de la relation).")
+    try:
+        declared = relation(str(item["relation"]))
+    except CodebookError as exc:
+        raise RuleCatalogueError(f"{where} : {exc}") from None
+    if _RELATION_CHECKS[declared.kind] != item["kind"]:
+        raise RuleCatalogueError(f"{where} : la relation « {declared.id} » ({declared.kind.value}) se contrôle par "
+                                 f"« {_RELATION_CHECKS[declared.kind]} », pas « {item['kind']} ».")
+    if declared.kind is RelationKind.SUM_TO_TOTAL:
+        params: dict[str, Any] = {"total": declared.total, "relative_tolerance": declared.relative_tolerance,
+                                  "absolute_tolerance": declared.absolute_tolerance}
+    elif declared.kind is RelationKind.SUM_TO_CONSTANT:
+        params = {"target": declared.constant, "tolerance": declared.absolute_tolerance}
+    else:
+        part, bound = declared.parts[0], str(declared.bound)
+        return (part, bound), {"left": part, "right": bound, "tolerance": declared.absolute_tolerance}
+    return declared.questions, params
+
+
 def parse_catalogue(raw: dict[str, Any], source: str = "rules.yaml") -> Catalogue:
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -92,7 +124,9 @@ def parse_catalogue(raw: dict[str, Any], source: str = "rules.yaml") -> Catalogu
             raise RuleCatalogueError(
                 f"{where} : gravité « {item['severity']} » inconnue (attendu : {', '.join(SEVERITIES)})."
             )
-        known = {"id", "kind", "severity", "label", "message", "question", "questions", "family", "params"}
+        known = {"id", "kind", "severity", "label", "message", "question", "questions", "family", "params", "relation"}
+        questions, params = _declared(item, where) if item.get("relation") else (
+            tuple(str(q) for q in item.get("questions") or ()), dict(item.get("params") or {}))
         rules.append(
             Rule(
                 id=str(item["id"]),
@@ -101,9 +135,9 @@ def parse_catalogue(raw: dict[str, Any], source: str = "rules.yaml") -> Catalogu
                 label=str(item["label"]),
                 message=str(item["message"]),
                 question=str(item["question"]),
-                questions=tuple(str(q) for q in item.get("questions") or ()),
+                questions=questions,
                 family=item.get("family"),
-                params=dict(item.get("params") or {}),
+                params=params,
                 extra={k: str(v) for k, v in item.items() if k not in known},
             )
         )

@@ -3,9 +3,11 @@
 Steps: a demo workspace (the acting user is designated preparer of fictitious committees),
 synthetic exports generated and imported, the coherence check with a few findings resolved,
 every year published through the disclosure-control gate and approved by the demo
-committee, the committee's tables exported, a demo campaign of notebooks (a few territories
-of each level), and three plaquettes built, approved and published. Re-running it on the
-same folder reuses the workspace: what is already imported or released is not redone.
+committee, the demo région's and département's workspaces built from the same answers and
+published after the nation (:mod:`.demo_territories`), the committee's tables exported, a
+demo campaign of notebooks (a few territories of each level), and three plaquettes built,
+approved and published. Re-running it on the same folder reuses the workspace: what is
+already imported or released is not redone.
 """
 
 from __future__ import annotations
@@ -133,6 +135,10 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
 
     infra = publish_authorised(workspace, last, DEMO_INFRA_DEPARTEMENT)
     echo(f"  {infra.message_fr}")
+    from senacs_workbench.demo_territories import release_territories
+
+    _section(echo, f"3 bis. Espaces régional et départemental, alimentés par la publication nationale ({last})")
+    hierarchy = release_territories(workspace, last, echo=lambda line: echo(f"  {line}"))
     exports_dir = workspace.reports / "committee" / "tableaux" / str(last)
     exports = write_committee_exports(workspace.published, last, exports_dir)
     echo(f"  Tableaux par question pour le comité : {exports[0]} et {exports[1]}")
@@ -158,13 +164,17 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
          "nouvelle version, l'originale reste lisible) ; chaque campagne agrégée, protégée par le secret "
          "statistique, auditée puis approuvée par un membre Caf et un membre fédération du comité de démonstration"
          + "; les vues infra-départementales (EPCI, communes) du Val-d'Oise protégées conjointement avec les "
-         "tableaux publiés"
+         f"tableaux publiés ; les espaces de la région et du département de démonstration créés à partir des mêmes "
+         f"réponses, publiés {last} après la publication nationale et en cohérence avec elle"
          + ("; une campagne d'analyses exécutée" if campaign else "")
          + ("; trois plaquettes publiées" if plaquettes else "") + ". Chaque accès aux données brutes est inscrit "
          "au journal d'audit.")
     echo("Où regarder :")
     echo(f"  - « senacs status --workspace {workspace.root} » : campagnes, versions, constats, publications ;")
     echo(f"  - {workspace.published / 'released'} : les jeux de tableaux publiés (Parquet + manifest.json) ;")
+    for territory_workspace in hierarchy[1:]:
+        echo(f"  - {territory_workspace.root} : l'espace de travail « {territory_workspace.config.get('name')} » "
+             "(ses tableaux publiés et ceux de la nation et de la région ajoutés pour comparaison) ;")
     echo(f"  - {exports[0]} : les tableaux par question, « s » pour les cases soumises au secret ;")
     if campaign_outputs is not None:
         echo(f"  - {campaign_outputs / 'committee'} : les analyses (ouvrez les fichiers index.html) ;")

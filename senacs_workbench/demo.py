@@ -165,7 +165,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
          "statistique, auditée puis approuvée par un membre Caf et un membre fédération du comité de démonstration"
          + "; les vues infra-départementales (EPCI, communes) du Val-d'Oise protégées conjointement avec les "
          f"tableaux publiés ; les espaces de la région et du département de démonstration créés à partir des mêmes "
-         f"réponses, publiés {last} après la publication nationale et en cohérence avec elle"
+         f"réponses, leur campagne {last} publiée après la publication nationale et en cohérence avec elle"
          + ("; une campagne d'analyses exécutée" if campaign else "")
          + ("; trois plaquettes publiées" if plaquettes else "") + ". Chaque accès aux données brutes est inscrit "
          "au journal d'audit.")
@@ -174,7 +174,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     echo(f"  - {workspace.published / 'released'} : les jeux de tableaux publiés (Parquet + manifest.json) ;")
     for territory_workspace in hierarchy[1:]:
         echo(f"  - {territory_workspace.root} : l'espace de travail « {territory_workspace.config.get('name')} » "
-             "(ses tableaux publiés et ceux de la nation et de la région ajoutés pour comparaison) ;")
+             "(ses tableaux publiés, et ceux des niveaux supérieurs ajoutés pour comparaison) ;")
     echo(f"  - {exports[0]} : les tableaux par question, « s » pour les cases soumises au secret ;")
     if campaign_outputs is not None:
         echo(f"  - {campaign_outputs / 'committee'} : les analyses (ouvrez les fichiers index.html) ;")

@@ -6,7 +6,8 @@ Prints the wall time, the peak memory (resident set of the parent and its worker
 suppressed cells and the information loss (suppressed share of the total value of the
 additive cells) with the ratio to the goal (the whole year in under a minute), then a
 comparison with tau-Argus Modular (``pytauargus``) on single tables (information loss ratio,
-goal ≤ 1; ``--no-tauargus`` skips it).
+goal ≤ 1) and on the whole hierarchical table nation > région > département × management mode
+(``tauargus_hierarchy.py``: hidden share per level; ``--no-tauargus`` skips both).
 
     python benchmarks/bench_disclosure.py [--year 2025] [--workers 2] [--no-audit] [--no-tauargus] [--csv FILE]
 """
@@ -242,6 +243,9 @@ def main() -> None:
     print(f"Diagnostics du moteur : {int(frame['diagnostics'].sum())}")
     if args.tauargus:
         tauargus_comparison(base, data, args.year, list(TAU_VARIABLES))
+        from tauargus_hierarchy import compare as hierarchical_comparison
+
+        hierarchical_comparison(base, data, args.year, "budget_total", "mode_gestion")
 
 
 if __name__ == "__main__":

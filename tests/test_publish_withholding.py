@@ -1,7 +1,7 @@
 """``publish_year`` withholds whole a question that the independent audit rejects (issue 4).
 
 A small national synthetic year is imported; the audit is wrapped so that it rejects chosen
-questions (patched where ``_protect_one`` imports it; ``workers=1`` keeps the protection in
+questions (patched where ``publication.protection`` imports it; ``workers=1`` keeps the protection in
 this process, so the patch applies).
 """
 

@@ -45,7 +45,7 @@ from senacs_workbench.disclosure.primary import (
 )
 from senacs_workbench.disclosure.relations import SecretSystem, build_system
 from senacs_workbench.disclosure.rules import RuleSet, load_rules
-from senacs_workbench.disclosure.secondary import secondary_suppression
+from senacs_workbench.disclosure.secondary import SecondaryResult, secondary_suppression
 from senacs_workbench.disclosure.tabulate import (
     LEVEL_ORDER,
     Tabulation,
@@ -302,6 +302,17 @@ def _joint_spec(
     )
 
 
+def union_spec(*specs: ReleaseSpec) -> ReleaseSpec:
+    """The views of every spec (levels in release order, breakdowns in first-seen order)."""
+    levels = {lv for spec in specs for lv in spec.levels}
+
+    def merged(attribute: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b for spec in specs for b in getattr(spec, attribute)))
+
+    return ReleaseSpec(levels=tuple(lv for lv in LEVEL_ORDER if lv in levels), breakdowns=merged("breakdowns"),
+                       infra_breakdowns=merged("infra_breakdowns"))
+
+
 def _describe(tab: Tabulation, row: int) -> str:
     G = tab.layout.n_groups
     g, a = row % G, row // G
@@ -311,6 +322,101 @@ def _describe(tab: Tabulation, row: int) -> str:
         where += f" × {k.breakdown}={k.category}"
     ans = tab.answers[a]
     return where + (f", réponse « {ans} »" if ans else "")
+
+
+@dataclass
+class PreparedQuestion:
+    """One question ready for secondary suppression: its cells, primary rules applied, the
+    linear system of its views and the constraints of the ledger (see :func:`protect`)."""
+
+    question: Question
+    year: int
+    spec: ReleaseSpec
+    rules: RuleSet
+    tab: Tabulation
+    prim: PrimaryResult
+    system: SecretSystem
+    cost: np.ndarray
+    forced_pub: np.ndarray | None
+    forced_sup: np.ndarray | None
+    in_spec: np.ndarray
+    digests: pd.DataFrame
+    notes: list[str]
+    started: float
+
+
+def prepare(
+    microdata: pd.DataFrame,
+    question: Question,
+    year: int,
+    spec: ReleaseSpec | None = None,
+    rules: RuleSet | None = None,
+    ledger: Ledger | None = None,
+    *,
+    previous: pd.DataFrame | None = None,
+    view_spec: ReleaseSpec | None = None,
+) -> PreparedQuestion:
+    """Everything :func:`protect` does before the secondary suppression (arguments as there).
+
+    ``view_spec``: more views to tabulate (not released for this question): questions linked
+    by a relation share one layout, the union of their releases (:mod:`.linked`)."""
+    started = time.perf_counter()
+    spec = spec or ReleaseSpec()
+    rules = rules or load_rules()
+    if not tabulable(question):
+        raise TabulationError(
+            f"La question « {question.id} » ({question.type.value}) n'est pas tabulée : "
+            "seules les questions numériques et à modalités le sont."
+        )
+    ids = microdata["structure_id"].astype("string").fillna("").to_numpy(dtype=object)
+    digests = pd.DataFrame({"structure_id": ids, "digest": answer_digests(ids, microdata["value"])})
+    digests = digests.sort_values("structure_id", kind="mergesort").reset_index(drop=True)
+
+    # views of the same year already released (another level or breakdown) are protected
+    # jointly with this release: they join the system with their released statuses
+    joint = _joint_spec(spec, microdata, ledger, year, question.id)
+    if view_spec is not None:
+        joint = union_spec(joint, view_spec)
+    tab = tabulate(microdata, question, year, joint, rules.quantile_min_each_side)
+    prim: PrimaryResult = apply_primary_rules(tab, rules)
+    system = build_system(tab)
+    values = tab.secret.reshape(-1)
+    cost = _cost(tab, rules, values)
+    notes: list[str] = []
+    forced_pub = forced_sup = None
+    keys = tab.layout.keys
+    in_spec = spec.contains(keys["level"].tolist(), keys["breakdown"].tolist())
+    if ledger is not None:
+        forced_pub, forced_sup, notes = _ledger_constraints(tab, system, rules, ledger, digests, cost)
+    if not in_spec.all():
+        # cells of the joint views that are neither in this release nor released: hidden
+        n_rows = system.X.shape[0]
+        forced_pub = np.zeros(n_rows, dtype=bool) if forced_pub is None else forced_pub
+        forced_sup = np.zeros(n_rows, dtype=bool) if forced_sup is None else forced_sup
+        outside = np.tile(~in_spec, len(tab.answers))
+        released = forced_pub | forced_sup
+        forced_sup = forced_sup | (outside & ~released)
+        never = (outside & ~released).reshape(prim.need.shape)
+        prim.need[never] = 0  # never published: nothing to protect
+    if ledger is not None:
+        assert forced_pub is not None and forced_sup is not None
+        exempt = question.public and rules.public_exempt  # public identity: never suppressed
+        if previous is not None and not exempt and len(last_release := ledger.released(year - 1, question.id)):
+            tc = temporal_constraints(tab, _secret_keys(tab), previous, last_release, rules.min_contributors)
+            tc = replace(tc, sensitive=tc.sensitive & np.tile(in_spec, len(tab.answers)))
+            # An unchanged cell published last year: hiding it hides nothing from an attacker who
+            # assumes stable answers, so it is the last resort of the secondary suppression (not
+            # forbidden: a sensitive cell may need it, e.g. beside a zero total published last year)
+            cost[tc.known & ~forced_sup] *= KNOWN_CELL_COST_FACTOR
+            forced_sup = forced_sup | (tc.hidden & ~forced_pub)
+            sensitive = _add_temporal_primaries(tab, prim, rules, tc)
+            if sensitive:
+                notes.append(
+                    f"{sensitive} case(s) publiée(s) l'an dernier ne changent que par une ou deux structures : "
+                    "masquées (l'écart d'une année à l'autre les révélerait)."
+                )
+    return PreparedQuestion(question, year, spec, rules, tab, prim, system, cost, forced_pub, forced_sup, in_spec,
+                            digests, notes, started)
 
 
 def protect(
@@ -334,57 +440,23 @@ def protect(
     With ``joint_output``, the result also holds the cells of the views released earlier that
     joined the system (true values, their statuses) and their protection levels: the
     independent audit of a release made jointly with an earlier one must see both.
-    """
-    started = time.perf_counter()
-    spec = spec or ReleaseSpec()
-    rules = rules or load_rules()
-    if not tabulable(question):
-        raise TabulationError(
-            f"La question « {question.id} » ({question.type.value}) n'est pas tabulée : "
-            "seules les questions numériques et à modalités le sont."
-        )
-    ids = microdata["structure_id"].astype("string").fillna("").to_numpy(dtype=object)
-    digests = pd.DataFrame({"structure_id": ids, "digest": answer_digests(ids, microdata["value"])})
-    digests = digests.sort_values("structure_id", kind="mergesort").reset_index(drop=True)
 
-    # views of the same year already released (another level or breakdown) are protected
-    # jointly with this release: they join the system with their released statuses
-    joint = _joint_spec(spec, microdata, ledger, year, question.id)
-    tab = tabulate(microdata, question, year, joint, rules.quantile_min_each_side)
-    prim: PrimaryResult = apply_primary_rules(tab, rules)
-    system = build_system(tab)
-    values = tab.secret.reshape(-1)
-    cost = _cost(tab, rules, values)
-    notes: list[str] = []
-    forced_pub = forced_sup = None
+    Questions linked by a relation of the codebook are protected together by
+    :func:`senacs_workbench.disclosure.linked.protect_linked`, which shares these stages.
+    """
+    prep = prepare(microdata, question, year, spec, rules, ledger, previous=previous)
+    sec = secondary_suppression(prep.tab, prep.system, prep.prim, prep.rules, prep.cost, prep.forced_pub,
+                                prep.forced_sup)
+    return finish(prep, sec, joint_output=joint_output)
+
+
+def finish(prep: PreparedQuestion, sec: SecondaryResult, *, joint_output: bool = False) -> ProtectionResult:
+    """The cells of every statistic, the protection levels and the diagnostics, from the
+    statuses of the secondary suppression (rows ``a * G + g`` of ``prep``'s system)."""
+    tab, prim, question, year = prep.tab, prep.prim, prep.question, prep.year
     G = tab.layout.n_groups
     keys = tab.layout.keys
-    in_spec = spec.contains(keys["level"].tolist(), keys["breakdown"].tolist())
-    if ledger is not None:
-        forced_pub, forced_sup, notes = _ledger_constraints(tab, system, rules, ledger, digests, cost)
-        if not in_spec.all():
-            # cells of the joint views that are neither in this release nor released: hidden
-            outside = np.tile(~in_spec, len(tab.answers))
-            released = forced_pub | forced_sup
-            forced_sup = forced_sup | (outside & ~released)
-            never = (outside & ~released).reshape(prim.need.shape)
-            prim.need[never] = 0  # never published: nothing to protect
-        exempt = question.public and rules.public_exempt  # public identity: never suppressed
-        if previous is not None and not exempt and len(last_release := ledger.released(year - 1, question.id)):
-            tc = temporal_constraints(tab, _secret_keys(tab), previous, last_release, rules.min_contributors)
-            tc = replace(tc, sensitive=tc.sensitive & np.tile(in_spec, len(tab.answers)))
-            # An unchanged cell published last year: hiding it hides nothing from an attacker who
-            # assumes stable answers, so it is the last resort of the secondary suppression (not
-            # forbidden: a sensitive cell may need it, e.g. beside a zero total published last year)
-            cost[tc.known & ~forced_sup] *= KNOWN_CELL_COST_FACTOR
-            forced_sup = forced_sup | (tc.hidden & ~forced_pub)
-            sensitive = _add_temporal_primaries(tab, prim, rules, tc)
-            if sensitive:
-                notes.append(
-                    f"{sensitive} case(s) publiée(s) l'an dernier ne changent que par une ou deux structures : "
-                    "masquées (l'écart d'une année à l'autre les révélerait)."
-                )
-    sec = secondary_suppression(tab, system, prim, rules, cost, forced_pub, forced_sup)
+    in_spec = prep.in_spec
     status = sec.status.reshape(tab.secret.shape)
     blocks = []
     for statistic, answer in tab.blocks:
@@ -423,8 +495,8 @@ def protect(
 
     # protection levels of the primary cells (as the audit must check them)
     need = prim.need.reshape(-1).copy()
-    if forced_pub is not None:
-        need[forced_pub] = 0
+    if prep.forced_pub is not None:
+        need[prep.forced_pub] = 0
     need[~np.tile(keep, len(tab.answers))] = 0
     rows = np.flatnonzero(need > 0)
     skeys = _secret_keys(tab)
@@ -439,12 +511,12 @@ def protect(
     protection["lower"] = lo
     protection = protection[list(PROTECTION_COLUMNS)]
 
-    diagnostics = list(notes)
+    diagnostics = list(prep.notes)
     for item in sec.unprotected:
         row = int(item["row"])  # type: ignore[call-overload]
         diagnostics.append(f"{_describe(tab, row)} : {_REASONS.get(str(item['reason']), item['reason'])}.")
     stats = {
-        "seconds": time.perf_counter() - started,
+        "seconds": time.perf_counter() - prep.started,
         "lp_solves": sec.lp_solves,
         "witnesses": sec.witnesses,
         "primary": int((prim.need > 0).sum()),
@@ -454,9 +526,9 @@ def protect(
         question=question,
         year=year,
         cells=cells,
-        rules_hash=rules.hash,
+        rules_hash=prep.rules.hash,
         protection=protection,
-        digests=digests,
+        digests=prep.digests,
         diagnostics=diagnostics,
         stats=stats,
         _tab=tab,

@@ -51,6 +51,10 @@ class SecretSystem:
     # respondent ticked one option), and their margins as rows Σ_a Σ_{i in g} d[a, i] = 0
     margin_groups: np.ndarray | None = None  # bool per group
     answer_margins: sp.csr_matrix | None = None
+    # questions linked by a relation of the codebook, stacked as answers (see .linked): the
+    # answer index of the relation's total (sum_to_total), -1 when the parts sum to a constant,
+    # None for one question's own system
+    linked_total: int | None = None
 
     @property
     def n_vars(self) -> int:

@@ -48,6 +48,7 @@ _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP re
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
 PARTNER_DEPARTEMENTS = 16  # départements with hidden cells added to a cell's narrowest scope
 SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
+LINKED_PARTNERS = 2  # linked questions: parts a witness may move with, besides the total (_linked_pairs)
 
 
 @dataclass
@@ -99,8 +100,13 @@ class _Engine:
         self.status[clash] = PUBLISHABLE
         self.suppressed = (self.status != PUBLISHABLE) | forced_suppressed
         self.status[forced_suppressed & (self.status == PUBLISHABLE)] = SECONDARY
-        self.scale = max(1.0, float(np.max(np.abs(system.y), initial=0.0)))
-        self.tol = 1e-7 * self.scale
+        # numerical tolerances, per row and per unknown: one scale for one question's system,
+        # one per question for linked questions (a budget's euros must not blur a source's)
+        block_scale = np.maximum(1.0, np.abs(system.y).reshape(system.n_answers, -1).max(axis=1, initial=0.0))
+        if system.linked_total is None:
+            block_scale[:] = block_scale.max()
+        self.tol = np.repeat(1e-7 * block_scale, self.G)
+        self.var_eps = np.repeat(1e-9 * block_scale, system.n_inner)
         self.lp_solves = 0
         self.n_witnesses = 0
         self._scopes: dict[tuple[str, ...], _Scope] = {}
@@ -134,8 +140,8 @@ class _Engine:
         room_down = v - self.cmin
         need = self.need
         for r in np.flatnonzero(need > 0):
-            up_ok = room_up[r] >= self.req[_UP, r] - self.tol
-            down_ok = room_down[r] >= self.req[_DOWN, r] - self.tol
+            up_ok = room_up[r] >= self.req[_UP, r] - self.tol[r]
+            down_ok = room_down[r] >= self.req[_DOWN, r] - self.tol[r]
             n = need[r]
             if n == NEED_EITHER:
                 continue
@@ -156,8 +162,8 @@ class _Engine:
 
     def satisfied(self, r: int) -> bool:
         n = self.need[r]
-        up = self.state.get((r, _UP)) == frozenset() or self.req[_UP, r] <= self.tol
-        down = self.state.get((r, _DOWN)) == frozenset() or self.req[_DOWN, r] <= self.tol
+        up = self.state.get((r, _UP)) == frozenset() or self.req[_UP, r] <= self.tol[r]
+        down = self.state.get((r, _DOWN)) == frozenset() or self.req[_DOWN, r] <= self.tol[r]
         if n == NEED_EITHER:
             return (self.state.get((r, _UP)) == frozenset()) or (self.state.get((r, _DOWN)) == frozenset())
         if n == NEED_UP:
@@ -409,7 +415,8 @@ class _Engine:
         ids, counts = np.unique(relation[relation >= 0], return_counts=True)
         tries = new[np.isin(relation, ids[counts > 1])]
         after = self.values[tries] + moved[tries]
-        at_bound = (np.abs(after - self.cmin[tries]) <= self.tol) | (np.abs(after - self.cmax[tries]) <= self.tol)
+        tol = self.tol[tries]
+        at_bound = (np.abs(after - self.cmin[tries]) <= tol) | (np.abs(after - self.cmax[tries]) <= tol)
         tries = tries[at_bound]
         for c in tries.tolist():
             if c not in new:
@@ -468,6 +475,8 @@ class _Engine:
         those cells unchanged. When it cannot (the protected cell is one of them, or no such
         witness exists in the scope), the witness is sought over every answer of the scope
         with those margins held (Σ of the changes over the answers of such a cell = 0)."""
+        if self.sys.linked_total is not None:
+            return self._linked_witness(r, direction, fixed_inner, key, guard)
         mode, vars_, rows, sub = self._reduced(key, r // self.G)
         if mode != "block" or not self.margin_rows[rows].any():
             linking = self.scope(key).linking if mode == "full" else None
@@ -479,6 +488,72 @@ class _Engine:
                 return w
         sc = self.scope(key)
         return self._lp_witness(r, direction, fixed_inner, guard, "full", sc.vars, sc.rows, sc.sub, sc.linking)
+
+    def _linked_pairs(self, answer: int) -> list[tuple[int, float]]:
+        """Partners a witness for ``answer`` may move with it, in a system of linked questions
+        (:mod:`.linked`), as (offset, sign): the relation's total moving with a part (+1),
+        another part moving against it (−1, the total unchanged), or, for the total, a part
+        moving with it (+1). Parts with the most hidden cells first (moving a hidden cell costs
+        nothing), then the largest; at most :data:`LINKED_PARTNERS` besides the total."""
+        total = self.sys.linked_total
+        n = self.sys.n_answers
+        hidden = self.suppressed.reshape(n, self.G).sum(axis=1)
+        size = np.abs(self.values.reshape(n, self.G)).sum(axis=1)
+        parts = [a for a in range(n) if a not in (answer, total)]
+        parts.sort(key=lambda a: (-hidden[a], -size[a], a))
+        if total is None or total < 0:  # parts summing to a constant: one moves against another
+            return [(a - answer, -1.0) for a in parts[:LINKED_PARTNERS]]
+        if answer == total:
+            return [(a - answer, 1.0) for a in parts[:LINKED_PARTNERS + 1]]
+        return [(total - answer, 1.0), *((a - answer, -1.0) for a in parts[:LINKED_PARTNERS])]
+
+    def _linked_scope(
+        self, key: tuple[str, ...], answer: int | None
+    ) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix, sp.csr_matrix | None]:
+        """(vars, rows, sub, linking) of a scope: one question's block (pair witnesses), or
+        every question with ``None``."""
+        sc = self.scope(key)
+        if answer is None:
+            return sc.vars, sc.rows, sc.sub, sc.linking
+        ck = (key, answer)
+        cached = self._reduced_cache.get(ck)
+        if cached is None:
+            vmask = (sc.vars // self.sys.n_inner) == answer
+            rmask = (sc.rows // self.G) == answer
+            sub = sc.sub[np.flatnonzero(rmask)][:, np.flatnonzero(vmask)].tocsr()
+            cached = ("linked", sc.vars[vmask], sc.rows[rmask], sub)
+            self._reduced_cache[ck] = cached
+        return cached[1], cached[2], cached[3], None
+
+    def _linked_witness(
+        self,
+        r: int,
+        direction: int,
+        fixed_inner: np.ndarray | None,
+        key: tuple[str, ...],
+        guard: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A witness in a system of linked questions: the cheapest of the pair witnesses
+        (:meth:`_linked_pairs`: one question-sized LP each; the identity holds on every inner
+        cell by construction), one hiding no new cell ending the search; when no pair can,
+        one LP over every question with the identity's rows."""
+        answer = r // self.G
+        vars_, rows, sub, _ = self._linked_scope(key, answer)
+        best: tuple[float, tuple[np.ndarray, np.ndarray]] | None = None
+        for pair in self._linked_pairs(answer):
+            w = self._lp_witness(r, direction, fixed_inner, guard, "pair", vars_, rows, sub, None, pair=pair)
+            if w is None:
+                continue
+            new = self._new_cells(w)[0]
+            cost = float(self.cost[new].sum())
+            if best is None or cost < best[0]:
+                best = (cost, w)
+            if cost == 0.0:
+                break
+        if best is not None:
+            return best[1]
+        vars_, rows, sub, linking = self._linked_scope(key, None)
+        return self._lp_witness(r, direction, fixed_inner, guard, "full", vars_, rows, sub, linking)
 
     def _lp_witness(
         self,
@@ -492,10 +567,13 @@ class _Engine:
         sub: sp.csr_matrix,
         linking: sp.csr_matrix | None,
         held: np.ndarray | None = None,
+        pair: tuple[int, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The witness LP (then MILP for counts) over ``vars_`` (one scope, reduced by
         ``mode``); ``linking``: rows held at 0 (answer margins, full mode); ``held`` (per row
-        of ``rows``): cells that must not move even when suppressed."""
+        of ``rows``): cells that must not move even when suppressed; ``pair`` (linked
+        questions, ``vars_`` and ``rows`` of the protected cell's question only): (offset of the
+        partner question, sign) — the partner's inner cells move by sign × the question's."""
         sysm = self.sys
         G, n_inner = self.G, sysm.n_inner
         answer = r // G
@@ -503,19 +581,25 @@ class _Engine:
         ns = len(vars_)
         lo = sysm.lo[vars_] - sysm.y[vars_]
         hi = sysm.hi[vars_] - sysm.y[vars_]
-        if mode == "mirror":
-            twin_rows = rows + G
+        shift, sign = pair if pair is not None else (1, -1.0)
+        if mode == "mirror" or pair is not None:
+            # the twin moves by sign × d: yes/no (the "non" answer mirrors the "oui"), or a
+            # linked question that absorbs the move (the relation's total, or another part)
+            twin_rows = rows + shift * G
             free = self.suppressed[rows] & self.suppressed[twin_rows]
             forced = (self.forced[rows] | self.forced[twin_rows]) & ~free
             if guard is not None:
                 forced |= guard[rows % G] & ~free
             w_all = self.cost[rows] * ~self.suppressed[rows] + self.cost[twin_rows] * ~self.suppressed[twin_rows]
-            twin = vars_ + n_inner
-            lo = np.maximum(lo, -(sysm.hi[twin] - sysm.y[twin]))
-            hi = np.minimum(hi, -(sysm.lo[twin] - sysm.y[twin]))
-            target_row = r - answer * G
-            if answer == 1:
-                direction = _DOWN if direction == _UP else _UP
+            twin = vars_ + shift * n_inner
+            twin_lo, twin_hi = sysm.lo[twin] - sysm.y[twin], sysm.hi[twin] - sysm.y[twin]
+            lo = np.maximum(lo, -twin_hi if sign < 0 else twin_lo)
+            hi = np.minimum(hi, -twin_lo if sign < 0 else twin_hi)
+            target_row = r
+            if mode == "mirror":
+                target_row = r - answer * G
+                if answer == 1:
+                    direction = _DOWN if direction == _UP else _UP
         else:
             free = self.suppressed[rows]
             if held is not None:
@@ -589,10 +673,10 @@ class _Engine:
             whole = self._mip.solve(c, A, row_lo, row_hi, lo_int, hi_int, integrality, rel_gap=1.0)
             if whole is not None:
                 d = np.round(whole[:ns])
-        d = np.where(np.abs(d) > 1e-9 * max(1.0, self.scale), d, 0.0)
+        d = np.where(np.abs(d) > self.var_eps[vars_], d, 0.0)
         nz = np.flatnonzero(d)
-        if mode == "mirror":
-            return np.concatenate([vars_[nz], vars_[nz] + n_inner]), np.concatenate([d[nz], -d[nz]])
+        if mode == "mirror" or pair is not None:
+            return np.concatenate([vars_[nz], vars_[nz] + shift * n_inner]), np.concatenate([d[nz], sign * d[nz]])
         return vars_[nz], d[nz]
 
     def apply_witness(self, idx: np.ndarray, vals: np.ndarray) -> None:
@@ -616,7 +700,7 @@ class _Engine:
                 foreign = frozenset()
             for direction in (_UP, _DOWN):
                 reach = delta if direction == _UP else -delta
-                ok = reach >= self.req[direction, q] - tol
+                ok = reach >= self.req[direction, q] - tol[q]
                 if ok:
                     prev = self.state.get((q, direction))
                     self.state[(q, direction)] = foreign if prev is None else prev & foreign
@@ -627,12 +711,12 @@ class _Engine:
         dirs = self.directions(r)
         if self.need[r] == NEED_EITHER:
             # try the side with room first (upwards when possible)
-            room_up = self.cmax[r] - self.values[r] >= self.req[_UP, r] - self.tol
+            room_up = self.cmax[r] - self.values[r] >= self.req[_UP, r] - self.tol[r]
             dirs = [_UP, _DOWN] if room_up else [_DOWN, _UP]
         for direction in dirs:
             if self.satisfied(r):
                 return
-            if self.req[direction, r] <= self.tol:
+            if self.req[direction, r] <= self.tol[r]:
                 continue
             if self.state.get((r, direction)) == frozenset():
                 continue
@@ -685,11 +769,12 @@ class _Engine:
         departement_category = ~self.layout.is_total[groups] & (self.layout.level[groups] == "departement")
         return prim[np.lexsort((answers, groups, departement_category, level_rank))]
 
-    def run(self) -> None:
-        for r in self.order().tolist():
-            if not self.satisfied(r):
-                self.protect_primary(r)
-        if self.tab.is_numeric and self.rules.dominated_unions:
+    def run(self, witnesses: bool = True, unions: bool = True) -> None:
+        if witnesses:
+            for r in self.order().tolist():
+                if not self.satisfied(r):
+                    self.protect_primary(r)
+        if unions and self.tab.is_numeric and self.rules.dominated_unions:
             for _ in range(self.rules.max_union_rounds):
                 if not self.fix_unions():
                     break
@@ -913,13 +998,20 @@ def secondary_suppression(
     cost: np.ndarray,
     forced_published: np.ndarray | None = None,
     forced_suppressed: np.ndarray | None = None,
+    *,
+    witnesses: bool = True,
+    unions: bool = True,
 ) -> SecondaryResult:
-    """Statuses of the secret cells after secondary suppression (rows ``a * G + g``)."""
+    """Statuses of the secret cells after secondary suppression (rows ``a * G + g``).
+
+    The two stages can run apart (questions linked by a relation, :mod:`.linked`): the
+    witnesses on the joint system of the linked questions, then the dominated unions of each
+    question on its own table, with the joint pattern as ``forced_suppressed``."""
     n_rows = system.X.shape[0]
     fp = np.zeros(n_rows, dtype=bool) if forced_published is None else forced_published
     fs = np.zeros(n_rows, dtype=bool) if forced_suppressed is None else forced_suppressed
     engine = _Engine(tab, system, prim, rules, cost, fp, fs)
-    engine.run()
+    engine.run(witnesses=witnesses, unions=unions)
     return SecondaryResult(
         status=engine.status,
         unprotected=engine.diag,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pandas as pd
 
@@ -51,7 +51,8 @@ from senacs_workbench.publication.bundle_writer import (
     write_suppression_reasons,
 )
 from senacs_workbench.publication.ledger_store import AUTHORISED_KIND, committee_releases, record_release
-from senacs_workbench.publication.publish import TABULATED_TYPES, microdata, run_jobs
+from senacs_workbench.publication.protection import QuestionJob, protect_questions
+from senacs_workbench.publication.publish import TABULATED_TYPES, microdata
 from senacs_workbench.workspace import Workspace
 
 AUTHORISED_DIR: Final = "authorised"
@@ -126,18 +127,9 @@ def infra_questions(year: int) -> list[Question]:
             if q in codebook and codebook.question(q).type in TABULATED_TYPES]
 
 
-def _protect_joint(args: tuple[pd.DataFrame, Question, int, Any, frozenset[str], pd.DataFrame | None]
-                   ) -> tuple[pd.DataFrame, dict[str, Any], bool]:
-    from senacs_workbench.disclosure.audit import audit
-    from senacs_workbench.disclosure.protect import protect
-
-    data, question, year, ledger, complete, previous = args
-    result = protect(data, question, year, spec=INFRA_SPEC, ledger=ledger, previous=previous, joint_output=True)
-    # The audit sees the joint table: released committee cells and the new infra cells (and
-    # those of départements released before, whose EPCI are all present too).
-    report = audit(result.cells, result.protection, complete_epci_departements=complete)
-    infra = result.cells[result.cells["level"].isin(INFRA_LEVELS)].reset_index(drop=True)
-    return infra, report.summary(), report.ok
+def _infra_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The EPCI and commune cells of a joint result (the committee cells it joined are released already)."""
+    return cells[cells["level"].isin(INFRA_LEVELS)].reset_index(drop=True)
 
 
 def publish_authorised(workspace: Workspace, year: int, departement: str, *, user: str | None = None,
@@ -187,13 +179,17 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     ledger = Ledger.from_released(pd.concat(frames, ignore_index=True)) if frames else None
     rules = load_rules()
     complete = frozenset({departement, *released_departements(workspace, year)})
-    jobs = [(released_views(microdata(wide, q), departement, rules.min_contributors), q, year,
-             ledger and ledger.for_variable(q.id), complete,
-             microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
+    jobs = [QuestionJob(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, INFRA_SPEC,
+                        ledger and ledger.for_variable(q.id),
+                        microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
+                        else None)
             for q in questions]
-    results = run_jobs(_protect_joint, jobs, workers)
-    withheld = tuple(q.id for q, r in zip(questions, results, strict=True) if not r[2])
-    kept = [r for r in results if r[2]]
+    # The audit sees the joint table: released committee cells and the new infra cells (and
+    # those of départements released before, whose EPCI are all present too).
+    results = protect_questions(jobs, workers, joint_output=True,
+                                audit_options={"complete_epci_departements": complete})
+    withheld = tuple(r.question_id for r in results if not r.audit_ok)
+    kept = [(_infra_cells(r.cells), r.audit, r.audit_ok) for r in results if r.audit_ok]
     if not kept:
         raise PublicationRefused(
             f"L'audit du secret statistique n'accepte aucune vue infra-départementale de la campagne {year} : "

@@ -19,11 +19,9 @@ Re-publishing the same data version with the same rule set changes nothing.
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -53,12 +51,12 @@ from senacs_workbench.publication.bundle_writer import (
     write_draft,
     write_suppression_reasons,
 )
+from senacs_workbench.publication.protection import QuestionJob, protect_questions
 from senacs_workbench.workspace import Workspace
 
 if TYPE_CHECKING:
     from senacs_workbench.store import RawDataStore
 
-R = TypeVar("R")
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
 INFRA_GEOGRAPHY = ("epci", "commune")
@@ -132,27 +130,6 @@ def only_released_infra(frame: pd.DataFrame, released: pd.DataFrame | None) -> p
         shown = set() if released is None else set(released.loc[released["level"] == level, "territory"])
         frame[level] = frame[level].where(frame[level].isin(shown), None)
     return frame
-
-
-def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any, pd.DataFrame | None]
-                 ) -> tuple[pd.DataFrame, dict[str, Any], bool, str]:
-    from senacs_workbench.disclosure.audit import audit
-    from senacs_workbench.disclosure.protect import protect
-
-    data, question, year, spec, ledger, previous = args
-    result = protect(data, question, year, spec=spec, ledger=ledger, previous=previous)
-    report = audit(result.cells, result.protection)
-    return result.cells, report.summary(), report.ok, result.rules_hash
-
-
-def run_jobs(function: Callable[[Any], R], jobs: list[Any], workers: int | None = None) -> list[R]:
-    """``function`` over ``jobs`` (one question each), in worker processes when there are several
-    (at most 4, and the machine's cores), in order."""
-    workers = workers or min(len(jobs), os.cpu_count() or 1, 4)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, jobs))
-    return [function(job) for job in jobs]
 
 
 def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -241,22 +218,23 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         breakdowns = (*BREAKDOWNS, PANEL_BREAKDOWN)
     spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
     plain = ReleaseSpec(levels=spec.levels)
-    jobs = [(only_released_infra(microdata(wide, q), released), q, year,
-             spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
-             microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns else None)
+    jobs = [QuestionJob(only_released_infra(microdata(wide, q), released), q, year,
+                        spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
+                        microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
+                        else None)
             for q in questions]
-    results = run_jobs(_protect_one, jobs, workers)
+    results = protect_questions(jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole
     # (the strongest suppression): each question is its own linear system, so leaving one out
     # weakens no other. It is named in the manifest and in the message for the committee.
-    withheld = [q.id for q, r in zip(questions, results) if not r[2]]
-    kept = [r for r in results if r[2]]
+    withheld = [r.question_id for r in results if not r.audit_ok]
+    kept = [r for r in results if r.audit_ok]
     if not kept:
         raise PublicationRefused(
             f"L'audit du secret statistique de la campagne {year} n'accepte aucune question : rien n'est publié."
         )
-    cells = pd.concat([r[0] for r in kept], ignore_index=True)
-    audit_summary = _combine_audits([r[1] for r in kept])
+    cells = pd.concat([r.cells for r in kept], ignore_index=True)
+    audit_summary = _combine_audits([r.audit for r in kept])
     audit_ok = True
     if withheld:
         audit_summary["withheld_variables"] = withheld

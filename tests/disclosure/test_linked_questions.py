@@ -1,0 +1,136 @@
+"""Questions linked by a relation of the codebook are protected together (attack A16).
+
+The budget of a centre is the sum of its eight funding sources (``financements_total_budget``).
+Protected one question at a time, a territory whose budget and seven sources are published
+gives its eighth source away, hidden or not. The attacker here works centre by centre: one
+unknown per centre and question, every published sum (or mean × n) of every question, and the
+identity budget = Σ sources for every centre that answered them all (it holds exactly in these
+data, as for most centres). It minimises and maximises every hidden sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from engine_helpers import BREAKDOWN_CHOICES, members
+from scipy.optimize import linprog
+
+from senacs_workbench.codebook import load_codebook, relation
+from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.disclosure.linked import linked_relations, protect_linked
+from senacs_workbench.disclosure.protect import ProtectionResult, protect
+
+YEAR = 2025
+RELATION = relation("financements_total_budget")
+SPEC = ReleaseSpec(levels=("region", "departement"))
+DEPARTEMENTS = {"01": ("84", 11), "03": ("84", 8), "07": ("84", 9), "15": ("84", 5), "26": ("84", 7)}
+
+
+def linked_microdata(seed: int) -> dict[str, pd.DataFrame]:
+    """One frame per question of the relation, the budget the exact sum of the sources."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dep, (region, n) in sorted(DEPARTEMENTS.items()):
+        for _ in range(n):
+            row = {"structure_id": f"S{len(rows):04d}", "region": region, "departement": dep}
+            for breakdown, (categories, weights) in BREAKDOWN_CHOICES.items():
+                row[breakdown] = str(rng.choice(categories, p=weights))
+            rows.append(row)
+    base = pd.DataFrame(rows)
+    parts = RELATION.parts
+    sources = np.round(rng.lognormal(10, 0.8, (len(base), len(parts))))
+    sources[rng.random(sources.shape) < 0.2] = 0.0  # not every centre has every funder
+    sources[::7, 2] *= 25  # a few centres dominate their intercommunal funding
+    frames = {q: base.assign(value=sources[:, i]) for i, q in enumerate(parts)}
+    frames[RELATION.total] = base.assign(value=sources.sum(axis=1))
+    return frames
+
+
+def joint_attack(frames: dict[str, pd.DataFrame], results: dict[str, ProtectionResult]) -> pd.DataFrame:
+    """Every hidden sum of every question: true value, attacker's [lo, hi], required protection."""
+    questions = list(RELATION.questions)
+    base = frames[questions[0]]
+    n_s = len(base)
+    truth = np.concatenate([frames[q]["value"].to_numpy(dtype=float) for q in questions])
+    codebook = load_codebook(YEAR)
+    hi = np.concatenate([np.full(n_s, float(codebook.question(q).maximum)) for q in questions])  # type: ignore[arg-type]
+    rows, cols, vals, rhs = [], [], [], []
+    for a, q in enumerate(questions):
+        cells = results[q].cells
+        for cell in cells[(cells["status"] == "V") & cells["statistic"].isin(["sum", "mean"])].itertuples():
+            if not np.isfinite(cell.value):
+                continue
+            s = np.flatnonzero(members(base, cell.level, cell.territory, cell.breakdown, cell.category))
+            rows += [len(rhs)] * len(s)
+            cols += list(a * n_s + s)
+            vals += [1.0] * len(s)
+            rhs.append(float(cell.value) * (float(cell.n) if cell.statistic == "mean" else 1.0))
+    for s in range(n_s):  # the identity, centre by centre: budget − Σ sources = 0
+        rows += [len(rhs)] * len(questions)
+        cols += [a * n_s + s for a in range(len(questions))]
+        vals += [1.0] + [-1.0] * (len(questions) - 1)
+        rhs.append(0.0)
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(rhs), len(truth)))
+    out = []
+    for a, q in enumerate(questions):
+        cells, protection = results[q].cells, results[q].protection
+        levels = protection.set_index(["level", "territory", "breakdown", "category"])
+        for cell in cells[(cells["statistic"] == "sum") & (cells["status"] != "V")].itertuples():
+            c = np.zeros(len(truth))
+            c[a * n_s + np.flatnonzero(members(base, cell.level, cell.territory, cell.breakdown, cell.category))] = 1
+            bounds = []
+            for sign in (1.0, -1.0):
+                res = linprog(sign * c, A_eq=A, b_eq=np.array(rhs), bounds=np.column_stack([np.zeros_like(hi), hi]),
+                              method="highs")
+                assert res.status == 0, res.message
+                bounds.append(sign * res.fun)
+            key = (cell.level, cell.territory, cell.breakdown, cell.category)
+            up = float(levels.loc[[key], "upper"].max()) if key in levels.index else 0.0
+            down = float(levels.loc[[key], "lower"].max()) if key in levels.index else 0.0
+            out.append({"variable": q, "level": cell.level, "territory": cell.territory, "breakdown": cell.breakdown,
+                        "category": cell.category, "value": float(c @ truth), "lo": bounds[0], "hi": bounds[1],
+                        "upper": up, "lower": down})
+    return pd.DataFrame(out)
+
+
+def failures(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Hidden cells given away exactly, and sensitive cells narrowed inside their protection."""
+    tol = 1e-6 * np.maximum(1.0, intervals["value"].abs())
+    exact = intervals["hi"] - intervals["lo"] <= tol
+    short = ((intervals["upper"] > 0) & (intervals["hi"] < intervals["value"] + intervals["upper"] - tol)) | (
+        (intervals["lower"] > 0) & (intervals["lo"] > intervals["value"] - intervals["lower"] + tol))
+    return intervals[exact | short]
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    return linked_microdata(seed=3)
+
+
+def test_protected_apart_the_budget_and_its_sources_give_cells_away(frames: dict[str, pd.DataFrame]) -> None:
+    codebook = load_codebook(YEAR)
+    apart = {q: protect(frames[q], codebook.question(q), YEAR, SPEC) for q in RELATION.questions}
+    leaks = failures(joint_attack(frames, apart))
+    assert len(leaks) > 0  # the engine before linked protection: the premise of attack A16
+
+
+def test_protected_together_no_hidden_cell_is_recoverable(frames: dict[str, pd.DataFrame]) -> None:
+    codebook = load_codebook(YEAR)
+    together = protect_linked(frames, [codebook.question(q) for q in RELATION.questions], RELATION, YEAR,
+                              {q: SPEC for q in RELATION.questions})
+    intervals = joint_attack(frames, together)
+    assert len(intervals) > 0
+    leaks = failures(intervals)
+    assert leaks.empty, leaks.head(10).to_string()
+    assert all(not r.diagnostics for r in together.values())
+
+
+def test_only_equalities_whose_questions_are_all_released_are_linked() -> None:
+    codebook = load_codebook(YEAR)
+    questions = list(codebook.questions)
+    linked = {r.id for r in linked_relations(codebook.relations, questions)}
+    assert linked == {"financements_total_budget", "tranches_age_total"}
+    without_budget = [q for q in questions if q.id != "budget_total"]
+    assert "financements_total_budget" not in {r.id for r in linked_relations(codebook.relations, without_budget)}

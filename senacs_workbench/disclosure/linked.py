@@ -40,7 +40,14 @@ from senacs_workbench.codebook import Question, Relation, RelationKind
 from senacs_workbench.disclosure.cells import PUBLISHABLE, ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger
 from senacs_workbench.disclosure.primary import PrimaryResult
-from senacs_workbench.disclosure.protect import PreparedQuestion, ProtectionResult, finish, prepare, union_spec
+from senacs_workbench.disclosure.protect import (
+    PreparedQuestion,
+    ProtectionResult,
+    finish,
+    joint_spec,
+    prepare,
+    union_spec,
+)
 from senacs_workbench.disclosure.relations import SecretSystem
 from senacs_workbench.disclosure.rules import RuleSet, load_rules
 from senacs_workbench.disclosure.secondary import SecondaryResult, secondary_suppression
@@ -182,7 +189,8 @@ def protect_linked(
     previous = previous or {}
     by_id = {q.id: q for q in questions}
     own = {qid: (specs or {}).get(qid) or ReleaseSpec() for qid in relation.questions}
-    views = union_spec(*own.values())
+    # every view of every question, the views released earlier included (see joint_spec)
+    views = union_spec(*(joint_spec(own[qid], frames[qid], ledgers.get(qid), year, qid) for qid in own))
     preps = [
         prepare(frames[qid], by_id[qid], year, own[qid], rules, ledgers.get(qid), previous=previous.get(qid),
                 view_spec=views)
@@ -191,9 +199,14 @@ def protect_linked(
     if not _same_layout(preps):
         # views joined to one question only (an earlier release): protected apart, the
         # publish gate's audit of the union decides
-        return {p.question.id: finish(p, secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub,
-                                                                 p.forced_sup), joint_output=joint_output)
-                for p in preps}
+        apart = {}
+        for p in preps:
+            result = finish(p, secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub,
+                                                     p.forced_sup), joint_output=joint_output)
+            result.diagnostics.append(f"Questions liées ({relation.id}) protégées séparément : leurs vues diffèrent ; "
+                                      "l'audit de publication vérifie leur combinaison.")
+            apart[p.question.id] = result
+        return apart
     G = preps[0].tab.layout.n_groups
     joint = secondary_suppression(
         _joint_tabulation(preps), _joint_system(preps, relation), _joint_primary(preps), rules,

@@ -273,7 +273,7 @@ def _ledger_constraints(
     return forced_pub, forced_sup, notes
 
 
-def _joint_spec(
+def joint_spec(
     spec: ReleaseSpec, microdata: pd.DataFrame, ledger: Ledger | None, year: int, variable: str
 ) -> ReleaseSpec:
     """``spec`` extended with the levels and breakdowns already released for this year.
@@ -374,7 +374,7 @@ def prepare(
 
     # views of the same year already released (another level or breakdown) are protected
     # jointly with this release: they join the system with their released statuses
-    joint = _joint_spec(spec, microdata, ledger, year, question.id)
+    joint = joint_spec(spec, microdata, ledger, year, question.id)
     if view_spec is not None:
         joint = union_spec(joint, view_spec)
     tab = tabulate(microdata, question, year, joint, rules.quantile_min_each_side)

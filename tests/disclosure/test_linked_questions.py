@@ -134,3 +134,20 @@ def test_only_equalities_whose_questions_are_all_released_are_linked() -> None:
     assert linked == {"financements_total_budget", "tranches_age_total"}
     without_budget = [q for q in questions if q.id != "budget_total"]
     assert "financements_total_budget" not in {r.id for r in linked_relations(codebook.relations, without_budget)}
+
+
+def test_a_total_released_with_one_more_breakdown_is_still_linked(frames: dict[str, pd.DataFrame]) -> None:
+    """The budget is released by constant panel, its sources are not: one joint system all the
+    same (the sources' panel cells are internal, never published), no leak."""
+    codebook = load_codebook(YEAR)
+    rng = np.random.default_rng(5)
+    panel = np.where(rng.random(len(frames[RELATION.total])) < 0.8, "panel", "hors_panel")
+    with_panel = {q: f.assign(panel_constant=panel) for q, f in frames.items()}
+    specs = {q: SPEC for q in RELATION.questions}
+    specs[RELATION.total] = ReleaseSpec(levels=SPEC.levels, breakdowns=(*SPEC.breakdowns, "panel_constant"))
+    together = protect_linked(with_panel, [codebook.question(q) for q in RELATION.questions], RELATION, YEAR, specs)
+    assert (together[RELATION.total].cells["breakdown"] == "panel_constant").any()
+    assert not (together[RELATION.parts[0]].cells["breakdown"] == "panel_constant").any()
+    assert all(not r.diagnostics for r in together.values())
+    leaks = failures(joint_attack(with_panel, together))
+    assert leaks.empty, leaks.head(10).to_string()

@@ -140,6 +140,8 @@ def mismatch(question_id: str, cells: pd.DataFrame, compared: pd.DataFrame | Non
     other = compared[compared["variable"] == question_id]
     if not len(other) or not len(cells):
         return None
+    # a source's own revisions (v1, then v2) are public already: its latest version is the one to match
+    other = other.sort_values("release", kind="mergesort").drop_duplicates(["source", *KEY_COLUMNS], keep="last")
     here = cells.drop_duplicates(subset=list(KEY_COLUMNS), keep="last")
     keys = list(KEY_COLUMNS)
     merged = other.merge(here[[*keys, "value", "n", "status"]], on=keys, how="inner", suffixes=("_there", ""))

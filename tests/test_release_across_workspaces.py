@@ -249,3 +249,40 @@ def test_a_comparison_added_later_makes_the_next_publish_run_again(national_firs
     assert after.changed
     bundle = pd.read_parquet(draft_dir(departement, YEAR) / f"senacs_{YEAR}.parquet")
     assert disagreements(released(national_first.national), bundle).empty
+
+
+def _cell(level: str, territory: str, value: float, status: str, n: int = 5, statistic: str = "sum") -> dict:
+    return {"year": YEAR, "variable": "budget_total", "statistic": statistic, "answer": "", "level": level,
+            "territory": territory, "breakdown": "", "category": "", "value": value, "n": n, "status": status}
+
+
+def test_the_cells_a_release_holds_and_the_check_against_another_release() -> None:
+    from senacs_workbench.publication.compared import in_scope, mismatch
+
+    cells = pd.DataFrame([_cell("national", "FR", 10.0, "V"), _cell("region", REG, 6.0, "V"),
+                          _cell("region", "11", 4.0, "V"), _cell("departement", DEP, 1.0, "D"),
+                          _cell("departement", "33", 5.0, "V"), _cell("departement", "75", 4.0, "V")])
+    region = geo.parse_territory(f"region:{REG}")
+    assert in_scope(cells, region, LEVELS_OF_WORKSPACE["region"]).tolist() == [False, True, False, True, True, False]
+    dordogne = geo.parse_territory(f"departement:{DEP}")
+    assert in_scope(cells, dordogne, LEVELS_OF_WORKSPACE["departement"]).tolist() == [False] * 3 + [True, False, False]
+
+    there = cells.assign(source="FR", source_year=YEAR, folder="v1", bundle_hash="h", release=-1)
+    there.loc[there["status"] != "V", "value"] = np.nan
+    assert mismatch("budget_total", cells, there) is None
+    assert mismatch("budget_total", cells.assign(value=cells["value"] * (1 + 1e-12)), there) is None
+    published_here = cells.assign(status="V")
+    assert "est masquée dans le jeu de tableaux national de la campagne 2025 (v1) et serait publiée ici" in (
+        mismatch("budget_total", published_here, there) or "")
+    corrected = cells.copy()
+    corrected.loc[corrected["territory"] == "33", "value"] = 5.5
+    message = mismatch("budget_total", corrected, there) or ""
+    assert "la case département 33, somme est déjà publiée dans le jeu de tableaux national" in message
+    assert "5,5" not in message and "5.5" not in message
+    late = cells.copy()
+    late.loc[late["territory"] == DEP, "n"] = 6  # a late questionnaire in a suppressed cell: its n is public
+    assert "département 24" in (mismatch("budget_total", late, there) or "")
+    # the source's revision v2 (a public change) is what a new release must match
+    revised = there.assign(folder="v2", release=0)
+    revised.loc[revised["territory"] == "33", "value"] = 5.5
+    assert mismatch("budget_total", corrected, pd.concat([there, revised], ignore_index=True)) is None

@@ -227,7 +227,7 @@ def test_a_correction_in_the_departement_withholds_that_question_only(
     assert outcome.changed and outcome.audit["withheld_variables"] == ["budget_total"]
     message = outcome.message_fr
     assert "non publiée(s) faute de protection garantie : budget_total" in message
-    assert "Question « budget_total » non publiée : la case département 24" in message
+    assert "Question « budget_total » non publiée : la case département Dordogne (24)" in message
     assert f"jeu de tableaux national de la campagne {YEAR} (v1)" in message
     manifest = json.loads((draft_dir(departement, YEAR) / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["audit"]["withheld_variables"] == ["budget_total"]
@@ -277,11 +277,11 @@ def test_the_cells_a_release_holds_and_the_check_against_another_release() -> No
     corrected = cells.copy()
     corrected.loc[corrected["territory"] == "33", "value"] = 5.5
     message = mismatch("budget_total", corrected, there) or ""
-    assert "la case département 33, somme est déjà publiée dans le jeu de tableaux national" in message
+    assert "la case département Gironde (33), somme est déjà publiée dans le jeu de tableaux national" in message
     assert "5,5" not in message and "5.5" not in message
     late = cells.copy()
     late.loc[late["territory"] == DEP, "n"] = 6  # a late questionnaire in a suppressed cell: its n is public
-    assert "département 24" in (mismatch("budget_total", late, there) or "")
+    assert "département Dordogne (24), somme" in (mismatch("budget_total", late, there) or "")
     # the source's revision v2 (a public change) is what a new release must match
     revised = there.assign(folder="v2", release=0)
     revised.loc[revised["territory"] == "33", "value"] = 5.5

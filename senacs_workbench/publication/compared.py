@@ -107,9 +107,13 @@ def releases_of(compared: pd.DataFrame | None) -> list[str]:
 
 
 def describe_cell(row: Any) -> str:
-    """A cell in French: « département 24 × mode_gestion = associatif, somme »."""
-    level = str(row.level)
-    text = f"{geo.LEVEL_LABELS.get(level, level)} {row.territory}"
+    """A cell in French: « département Dordogne (24) × mode_gestion = associatif, somme »."""
+    level, code = str(row.level), str(row.territory)
+    try:
+        place = "France" if level == "national" else f"{geo.territory(level, code).name} ({code})"  # type: ignore[arg-type]
+    except ValueError:
+        place = code
+    text = place if level == "national" else f"{geo.LEVEL_LABELS.get(level, level)} {place}"
     breakdown, category = str(row.breakdown or ""), str(row.category or "")
     if breakdown:
         text += f" × {breakdown} = {category}"

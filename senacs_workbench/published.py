@@ -102,6 +102,12 @@ class PublishedReader:
         folder = versions[-1]
         return ReleasedBundle(source, year, folder, _check(folder, year))
 
+    def versions(self, year: int, source: str = LOCAL) -> list[ReleasedBundle]:
+        """Every released version of ``year`` from ``source`` (``v1``, ``v2``…, oldest first), each
+        verified like :meth:`bundle` (approvals and table hash)."""
+        return [ReleasedBundle(source, year, folder, _check(folder, year))
+                for folder in released_versions(self._root_of(source), year)]
+
     def directory(self, year: int, source: str = LOCAL) -> pd.DataFrame | None:
         """The public directory of structures released with the bundle of ``year`` (identity data:
         name, commune, département, type, management mode), or None for a bundle without one."""

@@ -236,14 +236,16 @@ def test_a_campaign_runs_it_for_the_restricted_audience_and_refuses_the_committe
 
 def test_a_later_committee_release_is_joint_with_the_infra_views(infra_workspace: Workspace) -> None:
     """A correction in the Val-d'Oise after the infra release: the new committee version is
-    protected with the EPCI cells in the system (the ledger), and refused because republishing
-    the changed cells would reveal the one corrected answer."""
+    protected with the EPCI cells in the system (the ledger), and the question refused (withheld,
+    named) because republishing the changed cells would reveal the one corrected answer; the
+    other questions are published."""
     from senacs_workbench.coherence.commands import correct
-    from senacs_workbench.disclosure.ledger import LedgerConflict
 
     wide = RawDataStore(infra_workspace).wide(YEAR, "departement:95", variables=["budget_total"])
     row = wide.dropna(subset=["budget_total"]).iloc[0]
     correct(infra_workspace, str(row["structure_id"]), "budget_total", str(int(row["budget_total"]) + 5000),
             why="test : budget corrigé", year=YEAR)
-    with pytest.raises(LedgerConflict, match="Publication refusée"):
-        publish_year(infra_workspace, YEAR, only=[*BREAKDOWNS, "budget_total"], workers=1)
+    outcome = publish_year(infra_workspace, YEAR, only=[*BREAKDOWNS, "budget_total"], workers=1)
+    assert outcome.audit["withheld_variables"] == ["budget_total"]
+    assert "Question « budget_total », campagne 2025" in outcome.message_fr
+    assert "Publication refusée" in outcome.message_fr

@@ -3,6 +3,12 @@
 A département's workspace can compare its figures with its région and the nation without
 holding their raw data: it copies their *released* bundles (verified: approved, hashes intact)
 into ``published/comparisons/<territory>/<year>/v<k>/``, where the published reader finds them.
+The national workspace can add a région's or a département's bundles the same way.
+
+A compared bundle is also part of the ledger of the workspace's next release of that year
+(:mod:`.compared`): the cells both hold are published exactly as released there, or the
+question is withheld. So the order of publication across the hierarchy is free (see
+docs/disclosure-control.md, "Releases across workspaces").
 """
 
 from __future__ import annotations

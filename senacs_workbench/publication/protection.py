@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -38,13 +38,17 @@ class QuestionJob:
 
 @dataclass(frozen=True)
 class ProtectedQuestion:
-    """One question's cells (true values, statuses) and its audit."""
+    """One question's cells (true values, statuses) and its audit; when the ledger refused it
+    (:class:`~senacs_workbench.disclosure.ledger.LedgerConflict`), no cells, the engine's
+    French message and the conflicting cells' keys instead."""
 
     question_id: str
     cells: pd.DataFrame
     audit: dict[str, Any]
     audit_ok: bool
     rules_hash: str
+    refusal: str | None = None
+    conflict: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -63,20 +67,29 @@ def _audited(question_id: str, result: Any, unit: _Unit) -> ProtectedQuestion:
 
 
 def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
+    from senacs_workbench.disclosure.ledger import LedgerConflict
     from senacs_workbench.disclosure.linked import protect_linked
     from senacs_workbench.disclosure.protect import protect
 
     if unit.relation is None:
         job = unit.jobs[0]
-        result = protect(job.data, job.question, job.year, spec=job.spec, ledger=job.ledger, previous=job.previous,
-                         joint_output=unit.joint_output)
+        try:
+            result = protect(job.data, job.question, job.year, spec=job.spec, ledger=job.ledger,
+                             previous=job.previous, joint_output=unit.joint_output)
+        except LedgerConflict as conflict:
+            return [ProtectedQuestion(job.question.id, pd.DataFrame(), {}, False, "", str(conflict), conflict.cells)]
         return [_audited(job.question.id, result, unit)]
-    results = protect_linked(
-        {j.question.id: j.data for j in unit.jobs}, [j.question for j in unit.jobs], unit.relation,
-        unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs},
-        ledgers={j.question.id: j.ledger for j in unit.jobs},
-        previous={j.question.id: j.previous for j in unit.jobs}, joint_output=unit.joint_output,
-    )
+    try:
+        results = protect_linked(
+            {j.question.id: j.data for j in unit.jobs}, [j.question for j in unit.jobs], unit.relation,
+            unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs},
+            ledgers={j.question.id: j.ledger for j in unit.jobs},
+            previous={j.question.id: j.previous for j in unit.jobs}, joint_output=unit.joint_output,
+        )
+    except LedgerConflict:
+        # one question of the group cannot be released as the ledger requires: each is
+        # protected alone (that one refused and withheld), the union audit judges the others
+        return [item for job in unit.jobs for item in _protect_unit(replace(unit, jobs=(job,), relation=None))]
     return [_audited(j.question.id, results[j.question.id], unit) for j in unit.jobs]
 
 

@@ -8,8 +8,14 @@ The steps, all inside the restricted zone until the last one:
    all its views at once (national, régions, départements; total and by each breakdown)
    with the disclosure-control engine, jointly with what was already released for that
    year (the ledger);
+   and with every bundle of that year added from another workspace (``senacs compare add``:
+   a département's workspace holds the national release's cells of its département, fixed
+   at their released status; see :mod:`.compared`);
 3. audit every protected table independently; a question whose audit finds a disclosure is
-   withheld from the bundle whole (and named in the manifest), never published;
+   withheld from the bundle whole (and named in the manifest), never published; so is a
+   question the ledger refuses (a released cell whose value the new data version changes in a
+   way that would reveal the change, or a cell another workspace released with another value
+   or status), with a French message naming the cell and the release;
 4. write the draft bundle (values blanked where suppressed) atomically into
    ``published/drafts/<year>/``; the committee then approves it (approval.py).
 
@@ -51,7 +57,8 @@ from senacs_workbench.publication.bundle_writer import (
     write_draft,
     write_suppression_reasons,
 )
-from senacs_workbench.publication.protection import QuestionJob, protect_questions
+from senacs_workbench.publication.compared import compared_cells, conflict_message, mismatch, releases_of
+from senacs_workbench.publication.protection import ProtectedQuestion, QuestionJob, protect_questions
 from senacs_workbench.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -144,9 +151,37 @@ def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def _same_as(manifest: dict[str, Any], version: int, rules_hash: str, panel: tuple[int, int] | None) -> bool:
+def _same_as(manifest: dict[str, Any], version: int, rules_hash: str, panel: tuple[int, int] | None,
+             compared: list[str]) -> bool:
     return (manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
-            and manifest.get("panel_years") == (list(panel) if panel else None))
+            and manifest.get("panel_years") == (list(panel) if panel else None)
+            and manifest.get("audit", {}).get("compared_releases", []) == compared)
+
+
+def _compared_in_release(compared: pd.DataFrame | None, spec: ReleaseSpec, plain: ReleaseSpec) -> pd.DataFrame | None:
+    """The compared cells of the views this release holds (a breakdown the release does not
+    cross for a question is not a view of it: nothing to agree with)."""
+    if compared is None:
+        return None
+    breakdown, variable = compared["breakdown"], compared["variable"]
+    held = (breakdown.eq("") | breakdown.isin(plain.breakdowns)
+            | (breakdown.isin(spec.breakdowns) & variable.isin(list(PANEL_VARIABLES))))
+    return compared[held].reset_index(drop=True)
+
+
+def _refusals(questions: Sequence[Question], results: Sequence[ProtectedQuestion],
+              compared: pd.DataFrame | None) -> dict[str, str]:
+    """French reason of every question refused by the ledger or by a compared release (a
+    question the audit rejects is withheld without one: see the message of :func:`publish_year`)."""
+    reasons: dict[str, str] = {}
+    for question, result in zip(questions, results, strict=True):
+        if result.refusal is not None:
+            reasons[question.id] = conflict_message(question.id, result.refusal,
+                                                    result.conflict if result.conflict is not None
+                                                    else pd.DataFrame(), compared)
+        elif result.audit_ok and (message := mismatch(question.id, result.cells, compared)) is not None:
+            reasons[question.id] = message
+    return reasons
 
 
 def _panel_period(workspace: Workspace, store: RawDataStore, year: int) -> tuple[int, int] | None:
@@ -194,11 +229,14 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     version = store.latest_version(year)
     rules_hash = load_rules().hash
     panel = _panel_period(workspace, store, year)  # its members are read only if there is work to do
+    levels = LEVELS_OF_WORKSPACE[territory.level]
+    compared = compared_cells(workspace, year, territory, levels)
+    compared_ids = releases_of(compared)
     existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
     if (draft_dir(workspace, year) / "manifest.json").exists():
         existing.append(read_manifest(draft_dir(workspace, year)))
     for manifest in existing:
-        if _same_as(manifest, version, rules_hash, panel):
+        if _same_as(manifest, version, rules_hash, panel, compared_ids):
             state = "publié" if manifest.get("state") == "released" else "en attente d'approbation"
             return PublishOutcome(year, version, False, manifest.get("cells", 0), manifest.get("suppressed", 0),
                                   manifest.get("audit", {}),
@@ -210,14 +248,16 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
     released = released_cells(workspace, year)
     last_year = last_year_release(workspace, store, territory, year, questions, members)
-    ledger = _ledger_for(released if last_year is None else pd.concat(
-        [frame for frame in (last_year[0], released) if frame is not None], ignore_index=True))
     breakdowns: tuple[str, ...] = BREAKDOWNS
     if members is not None:
         with_panel_column(wide, members)
         breakdowns = (*BREAKDOWNS, PANEL_BREAKDOWN)
-    spec = ReleaseSpec(levels=LEVELS_OF_WORKSPACE[territory.level], breakdowns=breakdowns)
+    spec = ReleaseSpec(levels=levels, breakdowns=breakdowns)
     plain = ReleaseSpec(levels=spec.levels)
+    compared = _compared_in_release(compared, spec, plain)
+    # Other workspaces' releases first, the workspace's own after (the latest wins a key both hold;
+    # a disagreement between them is then caught by ``mismatch``, and the question refused).
+    ledger = _ledger_for(_concat([compared, None if last_year is None else last_year[0], released]))
     jobs = [QuestionJob(only_released_infra(microdata(wide, q), released), q, year,
                         spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
                         microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
@@ -226,18 +266,24 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     results = protect_questions(jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole
     # (the strongest suppression): each question is its own linear system, so leaving one out
-    # weakens no other. It is named in the manifest and in the message for the committee.
-    withheld = [r.question_id for r in results if not r.audit_ok]
-    kept = [r for r in results if r.audit_ok]
+    # weakens no other. It is named in the manifest and in the message for the committee. So is
+    # a question the ledger refuses: a released cell (this workspace's or another's) that this
+    # data version cannot publish as it was released.
+    reasons = _refusals(questions, results, compared)
+    withheld = [q.id for q, r in zip(questions, results, strict=True) if not r.audit_ok or q.id in reasons]
+    kept = [r for q, r in zip(questions, results, strict=True) if q.id not in withheld]
     if not kept:
         raise PublicationRefused(
             f"L'audit du secret statistique de la campagne {year} n'accepte aucune question : rien n'est publié."
+            + "".join(f" {reason}" for reason in reasons.values())
         )
     cells = pd.concat([r.cells for r in kept], ignore_index=True)
     audit_summary = _combine_audits([r.audit for r in kept])
     audit_ok = True
     if withheld:
         audit_summary["withheld_variables"] = withheld
+    if compared_ids:
+        audit_summary["compared_releases"] = compared_ids
     manifest = write_draft(
         workspace.published, cells,
         BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user,
@@ -252,7 +298,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         f"Campagne {year} (version {version} des données) : {format_number(manifest['cells'])} cellules, dont "
         f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi"
         + (f" ; non publiée(s) faute de protection garantie : {', '.join(withheld)}" if withheld else "")
-        + "." + panel_note + " "
+        + "." + "".join(f" {reason}" for reason in reasons.values()) + panel_note + " "
         "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
         "(« senacs release approve »).",
     )
@@ -282,6 +328,11 @@ def last_year_release(workspace: Workspace, store: Any, territory: geo.Territory
     if members is not None:
         with_panel_column(wide, members)
     return cells, wide
+
+
+def _concat(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+    present = [frame for frame in frames if frame is not None and len(frame)]
+    return pd.concat(present, ignore_index=True) if present else None
 
 
 def _ledger_for(released: pd.DataFrame | None) -> Any:

@@ -60,7 +60,7 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
         freq = (n > 0) & (n < k)
         neg = tab.has_negative & ~freq
         dom_up = np.zeros_like(x)
-        if tab.question.magnitude:
+        if rules.dominance_applies(tab.question):
             top = tab.top1 + (tab.top2 if rules.dominance_n == 2 else 0.0)
             nonneg = ~tab.has_negative & (x > 0)
             dom = nonneg & (top > rules.dominance_k / 100.0 * x)

@@ -1,9 +1,10 @@
 """The versioned rule set of disclosure control (YAML), its loader and its hash.
 
 The rule set ships as ``senacs_workbench/data/disclosure/rules-v2.yaml`` (the default;
-``rules-v1.yaml`` stays loadable). Its parameters are restricted: a :class:`RuleSet` never prints them (its ``repr`` shows the version and hash
-only), and only :attr:`RuleSet.hash` — the sha256 of the file's canonical content (the parsed
-YAML dumped as JSON with sorted keys) — leaves the restricted zone.
+``rules-v1.yaml`` stays loadable). Its parameters are restricted: a :class:`RuleSet` never
+prints them (its ``repr`` shows the version and hash only), and only :attr:`RuleSet.hash` — the
+sha256 of the file's canonical content (the parsed YAML dumped as JSON with sorted keys) —
+leaves the restricted zone.
 
 The rule set is the one source of truth for where dominance and the p % rule apply: to the sum
 of every quantitative question (:meth:`RuleSet.dominance_applies`) except those its

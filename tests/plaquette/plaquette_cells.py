@@ -15,6 +15,7 @@ import pandas as pd
 
 from senacs_workbench import territories as geo
 from senacs_workbench.codebook import QuestionType, load_codebook
+from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.workspace import Workspace
 
 COLUMNS = ["year", "variable", "statistic", "answer", "level", "territory", "breakdown", "category", "value", "n",
@@ -126,7 +127,7 @@ def synthetic_cells(year: int = 2024, seed: int = 7, departements: list[str] | N
             if question.type.is_numeric:
                 total = sum(dep_sum[c] for c in members)
                 status = "A" if small else "V"
-                if (status == "V" and question.magnitude and level == "departement"
+                if (status == "V" and load_rules().dominance_applies(question) and level == "departement"
                         and (dep_top[terr] > 0.85 or rng.random() < MAGNITUDE_B_RATE)):
                     status = "B"
                 mean = total / resp if resp else np.nan

@@ -30,6 +30,7 @@ from senacs_workbench import territories as geo
 from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
+from senacs_workbench.disclosure.rules import load_rules
 
 
 def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -52,8 +53,9 @@ def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.Da
 
 def _one(args: tuple[pd.DataFrame, Question, int, bool]) -> dict[str, object]:
     micro, question, year, do_audit = args
+    rules = load_rules()  # the engine and the audit read the same rule set
     t0, c0 = time.perf_counter(), time.process_time()
-    result = protect(micro, question, year, ReleaseSpec())
+    result = protect(micro, question, year, ReleaseSpec(), rules)
     t1, c1 = time.perf_counter(), time.process_time()
     out: dict[str, object] = {
         "variable": question.id,
@@ -74,7 +76,7 @@ def _one(args: tuple[pd.DataFrame, Question, int, bool]) -> dict[str, object]:
         except ImportError:
             out["audit_ok"] = None
         else:
-            report = audit(result.cells, result.protection)
+            report = audit(result.cells, result.protection, rules=rules)
             out["audit_ok"] = bool(report.ok)
             out["audit_s"] = time.perf_counter() - t1
             out["audit_cpu"] = time.process_time() - c1
@@ -116,8 +118,6 @@ def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, varia
         print("pytauargus absent : comparaison tau-Argus ignorée.")
         return
     from dataclasses import replace
-
-    from senacs_workbench.disclosure.rules import load_rules
 
     codebook = load_codebook(year)
     released = load_rules()

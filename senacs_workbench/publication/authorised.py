@@ -130,12 +130,15 @@ def _protect_joint(args: tuple[pd.DataFrame, Question, int, Any, frozenset[str],
                    ) -> tuple[pd.DataFrame, dict[str, Any], bool]:
     from senacs_workbench.disclosure.audit import audit
     from senacs_workbench.disclosure.protect import protect
+    from senacs_workbench.disclosure.rules import load_rules
 
     data, question, year, ledger, complete, previous = args
-    result = protect(data, question, year, spec=INFRA_SPEC, ledger=ledger, previous=previous, joint_output=True)
+    rules = load_rules()  # one rule set for the engine and the audit's thresholds
+    result = protect(data, question, year, spec=INFRA_SPEC, rules=rules, ledger=ledger, previous=previous,
+                     joint_output=True)
     # The audit sees the joint table: released committee cells and the new infra cells (and
     # those of départements released before, whose EPCI are all present too).
-    report = audit(result.cells, result.protection, complete_epci_departements=complete)
+    report = audit(result.cells, result.protection, rules=rules, complete_epci_departements=complete)
     infra = result.cells[result.cells["level"].isin(INFRA_LEVELS)].reset_index(drop=True)
     return infra, report.summary(), report.ok
 

@@ -138,10 +138,12 @@ def _protect_one(args: tuple[pd.DataFrame, Question, int, ReleaseSpec, Any, pd.D
                  ) -> tuple[pd.DataFrame, dict[str, Any], bool, str]:
     from senacs_workbench.disclosure.audit import audit
     from senacs_workbench.disclosure.protect import protect
+    from senacs_workbench.disclosure.rules import load_rules
 
     data, question, year, spec, ledger, previous = args
-    result = protect(data, question, year, spec=spec, ledger=ledger, previous=previous)
-    report = audit(result.cells, result.protection)
+    rules = load_rules()  # one rule set for the engine and the audit's thresholds
+    result = protect(data, question, year, spec=spec, rules=rules, ledger=ledger, previous=previous)
+    report = audit(result.cells, result.protection, rules=rules)
     return result.cells, report.summary(), report.ok, result.rules_hash
 
 

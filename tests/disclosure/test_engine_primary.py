@@ -133,6 +133,23 @@ def test_dominance_applies_to_a_share_through_its_internal_sum():
     assert cell(even, "mean").status == "V"
 
 
+def test_dominance_levels_stop_at_the_codebook_bounds():
+    """The codebook's bounds are public (a share ≤ 100 %): a share of 94 % alone in its cell
+    needs 100 − 94 above (not 94 × 100/85 − 94, which no table can give; the audit's attacker
+    knows the bound), and the full concentration protection below."""
+    q = CB.question("part_cdi")
+    for share, up in ((94.0, 6.0), (100.0, 0.0)):
+        alone = protect(frame([share]), q, YEAR, DEPT_ONLY)
+        assert cell(alone, "mean").status == "A"
+        prot = alone.protection[alone.protection.statistic == "mean"]
+        assert prot.upper.iloc[0] == pytest.approx(up)
+        assert prot.lower.iloc[0] == pytest.approx(100 / 85 * share - share)
+    # a budget has no such ceiling in reach: its level is the rule's
+    budget = protect(frame([1_000_000.0]), CB.question("budget_total"), YEAR, DEPT_ONLY)
+    prot = budget.protection[budget.protection.statistic == "sum"]
+    assert prot.upper.iloc[0] == pytest.approx(100 / 85 * 1_000_000 - 1_000_000)
+
+
 def test_the_rule_set_alone_says_where_dominance_applies(tmp_path):
     """One source of truth: every quantitative question unless ``dominance.exempt`` names it with
     a reason; never a categorical one; the codebook has no flag of its own any more."""

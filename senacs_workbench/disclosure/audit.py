@@ -60,7 +60,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from senacs_workbench import territories
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.codebook import QuestionType, load_codebook
 from senacs_workbench.disclosure.cells import (
     ADDITIVE_STATISTICS,
     CELL_COLUMNS,
@@ -432,9 +432,8 @@ def audit(
     group_status = (FREQUENCY if rules.group_action == "suppress" else REVIEW) if rules.group_enabled else None
     frequency_threshold = rules.min_contributors if attacker_knows_rules else None
     stats["rules_hash"] = rules.hash
-    _published_checks(
-        frame, problems, small_cell_threshold, rules.quantile_min_each_side, info, group_max_respondents
-    )
+    _published_checks(frame, problems, small_cell_threshold, rules.quantile_min_each_side, info, group_max_respondents,
+                      rules)
     if not suppressed.any():  # nothing to attack: every value is published
         stats["seconds"] = time.perf_counter() - started
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in INTERVAL_COLUMNS})
@@ -626,10 +625,11 @@ def _published_checks(
     side_min: int,
     info: dict[str, dict[str, Any]],
     group_max: int,
+    rules: RuleSet,
 ) -> None:
     """Findings on published rows alone: small cells, quantiles of too few units."""
     pub = frame[frame["status"] == PUBLISHABLE]
-    public = [v for v, entry in info.items() if entry.get("public")]
+    public = [v for v, entry in info.items() if entry.get("public")] if rules.public_exempt else []
     pub = pub[~pub["variable"].isin(public)]
     # Sums, means, quantiles: n contributors (the respondents). Counts and shares of an answer:
     # the contributors are the structures giving the answer (the count itself).
@@ -645,7 +645,14 @@ def _published_checks(
         )
     # Group disclosure: none or all of a few respondents gave the answer (review, not blocking).
     n_resp = pub["n"].to_numpy(dtype=float)
-    group = answer_stat & (n_resp > 0) & (n_resp <= group_max) & ((givers == 0) | (givers == n_resp))
+    # "none gave it" is a group disclosure where the rule set says so (include_none, none_scope)
+    in_scope = {
+        v: rules.group_none_all_answers or entry.get("type") in (None, QuestionType.MULTIPLE_CHOICE)
+        for v, entry in info.items()
+    }
+    none_scope = pub["variable"].astype(str).map(in_scope).fillna(True).to_numpy(dtype=bool)
+    none = (givers == 0) & rules.group_include_none & none_scope
+    group = answer_stat & (n_resp > 0) & (n_resp <= group_max) & (none | (givers == n_resp))
     for _, row in pub[group].iterrows():
         problems.append(
             _problem(

@@ -321,6 +321,11 @@ def test_the_audit_reads_its_thresholds_from_the_rule_set():
     ]
     assert kinds(RULES.with_overrides(**{"group_disclosure.max_respondents": 7})) == []
     assert kinds(RULES.with_overrides(**{"group_disclosure.enabled": False})) == []
+    assert kinds(RULES.with_overrides(**{"group_disclosure.include_none": False})) == []
+    yes_no = Table(variable="actions_familles").add("count", "departement", "03", 0, 8, answer="oui").frame()
+    only_options = RULES.with_overrides(**{"group_disclosure.none_scope": "multiple_choice"})
+    assert list(audit(yes_no, rules=RULES).problems["kind"]) == ["group_disclosure_published"]
+    assert audit(yes_no, rules=only_options).problems.empty
     assert kinds(RULES.with_overrides(**{"quantiles.min_each_side": 4})) == [
         "group_disclosure_published", "quantile_too_few_units"
     ]

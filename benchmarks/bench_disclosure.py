@@ -32,6 +32,7 @@ from senacs_workbench.codebook import BREAKDOWNS, Question, Relation, load_codeb
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.linked import linked_relations, protect_linked
 from senacs_workbench.disclosure.protect import protect
+from senacs_workbench.disclosure.rules import load_rules
 
 
 def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -57,11 +58,13 @@ def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, Relation | N
     release does (``publication/protection.py``); one row of figures per question (a linked
     group's times are shared equally between its questions)."""
     micros, questions, year, do_audit, relation = args
+    rules = load_rules()  # the engine and the audit read the same rule set
     t0, c0 = time.perf_counter(), time.process_time()
     if relation is None:
-        results = [protect(micros[0], questions[0], year, ReleaseSpec())]
+        results = [protect(micros[0], questions[0], year, ReleaseSpec(), rules)]
     else:
-        joint = protect_linked({q.id: m for q, m in zip(questions, micros, strict=True)}, questions, relation, year)
+        joint = protect_linked({q.id: m for q, m in zip(questions, micros, strict=True)}, questions, relation, year,
+                               rules=rules)
         results = [joint[q.id] for q in questions]
     t1, c1 = time.perf_counter(), time.process_time()
     rows = []
@@ -85,7 +88,7 @@ def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, Relation | N
             from senacs_workbench.disclosure.audit import audit
 
             t2, c2 = time.perf_counter(), time.process_time()
-            report = audit(result.cells, result.protection)
+            report = audit(result.cells, result.protection, rules=rules)
             out["audit_ok"] = bool(report.ok)
             out["audit_s"] = time.perf_counter() - t2
             out["audit_cpu"] = time.process_time() - c2
@@ -149,8 +152,6 @@ def tauargus_comparison(base: pd.DataFrame, data: pd.DataFrame, year: int, varia
         print("pytauargus absent : comparaison tau-Argus ignorée.")
         return
     from dataclasses import replace
-
-    from senacs_workbench.disclosure.rules import load_rules
 
     codebook = load_codebook(year)
     released = load_rules()

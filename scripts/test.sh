@@ -7,5 +7,13 @@ bash scripts/install-system-deps.sh
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # acro (per-table output checker, a test oracle) pins pandas<=2.3.3 but works with pandas 3:
 python3 -m pip install --quiet --disable-pip-version-check --no-deps 'acro==1.0.2'
+# The test oracles are required: fail here, naming the missing one, rather than in collection.
+for oracle in acro pytauargus; do
+  if ! python3 -c "import ${oracle}" 2>/dev/null; then
+    echo "scripts/test.sh: the test oracle '${oracle}' does not import after installation:" >&2
+    python3 -c "import ${oracle}" >&2 || true
+    exit 1
+  fi
+done
 python3 -m ruff check .
 python3 -m pytest "$@"

@@ -87,7 +87,6 @@ class Question:
     maximum: float | str | None = None
     categories: tuple[Category, ...] = ()
     public: bool = False
-    magnitude: bool = False
     required: bool = False
     theme: str | None = None
 
@@ -226,6 +225,13 @@ def available_years() -> tuple[int, ...]:
 
 
 def _question(raw: dict[str, Any], section: str | None = None, theme: str | None = None) -> Question:
+    if "magnitude" in raw:
+        # Where dominance and p % apply is the disclosure rule set's decision (dominance.exempt),
+        # not the questionnaire's: a second source of truth would drift.
+        raise ValueError(
+            f"Question « {raw['id']} » : le champ « magnitude » n'existe plus ; la règle de dominance "
+            "s'applique à toute question quantitative sauf exemption du jeu de règles."
+        )
     return Question(
         id=raw["id"],
         label=raw["label"],
@@ -237,7 +243,6 @@ def _question(raw: dict[str, Any], section: str | None = None, theme: str | None
         maximum=raw.get("max"),
         categories=tuple(Category(str(c["code"]), str(c["label"])) for c in raw.get("categories", [])),
         public=bool(raw.get("public", False)),
-        magnitude=bool(raw.get("magnitude", False)),
         required=bool(raw.get("required", False)),
         theme=theme,
     )

@@ -33,8 +33,6 @@ def test_every_question_is_documented_and_typed_consistently() -> None:
                 assert len(q.categories) >= 2, q.id
             if q.type.is_numeric:
                 assert q.minimum is not None and q.maximum is not None, q.id
-            if q.magnitude:
-                assert q.type.is_numeric, q.id
             if q.section == "identite":
                 assert q.public, q.id
 

@@ -1,8 +1,8 @@
 """Independent re-audit of every bundle that ``senacs demo`` releases (issue 4).
 
 Written from the bundle's contract (DESIGN.md, ``bundle_contract.py``) and public reference
-data only (territories, the questionnaire): it imports neither the disclosure engine nor its
-audit, so that a mistake they share cannot hide here.
+data only (territories, the questionnaire, the packaged rule set's thresholds): it imports
+neither the disclosure engine nor its audit, so that a mistake they share cannot hide here.
 
 The attacker holds every released value, every cell's ``n`` (the respondents of the cell,
 released even when its value is suppressed), the codebook (question types, answer bounds) and
@@ -41,18 +41,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-import yaml
 from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse.csgraph import connected_components
 
 from senacs_workbench import territories as geo
 from senacs_workbench.bundle_contract import COLUMNS, MANIFEST, RELEASED, sha256_file, table_name
 from senacs_workbench.codebook import Question, QuestionType, load_codebook
+from senacs_workbench.disclosure.rules import load_rules
 
 DEMO_YEARS = (2024, 2025)
-MIN_CONTRIBUTORS = 3
-PACKAGED_RULES = Path(__file__).resolve().parents[1] / "senacs_workbench" / "data" / "disclosure" / "rules-v1.yaml"
-GROUP_MAX = int(yaml.safe_load(PACKAGED_RULES.read_text(encoding="utf-8"))["group_disclosure"]["max_respondents"])
+PACKAGED_RULES = load_rules()
+"""The packaged default rule set (the rule set, not the engine: its thresholds are the ones the
+bundles were protected under)."""
+MIN_CONTRIBUTORS = PACKAGED_RULES.min_contributors
+GROUP_MAX = PACKAGED_RULES.group_max_respondents if PACKAGED_RULES.group_enabled else 0
 """The attacker knows the packaged rule set (the package is public, attack A15): group disclosure
 (status A, zero counts included) applies to groups of at most this many respondents."""
 PUBLIC_IDENTITY_STATISTICS = frozenset({"structures", "respondents", "response_rate"})

@@ -1,7 +1,10 @@
 """Independent audit of a protected cell table: what can an attacker derive from what is published?
 
 This module is written apart from the suppression engine on purpose: it imports only the
-shared vocabulary (:mod:`senacs_workbench.disclosure.cells`), the codebook and the territories.
+shared vocabulary (:mod:`senacs_workbench.disclosure.cells`), the rule set
+(:mod:`senacs_workbench.disclosure.rules`: the thresholds it checks are read from the same
+:class:`~senacs_workbench.disclosure.rules.RuleSet` the engine applied, never from defaults of its
+own that could drift), the codebook and the territories.
 It rebuilds every linear relation an outside reader can know from the cell table's own
 structure, then computes, for every suppressed cell (status other than ``V``), the interval
 of values compatible with everything published (``scipy.optimize.linprog`` with HiGHS, plus
@@ -36,8 +39,8 @@ Limits (what this audit does not see; the test suite's attacker toolkit covers t
 * the table alone: it knows the one-way breakdowns, not the public directory of structures, so
   an attacker who crosses the identity of every structure (the engine's inner cells, attack
   A14) can be stronger;
-* the rule parameters: by default the attacker does not know them (A15 needs a disjunction per
-  suppressed count when group disclosure shares status ``A``);
+* the rule parameters: by default the attacker does not know them (``attacker_knows_rules``;
+  A15 needs a disjunction per suppressed count when group disclosure shares status ``A``);
 * dominated unions of suppressed cells need the contributions, which the cell table lacks;
 * in the default mode the reported interval of a cell proven safe is an inner one (``witness``).
 """
@@ -57,7 +60,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from senacs_workbench import territories
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.codebook import QuestionType, load_codebook
 from senacs_workbench.disclosure.cells import (
     ADDITIVE_STATISTICS,
     CELL_COLUMNS,
@@ -78,6 +81,7 @@ from senacs_workbench.disclosure.cells import (
     STRUCTURES,
     SUM,
 )
+from senacs_workbench.disclosure.rules import RuleSet
 
 KEY_COLUMNS: tuple[str, ...] = ("variable", "statistic", "answer", "level", "territory", "breakdown", "category")
 """Columns that identify a cell (``year`` aside); the key of the ``protection`` table."""
@@ -367,13 +371,10 @@ def audit(
     cells: pd.DataFrame,
     protection: pd.DataFrame | None = None,
     *,
+    rules: RuleSet,
     integral_counts: bool = True,
-    frequency_threshold: int | None = None,
-    group_status: str | None = FREQUENCY,
+    attacker_knows_rules: bool = False,
     n_published: str = "all_rows",
-    small_cell_threshold: int = 3,
-    group_max_respondents: int = 10,
-    quantile_side_min: int = 3,
     milp_max_width: float = 3.0,
     milp_max_vars: int = 4000,
     milp_time_limit: float = 5.0,
@@ -396,12 +397,14 @@ def audit(
     empty (its parts 0) only in those départements; elsewhere its parts are unknown (≥ 0), as in
     an authorised release that holds one département's EPCI.
 
-    ``frequency_threshold`` models attack A15 (the rule parameters are restricted, default: the
-    attacker does not know them): a status ``A`` structure or respondent count, or a status
-    ``A`` count of answers when group disclosure does not also give status ``A``
-    (``group_status``), lies in 1 … threshold − 1. When group disclosure gives ``A`` too, an
-    ``A`` count of a group of at most ``group_max_respondents`` is 1 … threshold − 1, 0 or all
-    the respondents: no convex bound is added; in a larger group it is 1 … threshold − 1.
+    ``rules``: the rule set the table was protected under (required: every threshold the audit
+    checks comes from it — the frequency threshold, group disclosure, quantiles' units on each
+    side). ``attacker_knows_rules`` models attack A15 (the rule parameters are restricted,
+    default: the attacker does not know them): a status ``A`` structure or respondent count, or
+    a status ``A`` count of answers when group disclosure does not also give status ``A``, lies
+    in 1 … threshold − 1. When group disclosure gives ``A`` too, an ``A`` count of a group of at
+    most ``rules.group_max_respondents`` is 1 … threshold − 1, 0 or all the respondents: no
+    convex bound is added; in a larger group it is 1 … threshold − 1.
 
     ``exact_intervals``: solve the minimum and the maximum of every suppressed cell. By default
     a few LPs with many cells in the objective first gather feasible tables (witnesses): rounds
@@ -424,7 +427,13 @@ def audit(
     stats["suppressed"] = int(suppressed.sum())
     stats["primary"] = int(np.isin(status, PRIMARY_STATUSES).sum())
 
-    _published_checks(frame, problems, small_cell_threshold, quantile_side_min, info, group_max_respondents)
+    small_cell_threshold = rules.min_contributors
+    group_max_respondents = rules.group_max_respondents if rules.group_enabled else 0
+    group_status = (FREQUENCY if rules.group_action == "suppress" else REVIEW) if rules.group_enabled else None
+    frequency_threshold = rules.min_contributors if attacker_knows_rules else None
+    stats["rules_hash"] = rules.hash
+    _published_checks(frame, problems, small_cell_threshold, rules.quantile_min_each_side, info, group_max_respondents,
+                      rules)
     if not suppressed.any():  # nothing to attack: every value is published
         stats["seconds"] = time.perf_counter() - started
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in INTERVAL_COLUMNS})
@@ -615,11 +624,12 @@ def _published_checks(
     small: int,
     side_min: int,
     info: dict[str, dict[str, Any]],
-    group_max: int = 10,
+    group_max: int,
+    rules: RuleSet,
 ) -> None:
     """Findings on published rows alone: small cells, quantiles of too few units."""
     pub = frame[frame["status"] == PUBLISHABLE]
-    public = [v for v, entry in info.items() if entry.get("public")]
+    public = [v for v, entry in info.items() if entry.get("public")] if rules.public_exempt else []
     pub = pub[~pub["variable"].isin(public)]
     # Sums, means, quantiles: n contributors (the respondents). Counts and shares of an answer:
     # the contributors are the structures giving the answer (the count itself).
@@ -635,7 +645,14 @@ def _published_checks(
         )
     # Group disclosure: none or all of a few respondents gave the answer (review, not blocking).
     n_resp = pub["n"].to_numpy(dtype=float)
-    group = answer_stat & (n_resp > 0) & (n_resp <= group_max) & ((givers == 0) | (givers == n_resp))
+    # "none gave it" is a group disclosure where the rule set says so (include_none, none_scope)
+    in_scope = {
+        v: rules.group_none_all_answers or entry.get("type") in (None, QuestionType.MULTIPLE_CHOICE)
+        for v, entry in info.items()
+    }
+    none_scope = pub["variable"].astype(str).map(in_scope).fillna(True).to_numpy(dtype=bool)
+    none = (givers == 0) & rules.group_include_none & none_scope
+    group = answer_stat & (n_resp > 0) & (n_resp <= group_max) & (none | (givers == n_resp))
     for _, row in pub[group].iterrows():
         problems.append(
             _problem(

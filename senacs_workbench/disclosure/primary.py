@@ -41,6 +41,18 @@ class PrimaryResult:
         return self.need != NEED_NONE
 
 
+def _bound(value: float | str | None) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _room(tab: Tabulation, x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far a sum can move up and down within the codebook's public bounds (min × n … max × n)."""
+    hi, lo = _bound(tab.question.maximum), _bound(tab.question.minimum)
+    room_up = np.maximum(hi * n - x, 0.0) if hi is not None else np.full(x.shape, np.inf)
+    room_down = np.maximum(x - lo * n, 0.0) if lo is not None else np.full(x.shape, np.inf)
+    return room_up, room_down
+
+
 def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
     shape = tab.secret.shape
     status = np.full(shape, PUBLISHABLE, dtype=object)
@@ -60,7 +72,7 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
         freq = (n > 0) & (n < k)
         neg = tab.has_negative & ~freq
         dom_up = np.zeros_like(x)
-        if tab.question.magnitude:
+        if rules.dominance_applies(tab.question):
             top = tab.top1 + (tab.top2 if rules.dominance_n == 2 else 0.0)
             nonneg = ~tab.has_negative & (x > 0)
             dom = nonneg & (top > rules.dominance_k / 100.0 * x)
@@ -87,6 +99,15 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
         need[0] = np.where((freq | neg) & ~magn, NEED_EITHER, need[0])
         req_up[0] = np.where(need[0] > 0, np.maximum(upper[0], margin), 0.0)
         req_down[0] = np.where(need[0] > 0, np.maximum(lower[0], margin), 0.0)
+        # The codebook's answer bounds are public: a sum lies in min × n … max × n. A dominance
+        # or p % level reaching past them asks for what no table can give (a share of 94 % alone
+        # in its cell cannot be protected up to 110 %); it is capped there, as the lower level
+        # already is at 0 for non-negative sums. Frequency cells (either side) are left alone.
+        room_up, room_down = _room(tab, x, n)
+        upper[0] = np.where(magn, np.minimum(upper[0], room_up), upper[0])
+        lower[0] = np.where(magn, np.minimum(lower[0], room_down), lower[0])
+        req_up[0] = np.where(magn, np.minimum(req_up[0], room_up), req_up[0])
+        req_down[0] = np.where(magn, np.minimum(req_down[0], room_down), req_down[0])
         qstatus = {}
         for stat, ok in tab.quantile_ok.items():
             qs = np.full(len(n), PUBLISHABLE, dtype=object)

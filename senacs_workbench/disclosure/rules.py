@@ -1,9 +1,15 @@
 """The versioned rule set of disclosure control (YAML), its loader and its hash.
 
-The rule set ships as ``senacs_workbench/data/disclosure/rules-v1.yaml``. Its parameters are
-restricted: a :class:`RuleSet` never prints them (its ``repr`` shows the version and hash
-only), and only :attr:`RuleSet.hash` — the sha256 of the file's canonical content (the parsed
-YAML dumped as JSON with sorted keys) — leaves the restricted zone.
+The rule set ships as ``senacs_workbench/data/disclosure/rules-v2.yaml`` (the default;
+``rules-v1.yaml`` stays loadable). Its parameters are restricted: a :class:`RuleSet` never
+prints them (its ``repr`` shows the version and hash only), and only :attr:`RuleSet.hash` — the
+sha256 of the file's canonical content (the parsed YAML dumped as JSON with sorted keys) —
+leaves the restricted zone.
+
+The rule set is the one source of truth for where dominance and the p % rule apply: to the sum
+of every quantitative question (:meth:`RuleSet.dominance_applies`) except those its
+``dominance.exempt`` map names, each with a stated reason. Version 1 had no such map (a codebook
+flag decided then, and no longer exists): loaded today, it exempts nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-DEFAULT_RULES = "rules-v1.yaml"
+if TYPE_CHECKING:
+    from senacs_workbench.codebook import Question
+
+DEFAULT_RULES = "rules-v2.yaml"
 _DATA = "senacs_workbench.data.disclosure"
 
 _LEVEL_KEYS = ("national", "region", "departement", "epci", "commune")
@@ -35,6 +44,26 @@ def _get(raw: Mapping[str, Any], path: str) -> Any:
             raise RuleSetError(f"Jeu de règles incomplet : paramètre « {path} » manquant.")
         node = node[part]
     return node
+
+
+def _exemptions(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The ``dominance.exempt`` map (question id → reason); required from version 2 on."""
+    dominance = _get(raw, "dominance")
+    if "exempt" not in dominance:
+        if int(_get(raw, "version")) >= 2:
+            raise RuleSetError("Jeu de règles incomplet : paramètre « dominance.exempt » manquant.")
+        return {}
+    exempt = dominance["exempt"] or {}
+    if not isinstance(exempt, Mapping):
+        raise RuleSetError("Règle de dominance : « exempt » doit associer chaque question à sa raison.")
+    out: dict[str, str] = {}
+    for question, reason in exempt.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise RuleSetError(
+                f"Règle de dominance : la question « {question} » est exemptée sans raison énoncée."
+            )
+        out[str(question)] = reason.strip()
+    return out
 
 
 def canonical_hash(raw: Mapping[str, Any]) -> str:
@@ -55,6 +84,8 @@ class RuleSet:
     margin_sum_ratio: float
     dominance_n: int
     dominance_k: float
+    dominance_exempt: Mapping[str, str]
+    """Questions whose sums dominance and the p % rule do not apply to: question id → reason."""
     p_percent: float
     symmetric: bool
     group_enabled: bool
@@ -78,6 +109,11 @@ class RuleSet:
 
     __str__ = __repr__
 
+    def dominance_applies(self, question: Question) -> bool:
+        """Whether dominance and the p % rule apply to the sums of ``question``: every
+        quantitative question (count, amount, decimal, percent) not exempted by name."""
+        return question.type.is_numeric and question.id not in self.dominance_exempt
+
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> RuleSet:
         group_action = str(_get(raw, "group_disclosure.action"))
@@ -89,6 +125,7 @@ class RuleSet:
         negative_status = str(_get(raw, "negative_values.status"))
         if negative_status not in ("R", "A"):
             raise RuleSetError("Valeurs négatives : statut attendu R ou A.")
+        exempt = _exemptions(raw)
         cost_raw = _get(raw, "secondary.cost")
         cost = {
             level: {
@@ -106,6 +143,7 @@ class RuleSet:
             margin_sum_ratio=float(_get(raw, "frequency.margin_sum_ratio")),
             dominance_n=int(_get(raw, "dominance.n")),
             dominance_k=float(_get(raw, "dominance.k")),
+            dominance_exempt=exempt,
             p_percent=float(_get(raw, "p_percent.p")),
             symmetric=bool(_get(raw, "protection.symmetric")),
             group_enabled=bool(_get(raw, "group_disclosure.enabled")),

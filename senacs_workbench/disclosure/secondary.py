@@ -790,7 +790,7 @@ class _Engine:
             return False
         if n < self.rules.min_contributors:
             return True
-        if not self.tab.question.magnitude or (vals < 0).any():
+        if not self.rules.dominance_applies(self.tab.question) or (vals < 0).any():
             return False
         total = float(vals.sum())
         if total <= 0:

@@ -57,12 +57,13 @@ class _Unit:
     relation: Relation | None = None
     joint_output: bool = False
     audit_options: dict[str, Any] = field(default_factory=dict)
+    rules: Any = None  # the rule set: the engine and the audit's thresholds read the same one
 
 
 def _audited(question_id: str, result: Any, unit: _Unit) -> ProtectedQuestion:
     from senacs_workbench.disclosure.audit import audit
 
-    report = audit(result.cells, result.protection, **unit.audit_options)
+    report = audit(result.cells, result.protection, rules=unit.rules, **unit.audit_options)
     return ProtectedQuestion(question_id, result.cells, report.summary(), report.ok, result.rules_hash)
 
 
@@ -74,7 +75,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
     if unit.relation is None:
         job = unit.jobs[0]
         try:
-            result = protect(job.data, job.question, job.year, spec=job.spec, ledger=job.ledger,
+            result = protect(job.data, job.question, job.year, spec=job.spec, rules=unit.rules, ledger=job.ledger,
                              previous=job.previous, joint_output=unit.joint_output)
         except LedgerConflict as conflict:
             return [ProtectedQuestion(job.question.id, pd.DataFrame(), {}, False, "", str(conflict), conflict.cells)]
@@ -82,7 +83,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
     try:
         results = protect_linked(
             {j.question.id: j.data for j in unit.jobs}, [j.question for j in unit.jobs], unit.relation,
-            unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs},
+            unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs}, unit.rules,
             ledgers={j.question.id: j.ledger for j in unit.jobs},
             previous={j.question.id: j.previous for j in unit.jobs}, joint_output=unit.joint_output,
         )
@@ -111,13 +112,15 @@ def protect_questions(jobs: Sequence[QuestionJob], workers: int | None = None, *
     if not jobs:
         return []
     from senacs_workbench.disclosure.linked import linked_relations
+    from senacs_workbench.disclosure.rules import load_rules
 
     options = dict(audit_options or {})
+    rules = load_rules()
     by_id = {job.question.id: job for job in jobs}
     relations = linked_relations(load_codebook(jobs[0].year).relations, [job.question for job in jobs])
     grouped = {qid for relation in relations for qid in relation.questions}
     # the linked groups first: the longest jobs, so that no worker ends alone with one
-    units = [_Unit(tuple(by_id[q] for q in r.questions), r, joint_output, options) for r in relations]
-    units += [_Unit((job,), None, joint_output, options) for job in jobs if job.question.id not in grouped]
+    units = [_Unit(tuple(by_id[q] for q in r.questions), r, joint_output, options, rules) for r in relations]
+    units += [_Unit((job,), None, joint_output, options, rules) for job in jobs if job.question.id not in grouped]
     done = {item.question_id: item for out in run_jobs(_protect_unit, units, workers) for item in out}
     return [done[job.question.id] for job in jobs]

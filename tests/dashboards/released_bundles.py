@@ -178,10 +178,10 @@ def cells(year: int, frame: pd.DataFrame, scale: Scale = TEST) -> pd.DataFrame:
                 values = numbers[answered]
                 total = float(values.sum())
                 dominated = n_resp >= MIN_RESPONDENTS and total > 0 and values.max() > DOMINANCE * total
-                magnitude = "B" if dominated else small
+                sum_status = "B" if dominated else small
                 if question.type is not QuestionType.PERCENT:
-                    add("sum", total, n_resp, magnitude)
-                add("mean", total / n_resp if n_resp else np.nan, n_resp, magnitude)
+                    add("sum", total, n_resp, sum_status)
+                add("mean", total / n_resp if n_resp else np.nan, n_resp, sum_status)
                 quartiles = np.quantile(values, [0.5, 0.25, 0.75]) if n_resp else [np.nan] * 3
                 for statistic, value in zip(("median", "q1", "q3"), quartiles):
                     add(statistic, float(value), n_resp, "A" if n_resp < 2 * MIN_RESPONDENTS else "V")

@@ -559,16 +559,3 @@ def dominated_unions(
                 }
             )
     return found
-
-
-def acro_like_suppression(
-    table: pd.DataFrame, *, threshold: int = 3, nk: tuple[int, float] = (2, 0.9), p: float = 0.1
-) -> pd.DataFrame:
-    """The per-table rule set of ACRO (threshold, (n,k) dominance, p-ratio), without secondary
-    suppression: ``table`` has ``cell``, ``n``, ``value``, ``top1``, ``top2`` per cell."""
-    out = table.copy()
-    small = (out["n"] > 0) & (out["n"] < threshold)
-    dominated = (out["top1"] + (out["top2"] if nk[0] == 2 else 0.0)) > nk[1] * out["value"]
-    pratio = (out["value"] - out["top1"] - out["top2"]) < p * out["top1"]
-    out["suppressed"] = small | ((out["value"] > 0) & (dominated | pratio))
-    return out

@@ -9,31 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytauargus
 import pytest
+from acro import ACRO
 from attacks import (
     StructureAttacker,
     TableAttacker,
-    acro_like_suppression,
     cell_key,
     clean,
     dominated_unions,
     key_of,
 )
+from pytauargus._tauargus import audit_jj
 
 from senacs_workbench import territories
 from senacs_workbench.codebook import load_codebook
-from senacs_workbench.disclosure.audit import audit
+from senacs_workbench.disclosure.audit import audit as independent_audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.disclosure.ledger import Ledger, LedgerConflict
+from senacs_workbench.disclosure.protect import protect
+from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.publication.bundle_writer import public_table
-
-protect_module = pytest.importorskip("senacs_workbench.disclosure.protect")
-protect = protect_module.protect
-ledger_module = pytest.importorskip("senacs_workbench.disclosure.ledger")
-Ledger = ledger_module.Ledger
-LedgerConflict = ledger_module.LedgerConflict
 
 YEAR = 2024
 CODEBOOK = load_codebook(YEAR)
+RULES = load_rules()
 BREAKDOWNS = ("type_structure", "mode_gestion", "type_territoire", "qpv")
 SPEC = ReleaseSpec(levels=("national", "region", "departement"), breakdowns=BREAKDOWNS)
 SMALL_SPEC = ReleaseSpec(levels=("region", "departement"), breakdowns=("type_structure", "mode_gestion"))
@@ -108,7 +108,12 @@ def with_answers(micro: pd.DataFrame, seed: int = 2, p_yes: float = 0.5) -> pd.D
 
 
 def run(micro: pd.DataFrame, variable: str, spec: ReleaseSpec = SPEC, **kwargs):
-    return protect(micro, CODEBOOK.question(variable), YEAR, spec, **kwargs)
+    return protect(micro, CODEBOOK.question(variable), YEAR, spec, RULES, **kwargs)
+
+
+def audit(cells: pd.DataFrame, protection: pd.DataFrame | None = None, **kwargs):
+    """The independent audit, with the thresholds of the rule set the engine applied."""
+    return independent_audit(cells, protection, rules=RULES, **kwargs)
 
 
 def primary_targets(result) -> pd.DataFrame:
@@ -186,10 +191,7 @@ def test_a3_linked_views_released_separately():
     micro = with_amounts(auvergne(), dominant="A3")
     by_dep = run(micro, "budget_total", ReleaseSpec(levels=("departement",), breakdowns=BREAKDOWNS))
     ledger = Ledger.empty().record(by_dep, "v1")
-    try:
-        by_reg = run(micro, "budget_total", ReleaseSpec(levels=("region",), breakdowns=BREAKDOWNS), ledger=ledger)
-    except LedgerConflict:
-        return
+    by_reg = run(micro, "budget_total", ReleaseSpec(levels=("region",), breakdowns=BREAKDOWNS), ledger=ledger)
     attacker = TableAttacker().add_release("dep", by_dep.cells).add_release("reg", by_reg.cells)
     deps, regs = clean(by_dep.cells), clean(by_reg.cells)
     for _, r in regs[regs["statistic"] == "sum"].iterrows():
@@ -254,28 +256,58 @@ def test_a4_non_nested_epci_straddling_two_departements():
 # --------------------------------------------------------------------------- A5–A7: several releases
 
 
-def sub_population_attack(full, sub, micro: pd.DataFrame) -> tuple[float, float]:
-    """The attacker links the two releases: all centres − all but CAF-managed = the CAF part."""
-    attacker = TableAttacker().add_release("full", full.cells).add_release("sub", sub.cells)
-    for key in {key_of(r) for _, r in clean(full.cells).iterrows() if r["statistic"] == "sum"}:
-        var, stat, ans, level, terr, bd, _cat = key
-        if bd == "":
-            caf = (var, stat, ans, level, terr, "mode_gestion", "caf")
-            attacker.k.equal({("full", key): 1.0, ("sub", key): -1.0, ("full", caf): -1.0})
-    return attacker.interval("full", cell_key("budget_total", "sum", "departement", "15", "mode_gestion", "caf"))
+def assert_refusal_names_revealing_cells(conflict: LedgerConflict, micro: pd.DataFrame, changed: set[str]) -> None:
+    """A refused release is the attack's checked outcome, not a way out of it: the French message
+    refuses the question and names released cells (the sample in ``conflict.cells``, each one in
+    the text too), and every cell it names holds a changed structure — a released cell whose
+    difference with the new version tells about the changed answers. (A structure that left is
+    an unexplained change to the ledger: a cell it left counts no explained change at all, so
+    the engine refuses even where three left.)"""
+    message = str(conflict)
+    assert "« budget_total »" in message and "Publication refusée" in message, message
+    named = conflict.cells
+    assert not named.empty, "the refusal names no cell"
+    changed_rows = micro["structure_id"].isin(changed).to_numpy()
+    for row in named.itertuples():
+        inside = np.ones(len(micro), dtype=bool)
+        if row.level != "national":
+            inside &= (micro[row.level].astype(str) == row.territory).to_numpy()
+        if row.breakdown:
+            inside &= (micro[row.breakdown].astype(str) == row.category).to_numpy()
+        where = f"{row.territory} × {row.breakdown}={row.category}" if row.breakdown else f"{row.territory}"
+        assert where in message, f"{where} not named in: {message}"
+        assert int((inside & changed_rows).sum()) >= 1, where
 
 
 def test_a5_sub_population_all_centres_vs_all_but_caf_managed():
     micro = with_amounts(auvergne(), dominant=None)
-    value = float(micro.loc[micro["mode_gestion"] == "caf", "value"].iloc[0])  # Cantal's CAF singleton
+    caf = micro["mode_gestion"] == "caf"
     full = run(micro, "budget_total")
-    sub_micro = micro[micro["mode_gestion"] != "caf"].reset_index(drop=True)
-    # Through the ledger: refused (nothing leaves) or protected jointly.
-    try:
-        sub = run(sub_micro, "budget_total", ledger=Ledger.empty().record(full, "v1"))
-    except LedgerConflict:
-        return
-    assert_protected(sub_population_attack(full, sub, micro), value, what="CAF singleton")
+    sub_micro = micro[~caf].reset_index(drop=True)
+    # Control: protected on its own, the sub-population publishes cells that the first release
+    # published too and whose difference is the budget of one or two CAF-managed structures.
+    alone = run(sub_micro, "budget_total")
+    keys = ["level", "territory", "breakdown", "category"]
+
+    def published_sums(result) -> pd.DataFrame:
+        cells = result.cells
+        return cells[(cells["statistic"] == "sum") & (cells["status"] == "V")].set_index(keys)["value"]
+
+    both = pd.concat([published_sums(full), published_sums(alone)], axis=1, join="inner", keys=["full", "sub"])
+    leaks = 0
+    for (level, territory, breakdown, category), row in both.iterrows():
+        inside = caf.to_numpy().copy()
+        if level != "national":
+            inside &= (micro[level].astype(str) == territory).to_numpy()
+        if breakdown:
+            inside &= (micro[breakdown].astype(str) == category).to_numpy()
+        assert row["full"] - row["sub"] == pytest.approx(float(micro.loc[inside, "value"].sum()))
+        leaks += int(1 <= inside.sum() < RULES.min_contributors)
+    assert leaks > 0, "no published pair isolates one or two CAF-managed structures"
+    # Through the ledger: the release is refused, on cells that would give CAF structures away.
+    with pytest.raises(LedgerConflict) as refused:
+        run(sub_micro, "budget_total", ledger=Ledger.empty().record(full, "v1"))
+    assert_refusal_names_revealing_cells(refused.value, micro, set(micro.loc[caf, "structure_id"]))
 
 
 def revision_attack(v1, v2, micro: pd.DataFrame, late: str) -> tuple[float, float]:
@@ -301,12 +333,10 @@ def test_a6_revision_with_one_late_questionnaire():
     v1 = run(micro[micro["structure_id"] != late].reset_index(drop=True), "budget_total")
     # Control: the revised version protected on its own gives the late questionnaire back.
     assert revision_attack(v1, run(micro, "budget_total"), micro, late) == pytest.approx((value, value))
-    try:
-        v2 = run(micro, "budget_total", ledger=Ledger.empty().record(v1, "v1"))
-    except LedgerConflict as exc:
-        assert "refusée" in str(exc)
-        return
-    assert_protected(revision_attack(v1, v2, micro, late), value, what="late questionnaire")
+    # Through the ledger: the revision is refused, on cells that would give the late one away.
+    with pytest.raises(LedgerConflict) as refused:
+        run(micro, "budget_total", ledger=Ledger.empty().record(v1, "v1"))
+    assert_refusal_names_revealing_cells(refused.value, micro, {late})
 
 
 def year_over_year_attack(year_n, year_n1, mover: dict[str, str], statistic: str, answer: str = "",
@@ -517,32 +547,14 @@ def test_a15_known_thresholds_do_not_narrow_intervals_to_the_secret():
 
 
 def _acro_tables(micro: pd.DataFrame):
-    """ACRO's per-table check on two outputs: budget by département × type, and by région × type."""
-    try:
-        from acro import ACRO
-    except ImportError:  # pragma: no cover - fallback: the same per-table rules, written here
-        ACRO = None
-    if ACRO is not None:
-        acro = ACRO(suppress=True)
-        acro.sdc_checks.risk_appetite["safe_threshold"] = 3
-        by_dep = acro.crosstab(micro["departement"], micro["type_structure"], values=micro["value"], aggfunc="sum")
-        by_reg = acro.crosstab(micro["region"], micro["type_structure"], values=micro["value"], aggfunc="sum")
-        return by_dep, by_reg, "acro"
-    tables = []
-    for col in ("departement", "region"):
-        g = micro.groupby([col, "type_structure"])["value"]
-        t = pd.DataFrame(
-            {
-                "n": g.size(),
-                "value": g.sum(),
-                "top1": g.max(),
-                "top2": g.apply(lambda s: np.sort(s.to_numpy())[-2] if len(s) > 1 else 0.0),
-            }
-        ).reset_index()
-        t = acro_like_suppression(t)
-        t.loc[t["suppressed"], "value"] = np.nan
-        tables.append(t.pivot(index=col, columns="type_structure", values="value"))
-    return tables[0], tables[1], "acro-like"
+    """ACRO's per-table check on two outputs: budget by département × type, and by région × type.
+
+    ACRO is a required test oracle (``scripts/test.sh`` installs it): no stand-in of its rules."""
+    acro = ACRO(suppress=True)
+    acro.sdc_checks.risk_appetite["safe_threshold"] = 3
+    by_dep = acro.crosstab(micro["departement"], micro["type_structure"], values=micro["value"], aggfunc="sum")
+    by_reg = acro.crosstab(micro["region"], micro["type_structure"], values=micro["value"], aggfunc="sum")
+    return by_dep, by_reg
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
@@ -553,8 +565,8 @@ def test_per_table_baseline_leaks_where_the_engine_does_not():
     micro = pd.DataFrame(rows)
     micro["value"] = np.round(np.random.default_rng(5).uniform(50_000, 150_000, len(micro)))
     secret = float(micro.loc[micro["structure_id"] == "E1", "value"].iloc[0])
-    by_dep, by_reg, which = _acro_tables(micro)
-    assert np.isnan(by_dep.loc["15", "EVS"]), f"{which} suppresses the lone EVS of Cantal"
+    by_dep, by_reg = _acro_tables(micro)
+    assert np.isnan(by_dep.loc["15", "EVS"]), "acro suppresses the lone EVS of Cantal"
     # Hierarchy differencing across the two outputs gives it back.
     recovered = by_reg.loc["84", "EVS"] - by_dep.loc[["03", "63"], "EVS"].sum()
     assert recovered == pytest.approx(secret)
@@ -570,9 +582,6 @@ def test_per_table_baseline_leaks_where_the_engine_does_not():
 def test_tau_argus_and_engine_patterns_on_one_table(tmp_path):
     """The same département × type table protected by tau-Argus (OPT) and by the engine: both
     patterns recorded; tau-Argus's audit of the engine's pattern equals ours."""
-    pytauargus = pytest.importorskip("pytauargus")
-    from pytauargus._tauargus import audit_jj
-
     micro = with_amounts(auvergne(), dominant="A3")
     spec = ReleaseSpec(levels=("region", "departement"), breakdowns=("type_structure",))
     result = run(micro, "budget_total", spec)

@@ -7,14 +7,24 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytauargus
 import pytest
 
 from senacs_workbench import territories
 from senacs_workbench.disclosure.audit import INTERVAL_COLUMNS, KEY_COLUMNS, PROBLEM_COLUMNS
-from senacs_workbench.disclosure.audit import audit as fast_audit
+from senacs_workbench.disclosure.audit import audit as default_audit
 from senacs_workbench.disclosure.cells import CELL_COLUMNS
+from senacs_workbench.disclosure.rules import load_rules
 
 YEAR = 2024
+RULES = load_rules()
+"""The packaged rule set: the audit's thresholds unless a test passes another one."""
+
+
+def fast_audit(*args, **kwargs):
+    """The audit in its default mode, under the packaged rule set unless ``rules`` is given."""
+    kwargs.setdefault("rules", RULES)
+    return default_audit(*args, **kwargs)
 
 
 def audit(*args, **kwargs):
@@ -179,10 +189,10 @@ def test_integrality_pins_a_count_that_the_lp_leaves_open():
     t.add("count", "departement", "01", 1, 2, "D", answer="oui")
     t.add("share", "departement", "01", 0.5, None, answer="oui")
     # The n of suppressed rows blanked, so that only the share and the statuses speak.
-    report = audit(t.frame(), n_published="published_rows", frequency_threshold=3)
+    report = audit(t.frame(), n_published="published_rows", attacker_knows_rules=True)
     assert interval(report, statistic="respondents") == (2.0, 2.0)
     assert interval(report, statistic="count") == (1.0, 1.0)
-    relaxed = audit(t.frame(), integral_counts=False, n_published="published_rows", frequency_threshold=3)
+    relaxed = audit(t.frame(), integral_counts=False, n_published="published_rows", attacker_knows_rules=True)
     assert interval(relaxed, statistic="respondents") == (1.0, 2.0)
     unknown_threshold = audit(t.frame(), n_published="published_rows")
     lo, hi = interval(unknown_threshold, statistic="respondents")
@@ -206,7 +216,11 @@ def test_milp_runs_only_on_a_fractional_side_that_integral_tables_do_not_prove_s
     protection = cells[cells["statistic"] == "respondents"][list(KEY_COLUMNS)].copy()
     protection["lower"] = 0.0
     protection["upper"] = 2.0
-    kwargs = {"n_published": "published_rows", "frequency_threshold": 5}
+    kwargs = {
+        "n_published": "published_rows",
+        "attacker_knows_rules": True,
+        "rules": RULES.with_overrides(**{"frequency.min_contributors": 5}),
+    }
     fast = fast_audit(cells, protection, **kwargs)
     exact = audit(cells, protection, **kwargs)
     assert fast.ok and exact.ok
@@ -268,10 +282,11 @@ def test_share_interval_from_its_count_interval():
     assert interval(report, statistic="count", category="qpv") == (0.0, 4.0)
     assert interval(report, statistic="share", category="qpv") == (0.0, 1.0)
     # A status A count may also be a group disclosure (0 or all): still no bound.
-    report = audit(t.frame(), frequency_threshold=3)
+    report = audit(t.frame(), attacker_knows_rules=True)
     assert interval(report, statistic="count", category="qpv") == (0.0, 4.0)
     # Thresholds known and status A only for frequency (A15): a status A count is 1 or 2.
-    report = audit(t.frame(), frequency_threshold=3, group_status=None)
+    no_group = RULES.with_overrides(**{"group_disclosure.enabled": False})
+    report = audit(t.frame(), attacker_knows_rules=True, rules=no_group)
     assert interval(report, statistic="count", category="qpv") == (1.0, 2.0)
     assert interval(report, statistic="share", category="qpv") == (0.25, 0.5)
 
@@ -286,6 +301,49 @@ def test_small_cells_and_quantiles_of_few_units_published():
     kinds = sorted(report.problems["kind"])
     assert kinds == ["group_disclosure_published", "quantile_too_few_units", "small_cell_published"]
     assert report.summary()["small_cells_published"] == 1
+
+
+def test_the_audit_reads_its_thresholds_from_the_rule_set():
+    """Issue 16: no threshold of the audit is a default of its own that could drift from the
+    rules file; each one follows the rule set it is given, and there is no audit without one."""
+    t = Table()
+    t.add("count", "departement", "01", 3, 12, answer="oui")  # 3 structures gave it: publishable
+    t.add("sum", "departement", "02", 40, 3)  # 3 contributors: publishable
+    t.add("count", "departement", "03", 0, 8, answer="oui")  # none of 8: group disclosure
+    t.add("median", "departement", "04", 12, 7)  # 3 units on each side
+
+    def kinds(rules) -> list[str]:
+        return sorted(audit(t.frame(), rules=rules).problems["kind"])
+
+    assert kinds(RULES) == ["group_disclosure_published"]
+    assert kinds(RULES.with_overrides(**{"frequency.min_contributors": 4})) == [
+        "group_disclosure_published", "small_cell_published", "small_cell_published"
+    ]
+    assert kinds(RULES.with_overrides(**{"group_disclosure.max_respondents": 7})) == []
+    assert kinds(RULES.with_overrides(**{"group_disclosure.enabled": False})) == []
+    assert kinds(RULES.with_overrides(**{"group_disclosure.include_none": False})) == []
+    yes_no = Table(variable="actions_familles").add("count", "departement", "03", 0, 8, answer="oui").frame()
+    only_options = RULES.with_overrides(**{"group_disclosure.none_scope": "multiple_choice"})
+    assert list(audit(yes_no, rules=RULES).problems["kind"]) == ["group_disclosure_published"]
+    assert audit(yes_no, rules=only_options).problems.empty
+    assert kinds(RULES.with_overrides(**{"quantiles.min_each_side": 4})) == [
+        "group_disclosure_published", "quantile_too_few_units"
+    ]
+    with pytest.raises(TypeError, match="rules"):
+        default_audit(t.frame())
+
+
+def test_an_attacker_who_knows_the_rules_knows_their_threshold():
+    """A15 with the rule set's own frequency threshold: a status A respondent count is
+    1 … min_contributors − 1 — with a threshold of 5, 1 … 4."""
+    t = Table()
+    t.add("respondents", "departement", "01", 2, 2, "A")
+    frame = t.frame()
+    knows = audit(frame, n_published="published_rows", attacker_knows_rules=True)
+    assert interval(knows, statistic="respondents") == (1.0, 2.0)
+    five = RULES.with_overrides(**{"frequency.min_contributors": 5})
+    knows_five = audit(frame, n_published="published_rows", attacker_knows_rules=True, rules=five)
+    assert interval(knows_five, statistic="respondents") == (1.0, 4.0)
 
 
 def test_non_nested_epci_straddling_two_departements():
@@ -335,7 +393,6 @@ def test_n_of_suppressed_rows_is_public_by_contract():
 
 def _tau_table(seed: int, rule: str, workdir):
     """A département × type table protected by tau-Argus (OPT), with tau-Argus's own audit."""
-    pytauargus = pytest.importorskip("pytauargus")
     rng = np.random.default_rng(seed)
     deps = territories.departements_of("84")[:4]
     rows = []
@@ -460,6 +517,7 @@ def test_the_audit_is_written_apart_from_the_engine():
         "senacs_workbench.codebook",
         "senacs_workbench.territories",
         "senacs_workbench.disclosure.cells",
+        "senacs_workbench.disclosure.rules",  # the rule set (its thresholds), not the engine
     }, ours
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from senacs_workbench.codebook import load_codebook
 from senacs_workbench.disclosure.cells import CELL_COLUMNS, ReleaseSpec
@@ -87,7 +90,7 @@ def test_frequency_rule_counts_and_sums():
 
 def test_dominance_and_p_percent():
     q = CB.question("budget_total")
-    assert q.magnitude
+    assert load_rules().dominance_applies(q)
     dom = protect(frame([1_000_000.0, 50_000.0, 40_000.0, 30_000.0]), q, YEAR, DEPT_ONLY)
     row = cell(dom, "sum")
     assert row.status == "B"
@@ -99,9 +102,76 @@ def test_dominance_and_p_percent():
     assert cell(pp, "sum").status == "B"
     ok = protect(frame([100_000.0, 90_000.0, 80_000.0, 70_000.0]), q, YEAR, DEPT_ONLY)
     assert cell(ok, "sum").status == "V"
-    # non-magnitude question: frequency only
-    nm = protect(frame([400.0, 1.0, 1.0]), CB.question("habitants_instances"), YEAR, DEPT_ONLY)
+    # a question the rule set exempts by name: frequency only
+    exempt = load_rules().with_overrides(**{"dominance.exempt": {"habitants_instances": "test"}})
+    nm = protect(frame([400.0, 1.0, 1.0]), CB.question("habitants_instances"), YEAR, DEPT_ONLY, rules=exempt)
     assert cell(nm, "sum").status == "V"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["habitants_instances", "associations_accueillies", "benevoles_instances", "jeunes_benevoles", "evenements"],
+)
+def test_dominance_applies_to_counts_of_people_and_associations(question):
+    """Issue 16: a count of people, associations, volunteers or events is a magnitude too. One
+    centre holding 400 of 402 is published by the frequency rule alone (n = 3) and tells its own
+    figure; the packaged rule set hides it (status B) and protects it like a budget."""
+    res = protect(frame([400.0, 1.0, 1.0]), CB.question(question), YEAR, DEPT_ONLY)
+    assert cell(res, "sum").status == "B"
+    assert cell(res, "mean").status == "B"
+    prot = res.protection[(res.protection.statistic == "sum") & (res.protection.level == "departement")]
+    assert prot.upper.iloc[0] == pytest.approx(100 / 85 * 400 - 402)
+
+
+def test_dominance_applies_to_a_share_through_its_internal_sum():
+    """A percent question publishes only its mean; dominance and p % apply to its internal sum
+    (mean × respondents): one centre at 90 % beside two at 1 % is protected."""
+    q = CB.question("part_cdi")
+    res = protect(frame([90.0, 1.0, 1.0]), q, YEAR, DEPT_ONLY)
+    assert cell(res, "mean").status == "B"
+    even = protect(frame([40.0, 35.0, 30.0]), q, YEAR, DEPT_ONLY)
+    assert cell(even, "mean").status == "V"
+
+
+def test_dominance_levels_stop_at_the_codebook_bounds():
+    """The codebook's bounds are public (a share ≤ 100 %): a share of 94 % alone in its cell
+    needs 100 − 94 above (not 94 × 100/85 − 94, which no table can give; the audit's attacker
+    knows the bound), and the full concentration protection below."""
+    q = CB.question("part_cdi")
+    for share, up in ((94.0, 6.0), (100.0, 0.0)):
+        alone = protect(frame([share]), q, YEAR, DEPT_ONLY)
+        assert cell(alone, "mean").status == "A"
+        prot = alone.protection[alone.protection.statistic == "mean"]
+        assert prot.upper.iloc[0] == pytest.approx(up)
+        assert prot.lower.iloc[0] == pytest.approx(100 / 85 * share - share)
+    # a budget has no such ceiling in reach: its level is the rule's
+    budget = protect(frame([1_000_000.0]), CB.question("budget_total"), YEAR, DEPT_ONLY)
+    prot = budget.protection[budget.protection.statistic == "sum"]
+    assert prot.upper.iloc[0] == pytest.approx(100 / 85 * 1_000_000 - 1_000_000)
+
+
+def test_the_rule_set_alone_says_where_dominance_applies(tmp_path):
+    """One source of truth: every quantitative question unless ``dominance.exempt`` names it with
+    a reason; never a categorical one; the codebook has no flag of its own any more."""
+    rules = load_rules()
+    assert rules.version == 2 and dict(rules.dominance_exempt) == {}
+    for question in CB.questions:
+        assert rules.dominance_applies(question) == question.type.is_numeric, question.id
+        assert not hasattr(question, "magnitude")
+    exempt = rules.with_overrides(**{"dominance.exempt": {"part_cdi": "a share, not a total"}})
+    assert not exempt.dominance_applies(CB.question("part_cdi"))
+    assert exempt.dominance_applies(CB.question("etp")) and exempt.hash != rules.hash
+    with pytest.raises(RuleSetError, match="sans raison"):
+        rules.with_overrides(**{"dominance.exempt": {"part_cdi": ""}})
+    text = tmp_path / "v2.yaml"
+    raw = dict(rules.raw)
+    raw["dominance"] = {"n": 1, "k": 85}
+    text.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(RuleSetError, match=r"dominance\.exempt"):
+        load_rules(text)
+    # version 1 stays loadable (old bundles name it by hash) and keeps its hash
+    v1 = load_rules(resources.files("senacs_workbench.data.disclosure").joinpath("rules-v1.yaml"))
+    assert v1.version == 1 and v1.hash.startswith("0dde3bff80c7")
 
 
 def test_group_disclosure_all_same():

@@ -10,6 +10,7 @@ from engine_helpers import attacker_intervals, exact_disclosures, make_microdata
 from senacs_workbench.codebook import load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
+from senacs_workbench.disclosure.rules import load_rules
 
 YEAR = 2024
 CB = load_codebook(YEAR)
@@ -200,7 +201,7 @@ def test_multiple_choice_cells_whose_counts_sum_to_respondents(breakdowns):
     none = c[(c.statistic == "count") & (c.answer == "lettre_info") & (c.territory == "47")
              & c.category.isin(["qpv", "proximite"])]
     assert len(none) == 2 and (none.value == 0).all() and (none.status != "V").all()
-    report = audit(c, res.protection)
+    report = audit(c, res.protection, rules=load_rules())
     assert report.stats["relation_kinds"].get("answer_margin", 0) > 0  # the pattern is present
     assert report.ok, report.problems[report.problems.severity == "error"].to_string()
     iv = report.intervals

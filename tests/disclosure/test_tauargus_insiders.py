@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytauargus
 import pytest
 from attacks import TableAttacker, cell_key
 
@@ -23,8 +24,6 @@ from senacs_workbench.codebook import BREAKDOWNS, load_codebook
 from senacs_workbench.disclosure.cells import CELL_COLUMNS, ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.synth import generate_frames
-
-pytauargus = pytest.importorskip("pytauargus")
 
 YEAR = 2025
 VARIABLE = "budget_total"

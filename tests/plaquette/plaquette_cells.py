@@ -4,7 +4,7 @@
 the cell table (national, régions, départements; whole territory plus a ``type_structure``
 breakdown for a few variables) with the statistics of the bundle contract, true values in
 every cell and statuses ``V``/``A``/``B``/``D``: frequency (fewer than 3 respondents, counts of
-1 or 2), dominance (some magnitude sums) and secondary suppression (the complement of a
+1 or 2), dominance (some sums of quantitative questions) and secondary suppression (the complement of a
 suppressed count). :func:`release_in_workspace` writes it as a draft and has the demo committee approve it.
 """
 
@@ -15,6 +15,7 @@ import pandas as pd
 
 from senacs_workbench import territories as geo
 from senacs_workbench.codebook import QuestionType, load_codebook
+from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.workspace import Workspace
 
 COLUMNS = ["year", "variable", "statistic", "answer", "level", "territory", "breakdown", "category", "value", "n",
@@ -56,6 +57,7 @@ CHOICES = {
 IDENTITY = ("type_structure", "mode_gestion", "type_territoire", "qpv", "adherent_federation")
 BREAKDOWN_VARIABLES = ("budget_total", "salaries", "personnes_touchees")
 MAGNITUDE_B_RATE = 0.08
+RULES = load_rules()  # where dominance applies (status B is drawn there only)
 
 
 def _variables(year: int) -> list[str]:
@@ -126,7 +128,7 @@ def synthetic_cells(year: int = 2024, seed: int = 7, departements: list[str] | N
             if question.type.is_numeric:
                 total = sum(dep_sum[c] for c in members)
                 status = "A" if small else "V"
-                if (status == "V" and question.magnitude and level == "departement"
+                if (status == "V" and RULES.dominance_applies(question) and level == "departement"
                         and (dep_top[terr] > 0.85 or rng.random() < MAGNITUDE_B_RATE)):
                     status = "B"
                 mean = total / resp if resp else np.nan

@@ -250,13 +250,20 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     # (the strongest suppression): each question is its own linear system, so leaving one out
     # weakens no other. It is named in the manifest and in the message for the committee.
     withheld = [q.id for q, r in zip(questions, results) if not r[2]]
-    kept = [r for r in results if r[2]]
+    # Issue 16: the independent audit of the union (this draft, this year's releases, the
+    # comparison bundles) withholds the linked questions it rejects (publication/union_gate.py).
+    from senacs_workbench.publication.union_gate import union_withheld
+
+    union_rejected, union_summary = union_withheld(
+        workspace, year, wide, [r[0] for q, r in zip(questions, results) if q.id not in withheld], released)
+    withheld += union_rejected
+    kept = [r for q, r in zip(questions, results) if q.id not in withheld]
     if not kept:
         raise PublicationRefused(
             f"L'audit du secret statistique de la campagne {year} n'accepte aucune question : rien n'est publié."
         )
     cells = pd.concat([r[0] for r in kept], ignore_index=True)
-    audit_summary = _combine_audits([r[1] for r in kept])
+    audit_summary = _combine_audits([r[1] for r in kept]) | union_summary
     audit_ok = True
     if withheld:
         audit_summary["withheld_variables"] = withheld

@@ -254,7 +254,7 @@ def _lp(c: np.ndarray, a_ub: sp.csr_matrix | None, b_ub: np.ndarray | None, a_eq
     return None, result.message
 
 
-TARGETED_ROUNDS = 12
+TARGETED_ROUNDS = 60
 """Most LPs that push every cell not yet shown safe at once, before the cells' own LPs."""
 RELAXED_MAX_CELLS = 1500
 """Largest neighbourhood solved as a relaxation before the whole block's LP."""
@@ -358,7 +358,8 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
             ok = True
         return bool(ok and wide)
 
-    # Targeted rounds: push every cell not yet shown safe in the direction it still needs.
+    # Targeted rounds: push the cells not yet shown safe in the direction they still need,
+    # while a round (one LP) shows at least one more cell safe (its own LPs would cost two).
     stalled = 0
     for round_number in range(TARGETED_ROUNDS):
         open_cells = [j for j in targets if not done(j)]
@@ -373,8 +374,8 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
             elif need[j] == NEED_DOWN or (need[j] == NEED_BOTH and down_needed and not up_needed):
                 direction = 1.0
             else:
-                direction = -1.0 if (round_number + j) % 2 == 0 else 1.0
-            c[j] = direction * weight[j]
+                direction = rng.choice([-1.0, 1.0])
+            c[j] = direction * weight[j] * rng.uniform(0.5, 1.5)
         x, message = _lp(c, a_ub, b_ub, a_eq, b_eq, bounds)
         lps += 1
         if x is None:
@@ -382,10 +383,11 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
                 errors.append(message)
             break
         witness(x)
-        left = sum(1 for j in open_cells if not done(j))
-        stalled = stalled + 1 if left > len(open_cells) - max(1, len(open_cells) // 20) else 0
+        progress = len(open_cells) - sum(1 for j in open_cells if not done(j))
+        stalled = stalled + 1 if progress < 1 else 0
         if stalled >= 2:
             break
+        del round_number
     pattern = a.copy().tocsr()
     pattern.data[:] = 1.0
     by_cell = pattern.T.tocsr()

@@ -221,7 +221,7 @@ def _protected(cells: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.nda
 
 def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.DataFrame, codebook: Codebook,
                 rules_path: str | Path | None = None, *, rules: AuditRules | None = None,
-                variables: Iterable[str] | None = None) -> UnionAuditResult:
+                variables: Iterable[str] | None = None, declared: bool = True) -> UnionAuditResult:
     """Audit the union of ``tables`` for ``codebook.year`` (see the module docs).
 
     ``variables`` restricts the audit to these questions (with every question they are linked
@@ -261,6 +261,8 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     cells["value"] = np.where(cells["n"] == 0, 0.0, cells["published"])
 
     components, relations = _components(names, codebook)
+    if not declared:
+        components, relations = [[v] for v in names], []
     result = UnionAuditResult({}, stale_cells=len(stale_keys), foreign_cells=int(foreign.sum()))
     lower_all, upper_all = _bounds(cells, codebook)
     low_all = np.full(len(cells), np.nan)

@@ -236,6 +236,10 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
                 wanted |= set(relation.questions)
         frame = frame[frame["variable"].isin(wanted)]
     cells, candidates = additive_cells(frame, codebook)
+    # Cells the microdata cannot speak for (a breakdown or question it lacks) are another scope.
+    outside = ~(cells["breakdown"].eq("") | cells["breakdown"].isin(microdata.columns)) \
+        | ~cells["variable"].isin(microdata.columns)
+    cells = cells[~outside].reset_index(drop=True)
     if cells.empty:
         return UnionAuditResult({}, seconds=time.perf_counter() - started)
     names = list(dict.fromkeys(cells["variable"]))
@@ -263,7 +267,7 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     components, relations = _components(names, codebook)
     if not declared:
         components, relations = [[v] for v in names], []
-    result = UnionAuditResult({}, stale_cells=len(stale_keys), foreign_cells=int(foreign.sum()))
+    result = UnionAuditResult({}, stale_cells=len(stale_keys), foreign_cells=int(foreign.sum() + outside.sum()))
     lower_all, upper_all = _bounds(cells, codebook)
     low_all = np.full(len(cells), np.nan)
     high_all = np.full(len(cells), np.nan)

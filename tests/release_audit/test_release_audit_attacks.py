@@ -143,3 +143,12 @@ def test_dominance_exemption_by_name(tmp_path: Path) -> None:
     result = audit_union([sums(data, BUDGET, [DEPT])], data, CODEBOOK, path)
     assert result.ok, result.failures
     assert not audit_union([sums(data, BUDGET, [DEPT])], data, CODEBOOK).ok
+
+
+def test_cells_of_another_scope_are_left_out_and_counted() -> None:
+    data = union_data()
+    first = sums(data, ["budget_total"], UNION_KEYS, hidden=hidden("associatif", "collectivite"))
+    other = first.head(1).assign(breakdown="panel_constant", category="panel")  # not a microdata column
+    national = first.assign(level="national", territory="FR", n=first["n"] + 5)  # more respondents elsewhere
+    result = audit_union([first, other, national], data, CODEBOOK)
+    assert result.ok and result.foreign_cells == len(other) + len(national)

@@ -74,10 +74,11 @@ def union_withheld(workspace: Workspace, year: int, wide: pd.DataFrame, drafts: 
     summary: dict[str, Any] = {"union_audited_variables": audited, "union_rounds": 0, "union_seconds": 0.0}
     while True:
         kept = draft[draft["variable"].isin(audited) & ~draft["variable"].isin(withheld)]
-        result = audit_union([kept, *others], wide, codebook, variables=[v for v in audited if v not in withheld])
+        result = audit_union([kept, *others], wide, codebook, variables=[v for v in audited if v not in withheld],
+                             exact=False)
         summary["union_rounds"] += 1
         summary["union_seconds"] = round(summary["union_seconds"] + result.seconds, 1)
-        summary["union_exact_hidden"] = len(result.exact_cells)
+        summary["union_exact_sensitive"] = len(result.exact_cells)
         rejected = [v for v in result.rejected_variables if v in set(kept["variable"])]
         if not rejected:
             break

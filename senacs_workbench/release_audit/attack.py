@@ -418,8 +418,10 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
 
 
 def attack(cells: pd.DataFrame, a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray,
-           lower: np.ndarray, upper: np.ndarray) -> AttackResult:
-    """Bound every hidden cell of ``cells`` (one component of variables) under the rows ``a``."""
+           lower: np.ndarray, upper: np.ndarray, all_cells: bool = True) -> AttackResult:
+    """Bound every hidden cell of ``cells`` (one component of variables) under the rows ``a``;
+    with ``all_cells=False`` only the sensitive ones are pursued (the others keep the interval
+    the batch LPs witnessed)."""
     started = time.perf_counter()
     known = cells["known"].to_numpy()
     values = np.where(known, cells["value"].to_numpy(dtype=float), 0.0)
@@ -449,8 +451,10 @@ def attack(cells: pd.DataFrame, a: sp.csr_matrix, rhs: np.ndarray, equal: np.nda
             cols = unknown[members]
             block_rows = np.flatnonzero(np.diff(sub[:, members].tocsr().indptr) > 0)
             block = sub[block_rows][:, members].tocsr()
-            targets = np.arange(len(cols))
-            order = np.argsort(~sensitive[cols], kind="stable")  # sensitive cells first
+            targets = np.arange(len(cols)) if all_cells else np.flatnonzero(sensitive[cols])
+            if not len(targets):
+                continue
+            order = np.argsort(~sensitive[cols][targets], kind="stable")  # sensitive cells first
             lo, hi, ok, count, errs = solve_block(
                 block, rhs_eff[block_rows], eq[block_rows], lower[cols], upper[cols], true[cols],
                 targets[order], np.where(sensitive[cols], need[cols], ""), req_up[cols], req_down[cols], rng)

@@ -221,7 +221,8 @@ def _protected(cells: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.nda
 
 def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.DataFrame, codebook: Codebook,
                 rules_path: str | Path | None = None, *, rules: AuditRules | None = None,
-                variables: Iterable[str] | None = None, declared: bool = True) -> UnionAuditResult:
+                variables: Iterable[str] | None = None, declared: bool = True,
+                exact: bool = True) -> UnionAuditResult:
     """Audit the union of ``tables`` for ``codebook.year`` (see the module docs).
 
     ``variables`` restricts the audit to these questions (with every question they are linked
@@ -282,7 +283,7 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
         answer_margins(part, rows, codebook)
         result.relations.update(declared_relations(part, rows, [r for r in relations if r.questions[0] in group]))
         a, rhs, equal = rows.matrix(len(part))
-        outcome = attack(part, a, rhs, equal, lower_all[index], upper_all[index])
+        outcome = attack(part, a, rhs, equal, lower_all[index], upper_all[index], all_cells=exact)
         low_all[index], high_all[index] = outcome.low, outcome.high
         result.components.append({
             "variables": group, "cells": len(part), "hidden": int((~part["known"]).sum()),
@@ -294,11 +295,13 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     hidden = ~cells["known"]
     protected = _protected(cells, low_all, high_all)
     under = cells["sensitive"] & hidden & ~protected
-    exact = hidden & (high_all - low_all <= exact_tolerance(cells["true"].to_numpy(dtype=float)))
+    recomputed = hidden & (high_all - low_all <= exact_tolerance(cells["true"].to_numpy(dtype=float)))
+    if not exact:
+        recomputed &= cells["sensitive"]
     kind = np.where(published_sensitive, "published", np.where(under, "under_protected", ""))
     cells["kind"] = kind
     failing = cells[kind != ""][FINDING_COLUMNS]
-    exact_cells = cells[exact].assign(kind="exact")[FINDING_COLUMNS]
+    exact_cells = cells[recomputed].assign(kind="exact")[FINDING_COLUMNS]
     errors = {v for c in result.components if c["errors"] for v in c["variables"]}
     for variable in names:
         fails = failing[failing["variable"] == variable].reset_index(drop=True)

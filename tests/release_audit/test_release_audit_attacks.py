@@ -39,6 +39,8 @@ def test_a16_hidden_source_recovered_as_budget_minus_published_sources() -> None
     assert list(result.exact_cells["variable"]) == ["financement_interco"]
     assert "financement_interco" in result.variables["financement_interco"].summary_fr
     assert result.relations["financements_total_budget"] == (1, 0)
+    quick = audit_union([table], data, CODEBOOK, exact=False)  # the publish gate's mode
+    assert quick.rejected_variables == ["financement_interco"] and len(quick.exact_cells) == 1
 
 
 def test_a16_a_second_hidden_source_with_enough_spread_protects_it() -> None:

@@ -417,6 +417,20 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
     return low, high, solved, lps, errors
 
 
+def truth_violations(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                     true: np.ndarray) -> list[str]:
+    """Every row and bound must hold for the true values (each was derived to hold): a
+    violation is a modelling error, reported so that the variables fail rather than pass."""
+    residual = a @ true - rhs
+    slack = 1e-6 * np.maximum(1.0, np.abs(rhs)) + 1e-6
+    rows = int((np.abs(residual[equal]) > slack[equal]).sum() + (residual[~equal] > slack[~equal]).sum())
+    margin = 1e-6 * np.maximum(1.0, np.abs(true))
+    bounds = int(((true < lower - margin) | (true > upper + margin)).sum())
+    if rows or bounds:
+        return [f"les valeurs vraies violent {rows} relation(s) et {bounds} borne(s) du système de l'attaquant"]
+    return []
+
+
 def attack(cells: pd.DataFrame, a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray,
            lower: np.ndarray, upper: np.ndarray, all_cells: bool = True) -> AttackResult:
     """Bound every hidden cell of ``cells`` (one component of variables) under the rows ``a``;
@@ -430,7 +444,7 @@ def attack(cells: pd.DataFrame, a: sp.csr_matrix, rhs: np.ndarray, equal: np.nda
     high = low.copy()
     solved = known.copy()
     unknown = np.flatnonzero(~known)
-    errors: list[str] = []
+    errors = truth_violations(a, rhs, equal, lower, upper, true)
     lps = 0
     if len(unknown):
         rhs_eff = rhs - a @ values

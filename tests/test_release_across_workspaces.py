@@ -33,6 +33,7 @@ from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import KEY_COLUMNS
 from senacs_workbench.disclosure.protect import protect
+from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.governance import dump_governance
 from senacs_workbench.importing.run import import_file
 from senacs_workbench.publication.approval import approve, draft_dir
@@ -189,7 +190,7 @@ def union_problems(releases: Releases) -> dict[str, int]:
         cells = result.cells.copy()
         published = known.reindex(pd.MultiIndex.from_frame(cells[KEYS])).fillna(False).to_numpy(dtype=bool)
         cells["status"] = np.where(published, "V", np.where(cells["status"] == "V", "D", cells["status"]))
-        report = audit(cells, result.protection)
+        report = audit(cells, result.protection, rules=load_rules())
         if not report.ok:
             problems[variable] = len(report.problems)
     return problems

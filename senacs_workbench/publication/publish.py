@@ -271,6 +271,14 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     # data version cannot publish as it was released.
     reasons = _refusals(questions, results, compared)
     withheld = [q.id for q, r in zip(questions, results, strict=True) if not r.audit_ok or q.id in reasons]
+    # Issue 16: the independent audit of the union (this draft, this year's releases, the
+    # comparison bundles) withholds the linked questions it rejects (publication/union_gate.py).
+    from senacs_workbench.publication.union_gate import union_withheld
+
+    union_rejected, union_summary = union_withheld(
+        workspace, year, wide, [r.cells for q, r in zip(questions, results, strict=True) if q.id not in withheld],
+        released)
+    withheld += union_rejected
     kept = [r for q, r in zip(questions, results, strict=True) if q.id not in withheld]
     if not kept:
         raise PublicationRefused(
@@ -278,7 +286,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
             + "".join(f" {reason}" for reason in reasons.values())
         )
     cells = pd.concat([r.cells for r in kept], ignore_index=True)
-    audit_summary = _combine_audits([r.audit for r in kept])
+    audit_summary = _combine_audits([r.audit for r in kept]) | union_summary
     audit_ok = True
     if withheld:
         audit_summary["withheld_variables"] = withheld

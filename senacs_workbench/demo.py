@@ -139,6 +139,9 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
 
     _section(echo, f"3 bis. Espaces régional et départemental, alimentés par la publication nationale ({last})")
     hierarchy = release_territories(workspace, last, echo=lambda line: echo(f"  {line}"))
+    from senacs_workbench.demo_territories import audit_hierarchy
+
+    echo(f"  {audit_hierarchy(hierarchy, last)}")
     exports_dir = workspace.reports / "committee" / "tableaux" / str(last)
     exports = write_committee_exports(workspace.published, last, exports_dir)
     echo(f"  Tableaux par question pour le comité : {exports[0]} et {exports[1]}")

@@ -58,6 +58,14 @@ class SecondaryResult:
     witnesses: int = 0
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A sum of secret rows that a witness must move by at least ``req`` (a dominated union)."""
+
+    rows: np.ndarray  # sorted secret rows
+    req: float
+
+
 @dataclass
 class _Scope:
     vars: np.ndarray
@@ -111,6 +119,7 @@ class _Engine:
         self._lp = _Highs()
         self._mip = _Highs(mip=True)
         self._inner_sets: dict[int, frozenset[int]] = {}
+        self._unions_done: set[tuple[int, ...]] = set()
         self._deps_cache: dict[str, list[str]] = {}
         self._reduced_cache: dict[tuple[tuple[str, ...], int], tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]] = {}
         self.high = np.isin(self.layout.level, ("national", "region"))
@@ -350,7 +359,7 @@ class _Engine:
 
     # ------------------------------------------------------------------ LP
     def witness(
-        self, r: int, direction: int, fixed_inner: np.ndarray | None
+        self, r: int, direction: int, fixed_inner: np.ndarray | None, target: _Target | None = None
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The cheapest witness over the scopes of ``r``, narrowest first: a narrow witness
         is kept unless it suppresses a new national or régional cell. In the narrow scopes
@@ -365,10 +374,10 @@ class _Engine:
         found = None
         for i, key in enumerate(keys):
             last = i == len(keys) - 1
-            w = self._witness_in(r, direction, fixed_inner, key, None if last else high)
+            w = self._witness_in(r, direction, fixed_inner, key, None if last else high, target)
             if w is None:
                 continue
-            w, new = self._sparser(r, direction, fixed_inner, key, None if last else high, w)
+            w, new = self._sparser(r, direction, fixed_inner, key, None if last else high, w, target)
             found = w
             if last or not high[new % self.G].any():
                 break
@@ -392,6 +401,7 @@ class _Engine:
         key: tuple[str, ...],
         guard: np.ndarray | None,
         w: tuple[np.ndarray, np.ndarray],
+        target: _Target | None = None,
     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """(witness, rows it newly suppresses): a witness hiding fewer new cells, when the LP
         split its move between sibling categories because one of them reached its bound.
@@ -415,7 +425,7 @@ class _Engine:
             if c not in new:
                 continue
             self.forced[c] = True
-            other = self._witness_in(r, direction, fixed_inner, key, guard)
+            other = self._witness_in(r, direction, fixed_inner, key, guard, target)
             self.forced[c] = False
             if other is None:
                 continue
@@ -457,9 +467,11 @@ class _Engine:
         fixed_inner: np.ndarray | None,
         key: tuple[str, ...],
         guard: np.ndarray | None = None,
+        target: _Target | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """One witness LP in the scope ``key``; ``guard`` (per group): published cells that
-        must not move (held fixed).
+        must not move (held fixed); ``target``: move this sum of cells instead of ``r`` (a
+        dominated union, see :meth:`fix_unions`).
 
         Multiple choice: the answers are independent, so the witness is sought in the
         protected cell's answer only (block mode), except for the cells whose counts sum to
@@ -471,7 +483,7 @@ class _Engine:
         mode, vars_, rows, sub = self._reduced(key, r // self.G)
         if mode != "block" or not self.margin_rows[rows].any():
             linking = self.scope(key).linking if mode == "full" else None
-            return self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, linking)
+            return self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, linking, None, target)
         if not self.margin_rows[r]:
             held = self.margin_rows[rows]
             w = self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, None, held)
@@ -492,6 +504,7 @@ class _Engine:
         sub: sp.csr_matrix,
         linking: sp.csr_matrix | None,
         held: np.ndarray | None = None,
+        target: _Target | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The witness LP (then MILP for counts) over ``vars_`` (one scope, reduced by
         ``mode``); ``linking``: rows held at 0 (answer margins, full mode); ``held`` (per row
@@ -499,7 +512,7 @@ class _Engine:
         sysm = self.sys
         G, n_inner = self.G, sysm.n_inner
         answer = r // G
-        req = self.req[direction, r]
+        req = self.req[direction, r] if target is None else target.req
         ns = len(vars_)
         lo = sysm.lo[vars_] - sysm.y[vars_]
         hi = sysm.hi[vars_] - sysm.y[vars_]
@@ -527,8 +540,12 @@ class _Engine:
                 forced |= held
             w_all = self.cost[rows]
             target_row = r
+        if target is not None:
+            if mode != "full":
+                return None
+            target_row = target.rows
         pos = np.searchsorted(rows, target_row)
-        if pos >= len(rows) or rows[pos] != target_row:
+        if np.any(pos >= len(rows)) or np.any(rows[np.minimum(pos, len(rows) - 1)] != target_row):
             return None
         costly_idx = np.flatnonzero(~free & ~forced)
         forced_idx = np.flatnonzero(forced)
@@ -549,7 +566,7 @@ class _Engine:
             c_parts.append(L.col)
             d_parts.append(L.data)
             n_rows += L.shape[0]
-        _, t_col, t_data = _rows_coo(sub, np.array([pos]))
+        _, t_col, t_data = _rows_coo(sub, np.atleast_1d(pos))
         sign = -1.0 if direction == _UP else 1.0
         r_parts.append(np.full(len(t_col), n_rows))
         c_parts.append(t_col)
@@ -695,30 +712,48 @@ class _Engine:
                     break
 
     # ------------------------------------------------------------------ unions
-    def _sensitive_union(self, groups: list[int]) -> bool:
+    def _union_requirement(self, groups: list[int]) -> float:
+        """The protection a union of cells (sum of their groups' structures) needs from the
+        attacker's interval, by the primary rules; 0 when it is not sensitive."""
         members = self.layout.membership[groups]
         structs = np.unique(members.indices)
         structs = structs[self.tab.answered[structs]]
         vals = self.tab.unit_values[structs, 0]
         n = len(vals)
         if n == 0:
-            return False
-        if n < self.rules.min_contributors:
-            return True
-        if not self.tab.question.magnitude or (vals < 0).any():
-            return False
+            return 0.0
         total = float(vals.sum())
-        if total <= 0:
-            return False
+        margin = max(self.rules.margin_sum_min, self.rules.margin_sum_ratio * abs(total))
+        if n < self.rules.min_contributors:
+            return max(margin, self.rules.frequency_protection_ratio * abs(total))
+        if not self.tab.question.magnitude or (vals < 0).any() or total <= 0:
+            return 0.0
         top = np.sort(vals)[::-1]
         x1 = float(top[0])
         x2 = float(top[1]) if n > 1 else 0.0
         lead = x1 + (x2 if self.rules.dominance_n == 2 else 0.0)
+        need = 0.0
         if lead > self.rules.dominance_k / 100.0 * total:
-            return True
-        return total - x1 - x2 < self.rules.p_percent / 100.0 * x1
+            need = 100.0 / self.rules.dominance_k * lead - total
+        rest = total - x1 - x2
+        if rest < self.rules.p_percent / 100.0 * x1:
+            need = max(need, self.rules.p_percent / 100.0 * x1 - rest)
+        return max(margin, need) if need > 0 else 0.0
+
+    def _sensitive_union(self, groups: list[int]) -> bool:
+        return self._union_requirement(groups) > 0
 
     def fix_unions(self) -> bool:
+        """Protect the dominated unions: in a relation whose parent is published, the
+        suppressed children sum to a known value; where that sum fails the primary rules, a
+        witness moves it by its protection level (every cell it moves is suppressed).
+
+        Hiding one more child "to dilute the union" is not enough: that child may be exactly
+        recomputable through another relation (a département's category through its région
+        and the other départements, or through its total and the other categories), and then
+        it protects nothing — the union is still known, and the child is a secondary cell that
+        can be recomputed. The witness proves that the union can move while everything
+        published holds."""
         changed = False
         for rel in self.layout.relations:
             parent = rel.parent
@@ -728,19 +763,23 @@ class _Engine:
             supp = kids[self.suppressed[kids]]
             if len(supp) < 2:
                 continue
-            if not self._sensitive_union(supp.tolist()):
+            key = tuple(sorted(supp.tolist()))
+            if key in self._unions_done:
                 continue
-            pub = kids[~self.suppressed[kids] & ~self.forced[kids]]
-            pub = pub[self.tab.respondents[pub] > 0] if len(pub) else pub
-            if len(pub):
-                pick = int(pub[np.lexsort((pub, self.cost[pub]))][0])
-            elif not self.forced[parent]:
-                pick = parent
-            else:
+            req = self._union_requirement(supp.tolist())
+            if req <= 0:
+                continue
+            self._unions_done.add(key)
+            target = _Target(np.array(key, dtype=np.int64), req)
+            w = None
+            for direction in (_UP, _DOWN):
+                w = self.witness(parent, direction, None, target)
+                if w is not None:
+                    break
+            if w is None:
                 self.diag.append({"row": int(parent), "reason": "union_dominee"})
                 continue
-            self.suppressed[pick] = True
-            self.status[pick] = SECONDARY
+            self.apply_witness(*w)
             changed = True
         return changed
 

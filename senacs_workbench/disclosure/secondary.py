@@ -377,7 +377,11 @@ class _Engine:
             w = self._witness_in(r, direction, fixed_inner, key, None if last else high, target)
             if w is None:
                 continue
-            w, new = self._sparser(r, direction, fixed_inner, key, None if last else high, w, target)
+            guard = None if last else high
+            if target is None:
+                w, new = self._sparser(r, direction, fixed_inner, key, guard, w)
+            else:
+                w, new = self._sparser(r, direction, fixed_inner, key, guard, w, target)
             found = w
             if last or not high[new % self.G].any():
                 break

@@ -1342,9 +1342,12 @@ def _lp_bounds(
             else:  # iteration limit or numerical trouble: keep the trivial bound
                 out[j] = own[j]
                 frac[j] = True
-    # Sides not solved for: the witnessed values (the variable's own bound when reached).
-    a = np.where(ints, wi_lo, w_lo)
-    b = np.where(ints, wi_hi, w_hi)
+    # Sides not solved for: the witnessed values (the variable's own bound when reached). A
+    # count whose integral witnesses are one value but whose LP witnesses are wider than the
+    # MILP threshold was accepted on the LP span: report that span, not a false "exact".
+    narrow_int = ints & (wi_hi - wi_lo < 1.0 - 1e-6)
+    a = np.where(ints & ~narrow_int, wi_lo, w_lo)
+    b = np.where(ints & ~narrow_int, wi_hi, w_hi)
     a = np.where(seen_int_lo, lo, a)
     b = np.where(seen_int_hi, hi, b)
     partial = targets & (np.isnan(out_lo) | np.isnan(out_hi))

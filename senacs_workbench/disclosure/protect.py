@@ -67,6 +67,7 @@ _REASONS = {
     "non_protegeable": "case sensible impossible à protéger (bornes publiques ou cases déjà publiées)",
     "initie": "une structure seule dans une case pourrait retrouver cette case",
     "union_dominee": "une union de cases masquées reste dominée par une structure",
+    "recalculable": "case maintenue masquée (diffusion précédente) mais recalculable exactement",
 }
 
 
@@ -357,6 +358,7 @@ def protect(
     cost = _cost(tab, rules, values)
     notes: list[str] = []
     forced_pub = forced_sup = None
+    never_published = np.zeros(system.X.shape[0], dtype=bool)
     G = tab.layout.n_groups
     keys = tab.layout.keys
     in_spec = spec.contains(keys["level"].tolist(), keys["breakdown"].tolist())
@@ -367,7 +369,8 @@ def protect(
             outside = np.tile(~in_spec, len(tab.answers))
             released = forced_pub | forced_sup
             forced_sup = forced_sup | (outside & ~released)
-            never = (outside & ~released).reshape(prim.need.shape)
+            never_published = outside & ~released
+            never = never_published.reshape(prim.need.shape)
             prim.need[never] = 0  # never published: nothing to protect
         exempt = question.public and rules.public_exempt  # public identity: never suppressed
         if previous is not None and not exempt and len(last_release := ledger.released(year - 1, question.id)):
@@ -384,7 +387,11 @@ def protect(
                     f"{sensitive} case(s) publiée(s) l'an dernier ne changent que par une ou deux structures : "
                     "masquées (l'écart d'une année à l'autre les révélerait)."
                 )
-    sec = secondary_suppression(tab, system, prim, rules, cost, forced_pub, forced_sup)
+    # a cell kept hidden (from last year, or as released) is hidden for a reader: it must not be
+    # recomputable exactly from what is published (a hidden cell that can be recomputed protects
+    # nothing, attack A17); cells of joint views that are never published are not seen at all
+    movable = None if forced_sup is None else forced_sup & ~never_published
+    sec = secondary_suppression(tab, system, prim, rules, cost, forced_pub, forced_sup, movable)
     status = sec.status.reshape(tab.secret.shape)
     blocks = []
     for statistic, answer in tab.blocks:

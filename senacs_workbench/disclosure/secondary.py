@@ -84,6 +84,7 @@ class _Engine:
         cost: np.ndarray,
         forced_published: np.ndarray,
         forced_suppressed: np.ndarray,
+        movable: np.ndarray | None = None,
     ) -> None:
         self.tab = tab
         self.sys = system
@@ -95,6 +96,16 @@ class _Engine:
         self.need = prim.need.reshape(-1).copy()
         self.req = np.stack([prim.req_up.reshape(-1), prim.req_down.reshape(-1)])
         self.values = system.X @ system.y
+        # hidden cells that nothing sensitive requires this year (hidden last year, or in an
+        # earlier release): they must not be recomputable exactly either (see
+        # :func:`secondary_suppression`), so each needs a witness that moves it by a margin
+        self.movable_only = np.zeros(len(self.need), dtype=bool)
+        if movable is not None:
+            self.movable_only = movable & (self.need == 0) & ~forced_published
+            margin = (np.maximum(rules.margin_sum_min, rules.margin_sum_ratio * np.abs(self.values))
+                      if tab.is_numeric else np.full(len(self.values), rules.margin_count))
+            self.need[self.movable_only] = NEED_EITHER
+            self.req[:, self.movable_only] = margin[self.movable_only]
         self.cmax = system.X @ system.hi
         self.cmin = system.X @ system.lo
         self.forced = forced_published.copy()
@@ -690,7 +701,7 @@ class _Engine:
                 continue
             self.apply_witness(*w)
         if not self.satisfied(r) and self.need[r] == NEED_EITHER:
-            self.diag.append({"row": int(r), "reason": "non_protegeable"})
+            self.diag.append({"row": int(r), "reason": "recalculable" if self.movable_only[r] else "non_protegeable"})
 
     def order(self) -> np.ndarray:
         """Primary cells, national first, then régions, départements…; within the
@@ -956,12 +967,18 @@ def secondary_suppression(
     cost: np.ndarray,
     forced_published: np.ndarray | None = None,
     forced_suppressed: np.ndarray | None = None,
+    movable: np.ndarray | None = None,
 ) -> SecondaryResult:
-    """Statuses of the secret cells after secondary suppression (rows ``a * G + g``)."""
+    """Statuses of the secret cells after secondary suppression (rows ``a * G + g``).
+
+    ``movable``: hidden cells (among ``forced_suppressed``) that no primary rule makes
+    sensitive but that a reader sees hidden (kept hidden from last year, or from an earlier
+    release): each gets a witness that moves it by at least the safety margin, so that no
+    hidden cell is recomputable exactly from the published ones (attack A17)."""
     n_rows = system.X.shape[0]
     fp = np.zeros(n_rows, dtype=bool) if forced_published is None else forced_published
     fs = np.zeros(n_rows, dtype=bool) if forced_suppressed is None else forced_suppressed
-    engine = _Engine(tab, system, prim, rules, cost, fp, fs)
+    engine = _Engine(tab, system, prim, rules, cost, fp, fs, movable)
     engine.run()
     return SecondaryResult(
         status=engine.status,

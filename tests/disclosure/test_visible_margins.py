@@ -13,7 +13,8 @@ union it was meant to dilute stayed known (union = parent − published children
 The tests build that pattern on a small table, and check that the engine now protects the
 union with a witness (every hidden cell can move) and that the independent audit rejects
 the old mask (an exactly recomputable secondary cell is an error, and margins are read from
-the published ``n``).
+the published ``n``). A second way to the same defect is tested too: a cell kept hidden
+because it was hidden last year (or in an earlier release), hidden without a witness.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from engine_helpers import attacker_intervals, exact_disclosures
 from senacs_workbench.codebook import load_codebook
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
+from senacs_workbench.disclosure.ledger import Ledger
 from senacs_workbench.disclosure.primary import apply_primary_rules
-from senacs_workbench.disclosure.protect import _cost
+from senacs_workbench.disclosure.protect import _cost, protect
 from senacs_workbench.disclosure.relations import build_system
 from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.disclosure.secondary import secondary_suppression
@@ -41,10 +43,10 @@ LAYOUT = {"19": ("75", 8, 2), "23": ("75", 8, 2), "87": ("75", 8, 4), "24": ("75
 GIANT = 5_000_000.0
 
 
-def _microdata(seed: int = 0) -> pd.DataFrame:
+def _microdata(seed: int = 0, layout: dict[str, tuple[str, int, int]] | None = None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
-    for dep, (region, n_urban, n_rural) in LAYOUT.items():
+    for dep, (region, n_urban, n_rural) in (layout or LAYOUT).items():
         for category, n in (("urbain", n_urban), ("rural", n_rural)):
             for _ in range(n):
                 rows.append({"structure_id": f"S{len(rows) + 1:03d}", "region": region, "departement": dep,
@@ -152,3 +154,26 @@ def test_audit_margins_read_from_published_n():
     report = audit(other)
     assert not report.ok
     assert set(report.problems.loc[report.problems["kind"] == "exact_disclosure", "territory"]) == {"15"}
+
+
+def test_a_cell_kept_hidden_from_last_year_is_not_recomputable():
+    """Second way to a secondary cell without a witness: a cell hidden last year and unchanged
+    stays hidden (publishing it would publish last year's hidden value). With every other cell
+    of its département published, it was total − the other categories."""
+    # nothing sensitive this year: only the kept cell is hidden
+    micro = _microdata(layout={dep: (region, n_urban, max(n_rural, 4)) for dep, (region, n_urban, n_rural)
+                               in LAYOUT.items()})
+    micro.loc[micro["value"] > 1e6, "value"] = 120_000.0
+    first = protect(micro, QUESTION, YEAR, SPEC)
+    last = first.cells.copy()
+    assert (last.loc[last["statistic"] == "sum", "status"] == "V").all()
+    kept = last["level"].eq("departement") & last["territory"].eq("87") & last["category"].eq("rural")
+    last.loc[kept & last["statistic"].isin(["sum", "mean"]), "status"] = "D"
+    ledger = Ledger.from_released(last.assign(release=0))
+    now = protect(micro, QUESTION, YEAR + 1, SPEC, ledger=ledger, previous=micro)
+    cells = now.cells
+    hidden = cells[(cells["statistic"] == "sum") & (cells["status"] != "V")]
+    assert set(hidden["territory"]) >= {"87"}
+    intervals = attacker_intervals(micro, QUESTION, cells)
+    assert exact_disclosures(intervals).empty, exact_disclosures(intervals)
+    assert audit(cells, now.protection).ok

@@ -76,7 +76,6 @@ from senacs_workbench.disclosure.cells import (
     RESPONDENTS,
     RESPONSE_RATE,
     REVIEW,
-    SECONDARY,
     SHARE,
     STRUCTURES,
     SUM,
@@ -256,13 +255,33 @@ class _Relations:
 
 
 def _sum_relations(
-    rel: _Relations, kind: str, parent: np.ndarray, children: np.ndarray, group: np.ndarray | None = None
+    rel: _Relations, kind: str, parent: np.ndarray, children: np.ndarray, group: np.ndarray | None = None,
+    n: np.ndarray | None = None,
 ) -> None:
-    """Relations ``x[parent] − Σ x[children] = 0``, one per distinct ``group`` (default: parent)."""
+    """Relations ``x[parent] − Σ x[children] = 0``, one per distinct ``group`` (default: parent).
+
+    ``n`` (per additive cell, the published ``n``): a reader sees a margin hold in one
+    territory when the ``n`` of its parts add up to the ``n`` of the whole (every structure,
+    every respondent of the whole is in one part): the relation is kept exactly there, cell by
+    cell, whatever holds elsewhere (a category left unanswered in some territories only). Where
+    the ``n`` do not add up, the parts do not cover the whole and the relation is dropped."""
     if len(parent) == 0:
         return
     grp = parent if group is None else group
     ids, row_of = np.unique(grp, return_inverse=True)
+    if n is not None:
+        n_parent = np.zeros(len(ids))
+        n_parent[row_of] = n[parent]
+        n_kids = np.bincount(row_of, weights=np.nan_to_num(n[children]), minlength=len(ids))
+        unknown = np.bincount(row_of, weights=np.isnan(n[children]).astype(float), minlength=len(ids)) > 0
+        covers = unknown | np.isnan(n_parent) | (np.abs(n_kids - n_parent) < 0.5)
+        if not covers.all():
+            rel.dropped += int((~covers).sum())
+            keep = covers[row_of]
+            parent, children, row_of = parent[keep], children[keep], row_of[keep]
+            if len(parent) == 0:
+                return
+            ids, row_of = np.unique(row_of, return_inverse=True)
     first = np.zeros(len(ids), dtype=np.int64)
     first[row_of] = parent  # any parent of the group (they are all equal)
     rows = np.concatenate([np.arange(len(ids)), row_of])
@@ -703,7 +722,7 @@ def _hierarchy_relations(
         if ok.any():
             parent[ok] = _lookup(key_index, keys[ok].astype({"territory": str}))
         has = parent >= 0
-        _sum_relations(rel, kind, parent[has], child[has])
+        _sum_relations(rel, kind, parent[has], child[has], n=add["n"].to_numpy(dtype=float))
 
     if "region" in levels and "national" in levels:
         link("region", "national", pd.Series(NATIONAL_CODE, index=add.index), "hierarchy_national")
@@ -785,7 +804,7 @@ def _breakdown_relations(add: pd.DataFrame, key_index: pd.Series, rel: _Relation
     has = parent >= 0
     bd_code = pd.factorize(add.loc[inner, "breakdown"])[0]
     group = parent.astype(np.int64) * (int(bd_code.max()) + 1) + bd_code
-    _sum_relations(rel, "breakdown_margin", parent[has], inner[has], group[has])
+    _sum_relations(rel, "breakdown_margin", parent[has], inner[has], group[has], n=add["n"].to_numpy(dtype=float))
 
 
 def _answer_relations(add: pd.DataFrame, key_index: pd.Series, rel: _Relations) -> None:
@@ -1340,9 +1359,12 @@ def _lp_bounds(
             else:  # iteration limit or numerical trouble: keep the trivial bound
                 out[j] = own[j]
                 frac[j] = True
-    # Sides not solved for: the witnessed values (the variable's own bound when reached).
-    a = np.where(ints, wi_lo, w_lo)
-    b = np.where(ints, wi_hi, w_hi)
+    # Sides not solved for: the witnessed values (the variable's own bound when reached). A
+    # count whose integral witnesses are one value but whose LP witnesses are wider than the
+    # MILP threshold was accepted on the LP span: report that span, not a false "exact".
+    narrow_int = ints & (wi_hi - wi_lo < 1.0 - 1e-6)
+    a = np.where(ints & ~narrow_int, wi_lo, w_lo)
+    b = np.where(ints & ~narrow_int, wi_hi, w_hi)
     a = np.where(seen_int_lo, lo, a)
     b = np.where(seen_int_hi, hi, b)
     partial = targets & (np.isnan(out_lo) | np.isnan(out_hi))
@@ -1550,7 +1572,9 @@ def _interval_problems(
 ) -> None:
     exact = intervals[intervals["exact"]]
     for _, row in exact.iterrows():
-        severity = _WARNING if row["status"] == SECONDARY else _ERROR
+        # a secondary cell recomputable exactly protects nothing: the engine's model of what a
+        # reader knows missed a relation, so the cells it meant to protect are not proven safe
+        severity = _ERROR
         problems.append(
             _problem("exact_disclosure", severity, row, detail=f"valeur retrouvée exactement ({row['method']})")
         )

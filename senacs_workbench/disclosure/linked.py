@@ -202,7 +202,7 @@ def protect_linked(
         apart = {}
         for p in preps:
             result = finish(p, secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub,
-                                                     p.forced_sup), joint_output=joint_output)
+                                                     p.forced_sup, p.movable), joint_output=joint_output)
             result.diagnostics.append(f"Questions liées ({relation.id}) protégées séparément : leurs vues diffèrent ; "
                                       "l'audit de publication vérifie leur combinaison.")
             apart[p.question.id] = result
@@ -211,7 +211,7 @@ def protect_linked(
     joint = secondary_suppression(
         _joint_tabulation(preps), _joint_system(preps, relation), _joint_primary(preps), rules,
         _joint_cost(preps, relation), _rows([p.forced_pub for p in preps], preps),
-        _rows([p.forced_sup for p in preps], preps), unions=False,
+        _rows([p.forced_sup for p in preps], preps), _rows([p.movable for p in preps], preps), unions=False,
     )
     results: dict[str, ProtectionResult] = {}
     for a, prep in enumerate(preps):

@@ -67,6 +67,7 @@ _REASONS = {
     "non_protegeable": "case sensible impossible à protéger (bornes publiques ou cases déjà publiées)",
     "initie": "une structure seule dans une case pourrait retrouver cette case",
     "union_dominee": "une union de cases masquées reste dominée par une structure",
+    "recalculable": "case maintenue masquée (diffusion précédente) mais recalculable exactement",
 }
 
 
@@ -339,6 +340,9 @@ class PreparedQuestion:
     cost: np.ndarray
     forced_pub: np.ndarray | None
     forced_sup: np.ndarray | None
+    movable: np.ndarray | None
+    """Cells kept hidden that a reader sees hidden (from last year, or an earlier release): each
+    needs a witness of its own, or it could be recomputed exactly (attack A17)."""
     in_spec: np.ndarray
     digests: pd.DataFrame
     notes: list[str]
@@ -388,6 +392,7 @@ def prepare(
     in_spec = spec.contains(keys["level"].tolist(), keys["breakdown"].tolist())
     if ledger is not None:
         forced_pub, forced_sup, notes = _ledger_constraints(tab, system, rules, ledger, digests, cost)
+    never_published = np.zeros(system.X.shape[0], dtype=bool)
     if not in_spec.all():
         # cells of the joint views that are neither in this release nor released: hidden
         n_rows = system.X.shape[0]
@@ -396,8 +401,8 @@ def prepare(
         outside = np.tile(~in_spec, len(tab.answers))
         released = forced_pub | forced_sup
         forced_sup = forced_sup | (outside & ~released)
-        never = (outside & ~released).reshape(prim.need.shape)
-        prim.need[never] = 0  # never published: nothing to protect
+        never_published = outside & ~released
+        prim.need[never_published.reshape(prim.need.shape)] = 0  # never published: nothing to protect
     if ledger is not None:
         assert forced_pub is not None and forced_sup is not None
         exempt = question.public and rules.public_exempt  # public identity: never suppressed
@@ -415,8 +420,12 @@ def prepare(
                     f"{sensitive} case(s) publiée(s) l'an dernier ne changent que par une ou deux structures : "
                     "masquées (l'écart d'une année à l'autre les révélerait)."
                 )
-    return PreparedQuestion(question, year, spec, rules, tab, prim, system, cost, forced_pub, forced_sup, in_spec,
-                            digests, notes, started)
+    # a cell kept hidden (from last year, or as released) is hidden for a reader: it must not be
+    # recomputable exactly from what is published (a hidden cell that can be recomputed protects
+    # nothing, attack A17); cells of joint views that are never published are not seen at all
+    movable = None if forced_sup is None else forced_sup & ~never_published
+    return PreparedQuestion(question, year, spec, rules, tab, prim, system, cost, forced_pub, forced_sup, movable,
+                            in_spec, digests, notes, started)
 
 
 def protect(
@@ -446,7 +455,7 @@ def protect(
     """
     prep = prepare(microdata, question, year, spec, rules, ledger, previous=previous)
     sec = secondary_suppression(prep.tab, prep.system, prep.prim, prep.rules, prep.cost, prep.forced_pub,
-                                prep.forced_sup)
+                                prep.forced_sup, prep.movable)
     return finish(prep, sec, joint_output=joint_output)
 
 

@@ -59,6 +59,14 @@ class SecondaryResult:
     witnesses: int = 0
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A sum of secret rows that a witness must move by at least ``req`` (a dominated union)."""
+
+    rows: np.ndarray  # sorted secret rows
+    req: float
+
+
 @dataclass
 class _Scope:
     vars: np.ndarray
@@ -77,6 +85,7 @@ class _Engine:
         cost: np.ndarray,
         forced_published: np.ndarray,
         forced_suppressed: np.ndarray,
+        movable: np.ndarray | None = None,
     ) -> None:
         self.tab = tab
         self.sys = system
@@ -88,6 +97,16 @@ class _Engine:
         self.need = prim.need.reshape(-1).copy()
         self.req = np.stack([prim.req_up.reshape(-1), prim.req_down.reshape(-1)])
         self.values = system.X @ system.y
+        # hidden cells that nothing sensitive requires this year (hidden last year, or in an
+        # earlier release): they must not be recomputable exactly either (see
+        # :func:`secondary_suppression`), so each needs a witness that moves it by a margin
+        self.movable_only = np.zeros(len(self.need), dtype=bool)
+        if movable is not None:
+            self.movable_only = movable & (self.need == 0) & ~forced_published
+            margin = (np.maximum(rules.margin_sum_min, rules.margin_sum_ratio * np.abs(self.values))
+                      if tab.is_numeric else np.full(len(self.values), rules.margin_count))
+            self.need[self.movable_only] = NEED_EITHER
+            self.req[:, self.movable_only] = margin[self.movable_only]
         self.cmax = system.X @ system.hi
         self.cmin = system.X @ system.lo
         self.forced = forced_published.copy()
@@ -117,6 +136,7 @@ class _Engine:
         self._lp = _Highs()
         self._mip = _Highs(mip=True)
         self._inner_sets: dict[int, frozenset[int]] = {}
+        self._unions_done: set[tuple[int, ...]] = set()
         self._deps_cache: dict[str, list[str]] = {}
         self._reduced_cache: dict[tuple[tuple[str, ...], int], tuple[str, np.ndarray, np.ndarray, sp.csr_matrix]] = {}
         self.high = np.isin(self.layout.level, ("national", "region"))
@@ -356,7 +376,7 @@ class _Engine:
 
     # ------------------------------------------------------------------ LP
     def witness(
-        self, r: int, direction: int, fixed_inner: np.ndarray | None
+        self, r: int, direction: int, fixed_inner: np.ndarray | None, target: _Target | None = None
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The cheapest witness over the scopes of ``r``, narrowest first: a narrow witness
         is kept unless it suppresses a new national or régional cell. In the narrow scopes
@@ -371,10 +391,14 @@ class _Engine:
         found = None
         for i, key in enumerate(keys):
             last = i == len(keys) - 1
-            w = self._witness_in(r, direction, fixed_inner, key, None if last else high)
+            w = self._witness_in(r, direction, fixed_inner, key, None if last else high, target)
             if w is None:
                 continue
-            w, new = self._sparser(r, direction, fixed_inner, key, None if last else high, w)
+            guard = None if last else high
+            if target is None:
+                w, new = self._sparser(r, direction, fixed_inner, key, guard, w)
+            else:
+                w, new = self._sparser(r, direction, fixed_inner, key, guard, w, target)
             found = w
             if last or not high[new % self.G].any():
                 break
@@ -398,6 +422,7 @@ class _Engine:
         key: tuple[str, ...],
         guard: np.ndarray | None,
         w: tuple[np.ndarray, np.ndarray],
+        target: _Target | None = None,
     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """(witness, rows it newly suppresses): a witness hiding fewer new cells, when the LP
         split its move between sibling categories because one of them reached its bound.
@@ -422,7 +447,7 @@ class _Engine:
             if c not in new:
                 continue
             self.forced[c] = True
-            other = self._witness_in(r, direction, fixed_inner, key, guard)
+            other = self._witness_in(r, direction, fixed_inner, key, guard, target)
             self.forced[c] = False
             if other is None:
                 continue
@@ -464,9 +489,11 @@ class _Engine:
         fixed_inner: np.ndarray | None,
         key: tuple[str, ...],
         guard: np.ndarray | None = None,
+        target: _Target | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """One witness LP in the scope ``key``; ``guard`` (per group): published cells that
-        must not move (held fixed).
+        must not move (held fixed); ``target``: move this sum of cells instead of ``r`` (a
+        dominated union, see :meth:`fix_unions`).
 
         Multiple choice: the answers are independent, so the witness is sought in the
         protected cell's answer only (block mode), except for the cells whose counts sum to
@@ -480,7 +507,7 @@ class _Engine:
         mode, vars_, rows, sub = self._reduced(key, r // self.G)
         if mode != "block" or not self.margin_rows[rows].any():
             linking = self.scope(key).linking if mode == "full" else None
-            return self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, linking)
+            return self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, linking, None, target)
         if not self.margin_rows[r]:
             held = self.margin_rows[rows]
             w = self._lp_witness(r, direction, fixed_inner, guard, mode, vars_, rows, sub, None, held)
@@ -567,6 +594,7 @@ class _Engine:
         sub: sp.csr_matrix,
         linking: sp.csr_matrix | None,
         held: np.ndarray | None = None,
+        target: _Target | None = None,
         pair: tuple[int, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The witness LP (then MILP for counts) over ``vars_`` (one scope, reduced by
@@ -577,7 +605,7 @@ class _Engine:
         sysm = self.sys
         G, n_inner = self.G, sysm.n_inner
         answer = r // G
-        req = self.req[direction, r]
+        req = self.req[direction, r] if target is None else target.req
         ns = len(vars_)
         lo = sysm.lo[vars_] - sysm.y[vars_]
         hi = sysm.hi[vars_] - sysm.y[vars_]
@@ -611,8 +639,12 @@ class _Engine:
                 forced |= held
             w_all = self.cost[rows]
             target_row = r
+        if target is not None:
+            if mode != "full":
+                return None
+            target_row = target.rows
         pos = np.searchsorted(rows, target_row)
-        if pos >= len(rows) or rows[pos] != target_row:
+        if np.any(pos >= len(rows)) or np.any(rows[np.minimum(pos, len(rows) - 1)] != target_row):
             return None
         costly_idx = np.flatnonzero(~free & ~forced)
         forced_idx = np.flatnonzero(forced)
@@ -633,7 +665,7 @@ class _Engine:
             c_parts.append(L.col)
             d_parts.append(L.data)
             n_rows += L.shape[0]
-        _, t_col, t_data = _rows_coo(sub, np.array([pos]))
+        _, t_col, t_data = _rows_coo(sub, np.atleast_1d(pos))
         sign = -1.0 if direction == _UP else 1.0
         r_parts.append(np.full(len(t_col), n_rows))
         c_parts.append(t_col)
@@ -753,7 +785,7 @@ class _Engine:
                 continue
             self.apply_witness(*w)
         if not self.satisfied(r) and self.need[r] == NEED_EITHER:
-            self.diag.append({"row": int(r), "reason": "non_protegeable"})
+            self.diag.append({"row": int(r), "reason": "recalculable" if self.movable_only[r] else "non_protegeable"})
 
     def order(self) -> np.ndarray:
         """Primary cells, national first, then régions, départements…; within the
@@ -780,30 +812,48 @@ class _Engine:
                     break
 
     # ------------------------------------------------------------------ unions
-    def _sensitive_union(self, groups: list[int]) -> bool:
+    def _union_requirement(self, groups: list[int]) -> float:
+        """The protection a union of cells (sum of their groups' structures) needs from the
+        attacker's interval, by the primary rules; 0 when it is not sensitive."""
         members = self.layout.membership[groups]
         structs = np.unique(members.indices)
         structs = structs[self.tab.answered[structs]]
         vals = self.tab.unit_values[structs, 0]
         n = len(vals)
         if n == 0:
-            return False
-        if n < self.rules.min_contributors:
-            return True
-        if not self.rules.dominance_applies(self.tab.question) or (vals < 0).any():
-            return False
+            return 0.0
         total = float(vals.sum())
-        if total <= 0:
-            return False
+        margin = max(self.rules.margin_sum_min, self.rules.margin_sum_ratio * abs(total))
+        if n < self.rules.min_contributors:
+            return max(margin, self.rules.frequency_protection_ratio * abs(total))
+        if not self.rules.dominance_applies(self.tab.question) or (vals < 0).any() or total <= 0:
+            return 0.0
         top = np.sort(vals)[::-1]
         x1 = float(top[0])
         x2 = float(top[1]) if n > 1 else 0.0
         lead = x1 + (x2 if self.rules.dominance_n == 2 else 0.0)
+        need = 0.0
         if lead > self.rules.dominance_k / 100.0 * total:
-            return True
-        return total - x1 - x2 < self.rules.p_percent / 100.0 * x1
+            need = 100.0 / self.rules.dominance_k * lead - total
+        rest = total - x1 - x2
+        if rest < self.rules.p_percent / 100.0 * x1:
+            need = max(need, self.rules.p_percent / 100.0 * x1 - rest)
+        return max(margin, need) if need > 0 else 0.0
+
+    def _sensitive_union(self, groups: list[int]) -> bool:
+        return self._union_requirement(groups) > 0
 
     def fix_unions(self) -> bool:
+        """Protect the dominated unions: in a relation whose parent is published, the
+        suppressed children sum to a known value; where that sum fails the primary rules, a
+        witness moves it by its protection level (every cell it moves is suppressed).
+
+        Hiding one more child "to dilute the union" is not enough: that child may be exactly
+        recomputable through another relation (a département's category through its région
+        and the other départements, or through its total and the other categories), and then
+        it protects nothing — the union is still known, and the child is a secondary cell that
+        can be recomputed. The witness proves that the union can move while everything
+        published holds."""
         changed = False
         for rel in self.layout.relations:
             parent = rel.parent
@@ -813,19 +863,23 @@ class _Engine:
             supp = kids[self.suppressed[kids]]
             if len(supp) < 2:
                 continue
-            if not self._sensitive_union(supp.tolist()):
+            key = tuple(sorted(supp.tolist()))
+            if key in self._unions_done:
                 continue
-            pub = kids[~self.suppressed[kids] & ~self.forced[kids]]
-            pub = pub[self.tab.respondents[pub] > 0] if len(pub) else pub
-            if len(pub):
-                pick = int(pub[np.lexsort((pub, self.cost[pub]))][0])
-            elif not self.forced[parent]:
-                pick = parent
-            else:
+            req = self._union_requirement(supp.tolist())
+            if req <= 0:
+                continue
+            self._unions_done.add(key)
+            target = _Target(np.array(key, dtype=np.int64), req)
+            w = None
+            for direction in (_UP, _DOWN):
+                w = self.witness(parent, direction, None, target)
+                if w is not None:
+                    break
+            if w is None:
                 self.diag.append({"row": int(parent), "reason": "union_dominee"})
                 continue
-            self.suppressed[pick] = True
-            self.status[pick] = SECONDARY
+            self.apply_witness(*w)
             changed = True
         return changed
 
@@ -998,11 +1052,17 @@ def secondary_suppression(
     cost: np.ndarray,
     forced_published: np.ndarray | None = None,
     forced_suppressed: np.ndarray | None = None,
+    movable: np.ndarray | None = None,
     *,
     witnesses: bool = True,
     unions: bool = True,
 ) -> SecondaryResult:
     """Statuses of the secret cells after secondary suppression (rows ``a * G + g``).
+
+    ``movable``: hidden cells (among ``forced_suppressed``) that no primary rule makes
+    sensitive but that a reader sees hidden (kept hidden from last year, or from an earlier
+    release): each gets a witness that moves it by at least the safety margin, so that no
+    hidden cell is recomputable exactly from the published ones (attack A17).
 
     The two stages can run apart (questions linked by a relation, :mod:`.linked`): the
     witnesses on the joint system of the linked questions, then the dominated unions of each
@@ -1010,7 +1070,7 @@ def secondary_suppression(
     n_rows = system.X.shape[0]
     fp = np.zeros(n_rows, dtype=bool) if forced_published is None else forced_published
     fs = np.zeros(n_rows, dtype=bool) if forced_suppressed is None else forced_suppressed
-    engine = _Engine(tab, system, prim, rules, cost, fp, fs)
+    engine = _Engine(tab, system, prim, rules, cost, fp, fs, movable)
     engine.run(witnesses=witnesses, unions=unions)
     return SecondaryResult(
         status=engine.status,

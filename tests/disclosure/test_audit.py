@@ -172,7 +172,8 @@ def test_zero_total_reveals_its_cells():
     report = audit(t.frame())
     assert interval(report, category="caf") == (0.0, 0.0)
     exact = report.problems[report.problems["kind"] == "exact_disclosure"]
-    assert exact.set_index("category")["severity"].to_dict() == {"caf": "error", "associatif": "warning"}
+    # a secondary cell recomputed exactly protects nothing: an error too (attack A17)
+    assert exact.set_index("category")["severity"].to_dict() == {"caf": "error", "associatif": "error"}
     # The published zero of 6 respondents is itself a group disclosure, for the human checker.
     group = report.problems[report.problems["kind"] == "group_disclosure_published"]
     assert group["severity"].tolist() == ["warning"]

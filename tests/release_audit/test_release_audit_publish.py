@@ -2,9 +2,12 @@
 
 A small national year is generated, then concentrated in one département (Creuse) with
 consistent budgets (budget = Σ sources) and one centre holding nearly all the intercommunal
-funding: the engine, protecting each question apart, hides the intercommunal totals and
-publishes the budget and the seven other sources, so the hidden total is their difference.
-Before the union audit was wired into ``publish_year`` this draft was written as is.
+funding. An engine protecting each question apart (as it did before linked questions, simulated
+here by declaring no linked relation to it) hides the intercommunal totals and publishes the
+budget and the seven other sources, so the hidden total is their difference: the gate must
+withhold it (before the union audit was wired into ``publish_year`` this draft was written as
+is). The engine as released protects the nine questions together: nothing to withhold, and the
+union audit passes.
 """
 
 from __future__ import annotations
@@ -56,7 +59,10 @@ def concentrated(national_workspace: Workspace, tmp_path: Path) -> Workspace:
 
 
 def test_publish_withholds_and_names_a_question_recovered_through_the_budget_relation(
-        concentrated: Workspace) -> None:
+        concentrated: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from senacs_workbench.disclosure import linked
+
+    monkeypatch.setattr(linked, "linked_relations", lambda relations, questions: [])  # the engine of before
     outcome = publish_year(concentrated, YEAR, workers=1, only=BUDGET)
     folder = draft_dir(concentrated, YEAR)
     bundle = pd.read_parquet(folder / f"senacs_{YEAR}.parquet")
@@ -66,6 +72,18 @@ def test_publish_withholds_and_names_a_question_recovered_through_the_budget_rel
     assert LEAKING in manifest["audit"]["union_withheld_variables"]
     assert LEAKING in outcome.message_fr and "faute de protection garantie" in outcome.message_fr
     # What is published passes the union audit.
+    store = RawDataStore(concentrated, "prep")
+    wide = store.wide(YEAR, "FR", store.latest_version(YEAR), variables=[*BREAKDOWNS, *BUDGET])
+    assert audit_union([bundle], wide, load_codebook(YEAR)).ok
+
+
+def test_the_engine_protects_the_budget_and_its_sources_together_nothing_withheld(concentrated: Workspace) -> None:
+    publish_year(concentrated, YEAR, workers=1, only=BUDGET)
+    folder = draft_dir(concentrated, YEAR)
+    bundle = pd.read_parquet(folder / f"senacs_{YEAR}.parquet")
+    assert set(BUDGET) <= set(bundle["variable"])
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert not manifest["audit"].get("union_withheld_variables")
     store = RawDataStore(concentrated, "prep")
     wide = store.wide(YEAR, "FR", store.latest_version(YEAR), variables=[*BREAKDOWNS, *BUDGET])
     assert audit_union([bundle], wide, load_codebook(YEAR)).ok

@@ -10,8 +10,10 @@ nothing more is rejected.
 
 Only the questions linked by a declared relation of the codebook (and the questions they are
 linked to) are audited here: on the demo's national year the whole audit takes several
-minutes, the relation groups about one (the single questions are the engine audit's domain
-until the engine protects linked questions itself).
+minutes, the relation groups about one. The engine protects the equality groups together
+(:mod:`senacs_workbench.disclosure.linked`); this gate is the check that does not share its
+model, and the only one for the inequalities (``bounded_by``) the engine does not hold. The
+single questions are the engine audit's domain (``disclosure/audit.py``).
 """
 
 from __future__ import annotations

@@ -115,13 +115,13 @@ def test_audit_rejects_a_recomputable_secondary_cell():
     # the old engine's pick: the cheapest published rural child of Limousin, with its
     # département's total and urbain cell published
     old.loc[old["level"].eq("departement") & old["territory"].eq("87") & old["category"].eq("rural"), "status"] = "D"
-    report = audit(old)
+    report = audit(old, rules=load_rules())
     assert not report.ok
     flagged = report.problems[(report.problems["kind"] == "exact_disclosure")
                               & (report.problems["severity"] == "error")]
     assert set(flagged["territory"]) == {"87"}
     # the engine's pattern passes the same audit
-    assert audit(cells).ok
+    assert audit(cells, rules=load_rules()).ok
 
 
 def test_audit_margins_read_from_published_n():
@@ -141,7 +141,7 @@ def test_audit_margins_read_from_published_n():
     # so its rural cell is not recomputed from its total and urbain cell
     public = table.copy()
     public.loc[public["status"] != "V", "value"] = np.nan
-    report = audit(public)
+    report = audit(public, rules=load_rules())
     iv = report.intervals
     row = iv[(iv["territory"] == "63") & (iv["category"] == "rural") & (iv["statistic"] == "sum")]
     assert len(row) == 1 and not bool(row["exact"].iloc[0])
@@ -151,7 +151,7 @@ def test_audit_margins_read_from_published_n():
     other.loc[other["level"].eq("departement") & other["territory"].eq("15") & other["category"].eq("rural"),
               "status"] = "D"
     other.loc[other["status"] != "V", "value"] = np.nan
-    report = audit(other)
+    report = audit(other, rules=load_rules())
     assert not report.ok
     assert set(report.problems.loc[report.problems["kind"] == "exact_disclosure", "territory"]) == {"15"}
 
@@ -176,4 +176,4 @@ def test_a_cell_kept_hidden_from_last_year_is_not_recomputable():
     assert set(hidden["territory"]) >= {"87"}
     intervals = attacker_intervals(micro, QUESTION, cells)
     assert exact_disclosures(intervals).empty, exact_disclosures(intervals)
-    assert audit(cells, now.protection).ok
+    assert audit(cells, now.protection, rules=load_rules()).ok

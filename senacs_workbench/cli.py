@@ -480,7 +480,7 @@ def serve(workspace: Workspace, port: int, host: str, use_token: bool, pool_size
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")
-@click.option("--years", default="2023-2025", show_default=True,
+@click.option("--years", default="2024-2025", show_default=True,
               help="Campagnes à générer, importer et publier (2019-2025 pour toutes : plus long).")
 @click.option("--scale", default=1.0, show_default=True, help="Échelle (1 = France entière).")
 @click.option("--seed", default=2024, show_default=True, help="Graine du générateur.")

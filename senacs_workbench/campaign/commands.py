@@ -27,7 +27,7 @@ def run_command(workspace: Workspace, campaign_file: Path, *, resume: bool = Fal
     return report.exit_code
 
 
-DEMO_YEARS = (2023, 2024, 2025)
+DEMO_YEARS = (2024, 2025)
 """Campaign years that ``parameters/demo.yaml`` reads."""
 
 

@@ -94,27 +94,42 @@ def _joint_tabulation(preps: Sequence[PreparedQuestion]) -> Tabulation:
     )
 
 
-def _linking(relation: Relation, preps: Sequence[PreparedQuestion]) -> sp.csr_matrix:
-    """One row per inner cell whose structures answered all the questions or none.
+def _linking(relation: Relation, preps: Sequence[PreparedQuestion]
+             ) -> tuple[sp.csr_matrix, np.ndarray | None, np.ndarray | None]:
+    """The identity's rows on the changes of the inner cells, and the bounds of each row's change.
 
-    A structure that answered some of them only (a budget without its sources) is bound by
-    no identity: its answer absorbs any change of its inner cell, so that cell gets no row."""
+    ``sum_to_total``: one row per inner cell, Δtotal − Σ Δparts. Where the identity holds
+    exactly in the inner cell, the change is 0. Elsewhere (a centre's budget a few percent off
+    its sources, a budget without all its sources) a reader still assumes it within its
+    tolerance, centre by centre: the change keeps the cell's gap within ± the sum of its
+    centres' tolerances (and 0 stays allowed, the truth being what it is).
+    ``sum_to_constant``: Σ Δparts = 0 on every inner cell whose structures answered all the
+    parts or none; a structure that answered some only absorbs any change of its cell."""
     layout = preps[0].tab.layout
+    identity = sp.identity(layout.n_inner, format="csr")
+    if relation.kind is RelationKind.SUM_TO_TOTAL:
+        # the total is the relation's first question
+        rows = sp.hstack([identity, *([-identity] * (len(preps) - 1))], format="csr")
+        gap = rows @ np.concatenate([p.system.y for p in preps])
+        total = preps[0].tab
+        per_centre = np.where(total.answered, np.maximum(relation.relative_tolerance * np.abs(total.unit_values[:, 0]),
+                                                         relation.absolute_tolerance), 0.0)
+        tolerance = np.bincount(layout.inner_of, weights=per_centre, minlength=layout.n_inner)
+        exact = np.abs(gap) < 0.5
+        lo = np.where(exact, 0.0, np.minimum(0.0, -tolerance - gap))
+        hi = np.where(exact, 0.0, np.maximum(0.0, tolerance - gap))
+        return rows, lo, hi
     answered = np.column_stack([p.tab.answered for p in preps])
     partial = answered.any(axis=1) & ~answered.all(axis=1)
     mixed = np.bincount(layout.inner_of[partial], minlength=layout.n_inner) > 0
-    identity = sp.diags((~mixed).astype(float), format="csr")
-    if relation.kind is RelationKind.SUM_TO_TOTAL:
-        # the total is the relation's first question: Δtotal − Σ Δparts = 0
-        rows = sp.hstack([identity, *([-identity] * (len(preps) - 1))], format="csr")
-    else:
-        rows = sp.hstack([identity] * len(preps), format="csr")
-    return rows[np.flatnonzero(~mixed)]
+    rows = sp.hstack([sp.diags((~mixed).astype(float), format="csr")] * len(preps), format="csr")
+    return rows[np.flatnonzero(~mixed)], None, None
 
 
 def _joint_system(preps: Sequence[PreparedQuestion], relation: Relation) -> SecretSystem:
     systems = [p.system for p in preps]
     n_inner = systems[0].n_inner
+    linking, linking_lo, linking_hi = _linking(relation, preps)
     k = len(systems)
     X = sp.kron(sp.identity(k, format="csr"), preps[0].tab.layout.inner_groups, format="csr")
     return SecretSystem(
@@ -125,12 +140,14 @@ def _joint_system(preps: Sequence[PreparedQuestion], relation: Relation) -> Secr
         y=np.concatenate([s.y for s in systems]),
         lo=np.concatenate([s.lo for s in systems]),
         hi=np.concatenate([s.hi for s in systems]),
-        linking=_linking(relation, preps),
+        linking=linking,
         var_inner=np.tile(np.arange(n_inner), k),
         inner_respondents=np.max(np.vstack([s.inner_respondents for s in systems]), axis=0),
         singleton_inner=np.any(np.vstack([s.singleton_inner for s in systems]), axis=0),
         integral=False,
         linked_total=0 if relation.kind is RelationKind.SUM_TO_TOTAL else -1,
+        linking_lo=linking_lo,
+        linking_hi=linking_hi,
     )
 
 

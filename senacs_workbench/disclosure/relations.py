@@ -55,6 +55,10 @@ class SecretSystem:
     # answer index of the relation's total (sum_to_total), -1 when the parts sum to a constant,
     # None for one question's own system
     linked_total: int | None = None
+    # bounds of the linking rows' changes (default: every row held at 0); linked questions whose
+    # identity holds within a tolerance, not exactly, on some inner cells (see .linked)
+    linking_lo: np.ndarray | None = None
+    linking_hi: np.ndarray | None = None
 
     @property
     def n_vars(self) -> int:

@@ -73,6 +73,7 @@ class _Scope:
     rows: np.ndarray
     sub: sp.csr_matrix  # rows × vars (restricted)
     linking: sp.csr_matrix | None
+    linking_bounds: tuple[np.ndarray, np.ndarray] | None = None  # of the rows kept, when not all 0
 
 
 class _Engine:
@@ -370,7 +371,10 @@ class _Engine:
             lk = links[:, vars_].tocsr()
             keep = np.flatnonzero(np.diff(lk.indptr) > 0)
             link = lk[keep]
-        sc = _Scope(vars_, rows, sub, link)
+        bounds = None
+        if sysm.linking is not None and sysm.linking_lo is not None and sysm.linking_hi is not None:
+            bounds = (sysm.linking_lo[keep], sysm.linking_hi[keep])
+        sc = _Scope(vars_, rows, sub, link, bounds)
         self._scopes[key] = sc
         return sc
 
@@ -580,7 +584,8 @@ class _Engine:
         if best is not None:
             return best[1]
         vars_, rows, sub, linking = self._linked_scope(key, None)
-        return self._lp_witness(r, direction, fixed_inner, guard, "full", vars_, rows, sub, linking)
+        return self._lp_witness(r, direction, fixed_inner, guard, "full", vars_, rows, sub, linking,
+                                linking_bounds=self.scope(key).linking_bounds)
 
     def _lp_witness(
         self,
@@ -596,6 +601,7 @@ class _Engine:
         held: np.ndarray | None = None,
         target: _Target | None = None,
         pair: tuple[int, float] | None = None,
+        linking_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The witness LP (then MILP for counts) over ``vars_`` (one scope, reduced by
         ``mode``); ``linking``: rows held at 0 (answer margins, full mode); ``held`` (per row
@@ -659,6 +665,7 @@ class _Engine:
         c_parts = [m_col, ns + ar, ns + mc + ar]
         d_parts = [m_data, np.full(mc, -1.0), np.ones(mc)]
         n_rows = mc + len(forced_idx)
+        link_start = n_rows
         if linking is not None and linking.shape[0]:
             L = linking.tocoo()
             r_parts.append(L.row + n_rows)
@@ -678,6 +685,9 @@ class _Engine:
         A.sort_indices()
         row_lo = np.zeros(n_rows)
         row_hi = np.zeros(n_rows)
+        if linking_bounds is not None and linking is not None and linking.shape[0]:
+            row_lo[link_start:link_start + linking.shape[0]] = linking_bounds[0]
+            row_hi[link_start:link_start + linking.shape[0]] = linking_bounds[1]
         row_lo[-1] = -np.inf
         row_hi[-1] = -req
         if fixed_inner is not None:

@@ -28,9 +28,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from senacs_workbench import territories as geo
-from senacs_workbench.codebook import BREAKDOWNS, Question, Relation, load_codebook
+from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
-from senacs_workbench.disclosure.linked import linked_relations, protect_linked
+from senacs_workbench.disclosure.linked import LinkedGroup, linked_groups, protect_linked
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import load_rules
 
@@ -53,7 +53,7 @@ def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.Da
     return base, data
 
 
-def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, Relation | None]) -> list[dict[str, object]]:
+def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, LinkedGroup | None]) -> list[dict[str, object]]:
     """Protect (and audit) one question, or the questions of one linked relation together, as a
     release does (``publication/protection.py``); one row of figures per question (a linked
     group's times are shared equally between its questions)."""
@@ -97,7 +97,7 @@ def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, Relation | N
 
 
 def linking_cost(frame: pd.DataFrame, base: pd.DataFrame, data: pd.DataFrame, year: int,
-                 relations: list[Relation]) -> None:
+                 relations: list[LinkedGroup]) -> None:
     """The cost of protecting linked questions together: their suppressed value in the run
     above against the same questions protected one at a time (goal: at most 10 % more)."""
     codebook = load_codebook(year)
@@ -229,7 +229,7 @@ def main() -> None:
     # order), so that no worker is left with one slow variable at the end
     weight = {q.id: (len(q.answer_codes) if q.type.is_categorical else 1) for q in questions}
     order = sorted(range(len(questions)), key=lambda i: (-weight[questions[i].id], i))
-    relations = linked_relations(codebook.relations, questions)
+    relations = linked_groups(codebook.relations, questions)
     grouped = {qid for relation in relations for qid in relation.questions}
     by_id = {q.id: q for q in questions}
 

@@ -21,16 +21,25 @@ declares. A witness for a hidden funding source must then move the budget or ano
 the same cells, and hides the cheapest of them. The dominated-union check, which concerns one
 question's own relations, runs afterwards on each question with the joint pattern.
 
-``bounded_by`` relations (a part ≤ its whole) are inequalities: the engine does not hold them;
-the independent audit at the publish gate checks them and withholds a question they expose.
-The questions of a relation must share one layout (the same views): where an earlier release
-joined another view to one of them only, they are protected apart (see ``protect_group``).
+``bounded_by`` relations (a part ≤ its whole: young volunteers ≤ volunteers) are inequalities.
+A reader knows them too: where the volunteers of a cell are published, a hidden count of its
+young volunteers cannot be above them, which may cut a sensitive cell's upper protection. The
+relations that share one bound form one group (:class:`LinkedGroup`: the bound, then its
+parts), protected in one system whose linking rows are inequalities on the changes of every
+inner cell: Δpart − Δbound ≤ the cell's slack (bound − part, never below 0). Since a question
+may then move alone within its slack, the witnesses of such a group are sought over every
+question at once, without the pair witnesses of the equalities.
+
+The questions of a group must share one layout (the same views): where an earlier release
+joined another view to one of them only, they are protected apart (see :func:`protect_linked`);
+the independent audit at the publish gate checks every relation on the union of releases and
+withholds a question they expose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -53,24 +62,59 @@ from senacs_workbench.disclosure.rules import RuleSet, load_rules
 from senacs_workbench.disclosure.secondary import SecondaryResult, secondary_suppression
 from senacs_workbench.disclosure.tabulate import Tabulation
 
-__all__ = ["LINKED_KINDS", "linked_relations", "protect_linked"]
+__all__ = ["LINKED_KINDS", "LinkedGroup", "linked_groups", "protect_linked"]
 
 LINKED_KINDS = (RelationKind.SUM_TO_TOTAL, RelationKind.SUM_TO_CONSTANT)
-"""The relations the engine holds in its witnesses (equalities)."""
+"""The equalities: each protected alone as one group."""
 
 
-def linked_relations(relations: Sequence[Relation], questions: Sequence[Question]) -> list[Relation]:
-    """The equality relations among ``relations`` whose questions are all in ``questions``
-    (numeric, tabulated), no question in two of them."""
+@dataclass(frozen=True)
+class LinkedGroup:
+    """Questions protected together and the relations that link them: one equality, or the
+    ``bounded_by`` relations that share one bound."""
+
+    relations: tuple[Relation, ...]
+
+    @classmethod
+    def of(cls, relation: Relation) -> LinkedGroup:
+        return cls((relation,))
+
+    @property
+    def id(self) -> str:
+        return "+".join(r.id for r in self.relations)
+
+    @property
+    def is_inequality(self) -> bool:
+        return self.relations[0].kind is RelationKind.BOUNDED_BY
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The total or bound first, then the parts, each once."""
+        return tuple(dict.fromkeys(q for r in self.relations for q in r.questions))
+
+
+def linked_groups(relations: Sequence[Relation], questions: Sequence[Question]) -> list[LinkedGroup]:
+    """The groups of ``relations`` whose questions are all in ``questions`` (numeric,
+    tabulated), no question in two groups: each equality alone, in the codebook's order, then
+    the ``bounded_by`` relations grouped by their bound."""
     numeric = {q.id for q in questions if q.type.is_numeric}
-    chosen: list[Relation] = []
+    groups: list[LinkedGroup] = []
     taken: set[str] = set()
     for relation in relations:
         members = set(relation.questions)
         if relation.kind in LINKED_KINDS and members <= numeric and not members & taken:
-            chosen.append(relation)
+            groups.append(LinkedGroup.of(relation))
             taken |= members
-    return chosen
+    by_bound: dict[str, list[Relation]] = {}
+    for relation in relations:
+        if relation.kind is not RelationKind.BOUNDED_BY or not set(relation.questions) <= numeric:
+            continue
+        if relation.parts[0] in taken or (relation.bound in taken and relation.bound not in by_bound):
+            continue
+        by_bound.setdefault(str(relation.bound), []).append(relation)
+        taken |= set(relation.questions)
+    groups += [LinkedGroup(tuple(rels)) for rels in by_bound.values()]
+    return groups
 
 
 def _same_layout(preps: Sequence[PreparedQuestion]) -> bool:
@@ -94,7 +138,31 @@ def _joint_tabulation(preps: Sequence[PreparedQuestion]) -> Tabulation:
     )
 
 
-def _linking(relation: Relation, preps: Sequence[PreparedQuestion]
+def _bounded_linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
+                     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """One row per relation and inner cell, Δpart − Δbound, bounded above by the cell's slack
+    (bound − part within the relation's tolerance; 0 where the truth has none, so that a
+    witness never widens a gap the data already has) and free below."""
+    layout = preps[0].tab.layout
+    n_inner = layout.n_inner
+    index = {p.question.id: a for a, p in enumerate(preps)}
+    identity = sp.identity(n_inner, format="csr")
+    zero = sp.csr_matrix((n_inner, n_inner))
+    blocks, slacks = [], []
+    for relation in group.relations:
+        part, bound = index[relation.parts[0]], index[str(relation.bound)]
+        blocks.append(sp.hstack([identity if a == part else -identity if a == bound else zero
+                                 for a in range(len(preps))], format="csr"))
+        respondents = np.bincount(layout.inner_of, weights=preps[part].tab.answered.astype(float),
+                                  minlength=n_inner)
+        y_part, y_bound = preps[part].system.y, preps[bound].system.y
+        slack = ((1.0 + relation.relative_tolerance) * y_bound + relation.absolute_tolerance * respondents - y_part)
+        slacks.append(np.maximum(slack, 0.0))
+    hi = np.concatenate(slacks)
+    return sp.vstack(blocks, format="csr"), np.full(len(hi), -np.inf), hi
+
+
+def _linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
              ) -> tuple[sp.csr_matrix, np.ndarray | None, np.ndarray | None]:
     """The identity's rows on the changes of the inner cells, and the bounds of each row's change.
 
@@ -104,7 +172,11 @@ def _linking(relation: Relation, preps: Sequence[PreparedQuestion]
     tolerance, centre by centre: the change keeps the cell's gap within ± the sum of its
     centres' tolerances (and 0 stays allowed, the truth being what it is).
     ``sum_to_constant``: Σ Δparts = 0 on every inner cell whose structures answered all the
-    parts or none; a structure that answered some only absorbs any change of its cell."""
+    parts or none; a structure that answered some only absorbs any change of its cell.
+    ``bounded_by``: see :func:`_bounded_linking`."""
+    if group.is_inequality:
+        return _bounded_linking(group, preps)
+    relation = group.relations[0]
     layout = preps[0].tab.layout
     identity = sp.identity(layout.n_inner, format="csr")
     if relation.kind is RelationKind.SUM_TO_TOTAL:
@@ -126,10 +198,12 @@ def _linking(relation: Relation, preps: Sequence[PreparedQuestion]
     return rows[np.flatnonzero(~mixed)], None, None
 
 
-def _joint_system(preps: Sequence[PreparedQuestion], relation: Relation) -> SecretSystem:
+def _joint_system(preps: Sequence[PreparedQuestion], group: LinkedGroup) -> SecretSystem:
     systems = [p.system for p in preps]
     n_inner = systems[0].n_inner
-    linking, linking_lo, linking_hi = _linking(relation, preps)
+    linking, linking_lo, linking_hi = _linking(group, preps)
+    # the total or the bound is the group's first question; parts summing to a constant: −1
+    head = -1 if group.relations[0].kind is RelationKind.SUM_TO_CONSTANT else 0
     k = len(systems)
     X = sp.kron(sp.identity(k, format="csr"), preps[0].tab.layout.inner_groups, format="csr")
     return SecretSystem(
@@ -145,9 +219,10 @@ def _joint_system(preps: Sequence[PreparedQuestion], relation: Relation) -> Secr
         inner_respondents=np.max(np.vstack([s.inner_respondents for s in systems]), axis=0),
         singleton_inner=np.any(np.vstack([s.singleton_inner for s in systems]), axis=0),
         integral=False,
-        linked_total=0 if relation.kind is RelationKind.SUM_TO_TOTAL else -1,
+        linked_total=head,
         linking_lo=linking_lo,
         linking_hi=linking_hi,
+        linked_inequality=group.is_inequality,
     )
 
 
@@ -167,10 +242,10 @@ figure readers look for first; a witness moves another part with the hidden one 
 (measured on the national 2025 synthetic year: the budget's hidden value 17.1 % → 13.2 %)."""
 
 
-def _joint_cost(preps: Sequence[PreparedQuestion], relation: Relation) -> np.ndarray:
+def _joint_cost(preps: Sequence[PreparedQuestion], group: LinkedGroup) -> np.ndarray:
     """The questions' own suppression costs, the total's raised (:data:`TOTAL_COST_FACTOR`)."""
     costs = [p.cost.copy() for p in preps]
-    if relation.kind is RelationKind.SUM_TO_TOTAL:
+    if group.relations[0].kind is RelationKind.SUM_TO_TOTAL:
         costs[0] *= TOTAL_COST_FACTOR
     return np.concatenate(costs)
 
@@ -184,7 +259,7 @@ def _rows(flags: list[np.ndarray | None], preps: Sequence[PreparedQuestion]) -> 
 def protect_linked(
     frames: Mapping[str, pd.DataFrame],
     questions: Sequence[Question],
-    relation: Relation,
+    relation: Relation | LinkedGroup,
     year: int,
     specs: Mapping[str, ReleaseSpec] | None = None,
     rules: RuleSet | None = None,
@@ -193,25 +268,25 @@ def protect_linked(
     previous: Mapping[str, pd.DataFrame | None] | None = None,
     joint_output: bool = False,
 ) -> dict[str, ProtectionResult]:
-    """Protect the questions of ``relation`` together; ``frames[q]`` is question ``q``'s
+    """Protect the questions of ``relation`` (one relation, or a :class:`LinkedGroup`) together;
+    ``frames[q]`` is question ``q``'s
     microdata, ``questions`` their codebook entries (in any order), ``specs[q]`` the views
     released for ``q`` (default: every committee view). Returns one result per question, as
     :func:`.protect.protect` would, with a joint suppression pattern. The questions are
     tabulated on the union of their views (a view released for one only is hidden, internal,
     for the others)."""
-    if relation.kind not in LINKED_KINDS:
-        raise ValueError(f"relation {relation.id}: only equalities are protected jointly")
+    group = relation if isinstance(relation, LinkedGroup) else LinkedGroup.of(relation)
     rules = rules or load_rules()
     ledgers = ledgers or {}
     previous = previous or {}
     by_id = {q.id: q for q in questions}
-    own = {qid: (specs or {}).get(qid) or ReleaseSpec() for qid in relation.questions}
+    own = {qid: (specs or {}).get(qid) or ReleaseSpec() for qid in group.questions}
     # every view of every question, the views released earlier included (see joint_spec)
     views = union_spec(*(joint_spec(own[qid], frames[qid], ledgers.get(qid), year, qid) for qid in own))
     preps = [
         prepare(frames[qid], by_id[qid], year, own[qid], rules, ledgers.get(qid), previous=previous.get(qid),
                 view_spec=views)
-        for qid in relation.questions
+        for qid in group.questions
     ]
     if not _same_layout(preps):
         # views joined to one question only (an earlier release): protected apart, the
@@ -220,14 +295,14 @@ def protect_linked(
         for p in preps:
             result = finish(p, secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub,
                                                      p.forced_sup, p.movable), joint_output=joint_output)
-            result.diagnostics.append(f"Questions liées ({relation.id}) protégées séparément : leurs vues diffèrent ; "
+            result.diagnostics.append(f"Questions liées ({group.id}) protégées séparément : leurs vues diffèrent ; "
                                       "l'audit de publication vérifie leur combinaison.")
             apart[p.question.id] = result
         return apart
     G = preps[0].tab.layout.n_groups
     joint = secondary_suppression(
-        _joint_tabulation(preps), _joint_system(preps, relation), _joint_primary(preps), rules,
-        _joint_cost(preps, relation), _rows([p.forced_pub for p in preps], preps),
+        _joint_tabulation(preps), _joint_system(preps, group), _joint_primary(preps), rules,
+        _joint_cost(preps, group), _rows([p.forced_pub for p in preps], preps),
         _rows([p.forced_sup for p in preps], preps), _rows([p.movable for p in preps], preps), unions=False,
     )
     results: dict[str, ProtectionResult] = {}
@@ -241,6 +316,6 @@ def protect_linked(
         sec = SecondaryResult(status=own.status, unprotected=[*diagnostics, *own.unprotected],
                               lp_solves=joint.lp_solves if a == 0 else 0, witnesses=joint.witnesses if a == 0 else 0)
         result = finish(prep, sec, joint_output=joint_output)
-        result.stats["linked"] = relation.id
+        result.stats["linked"] = group.id
         results[prep.question.id] = result
     return results

@@ -59,6 +59,9 @@ class SecretSystem:
     # identity holds within a tolerance, not exactly, on some inner cells (see .linked)
     linking_lo: np.ndarray | None = None
     linking_hi: np.ndarray | None = None
+    # questions linked by inequalities (``bounded_by``): a question may move alone within the
+    # linking rows' bounds, so witnesses are sought over every question at once (no pairs)
+    linked_inequality: bool = False
 
     @property
     def n_vars(self) -> int:

@@ -571,7 +571,10 @@ class _Engine:
         answer = r // self.G
         vars_, rows, sub, _ = self._linked_scope(key, answer)
         best: tuple[float, tuple[np.ndarray, np.ndarray]] | None = None
-        for pair in self._linked_pairs(answer):
+        # inequalities (a part ≤ its bound): a question may move alone within its slack, which
+        # only the LP over every question sees
+        pairs = [] if self.sys.linked_inequality else self._linked_pairs(answer)
+        for pair in pairs:
             w = self._lp_witness(r, direction, fixed_inner, guard, "pair", vars_, rows, sub, None, pair=pair)
             if w is None:
                 continue

@@ -1,9 +1,9 @@
 """The protection jobs of a release: one per question, one per group of linked questions.
 
-A release protects every tabulated question of a year. Questions linked by an equality of
-the codebook (the budget and its funding sources, the four age shares:
-:func:`senacs_workbench.disclosure.linked.linked_relations`) are protected together, in one
-job; every other question alone. Each job's results are audited per question by the engine's
+A release protects every tabulated question of a year. Questions linked by a relation of
+the codebook (the budget and its funding sources, the four age shares, the volunteers and the
+counts bounded by them: :func:`senacs_workbench.disclosure.linked.linked_groups`) are protected
+together, in one job; every other question alone. Each job's results are audited per question by the engine's
 audit (its own relations), and come back in the order of the questions asked, whatever the
 grouping, so that the publish and authorised-release steps stay per question.
 """
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from senacs_workbench.codebook import Question, Relation, load_codebook
+from senacs_workbench.codebook import Question, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 
 R = TypeVar("R")
@@ -54,7 +54,7 @@ class ProtectedQuestion:
 @dataclass(frozen=True)
 class _Unit:
     jobs: tuple[QuestionJob, ...]
-    relation: Relation | None = None
+    group: Any = None  # a LinkedGroup (disclosure.linked), or None for one question
     joint_output: bool = False
     audit_options: dict[str, Any] = field(default_factory=dict)
     rules: Any = None  # the rule set: the engine and the audit's thresholds read the same one
@@ -72,7 +72,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
     from senacs_workbench.disclosure.linked import protect_linked
     from senacs_workbench.disclosure.protect import protect
 
-    if unit.relation is None:
+    if unit.group is None:
         job = unit.jobs[0]
         try:
             result = protect(job.data, job.question, job.year, spec=job.spec, rules=unit.rules, ledger=job.ledger,
@@ -82,7 +82,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
         return [_audited(job.question.id, result, unit)]
     try:
         results = protect_linked(
-            {j.question.id: j.data for j in unit.jobs}, [j.question for j in unit.jobs], unit.relation,
+            {j.question.id: j.data for j in unit.jobs}, [j.question for j in unit.jobs], unit.group,
             unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs}, unit.rules,
             ledgers={j.question.id: j.ledger for j in unit.jobs},
             previous={j.question.id: j.previous for j in unit.jobs}, joint_output=unit.joint_output,
@@ -90,7 +90,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
     except LedgerConflict:
         # one question of the group cannot be released as the ledger requires: each is
         # protected alone (that one refused and withheld), the union audit judges the others
-        return [item for job in unit.jobs for item in _protect_unit(replace(unit, jobs=(job,), relation=None))]
+        return [item for job in unit.jobs for item in _protect_unit(replace(unit, jobs=(job,), group=None))]
     return [_audited(j.question.id, results[j.question.id], unit) for j in unit.jobs]
 
 
@@ -111,16 +111,16 @@ def protect_questions(jobs: Sequence[QuestionJob], workers: int | None = None, *
     and ``audit`` (an authorised release sees the committee cells it joins)."""
     if not jobs:
         return []
-    from senacs_workbench.disclosure.linked import linked_relations
+    from senacs_workbench.disclosure.linked import linked_groups
     from senacs_workbench.disclosure.rules import load_rules
 
     options = dict(audit_options or {})
     rules = load_rules()
     by_id = {job.question.id: job for job in jobs}
-    relations = linked_relations(load_codebook(jobs[0].year).relations, [job.question for job in jobs])
-    grouped = {qid for relation in relations for qid in relation.questions}
+    groups = linked_groups(load_codebook(jobs[0].year).relations, [job.question for job in jobs])
+    grouped = {qid for group in groups for qid in group.questions}
     # the linked groups first: the longest jobs, so that no worker ends alone with one
-    units = [_Unit(tuple(by_id[q] for q in r.questions), r, joint_output, options, rules) for r in relations]
+    units = [_Unit(tuple(by_id[q] for q in g.questions), g, joint_output, options, rules) for g in groups]
     units += [_Unit((job,), None, joint_output, options, rules) for job in jobs if job.question.id not in grouped]
     done = {item.question_id: item for out in run_jobs(_protect_unit, units, workers) for item in out}
     return [done[job.question.id] for job in jobs]

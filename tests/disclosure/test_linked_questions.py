@@ -19,7 +19,7 @@ from scipy.optimize import linprog
 
 from senacs_workbench.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
-from senacs_workbench.disclosure.linked import linked_relations, protect_linked
+from senacs_workbench.disclosure.linked import linked_groups, protect_linked
 from senacs_workbench.disclosure.protect import ProtectionResult, protect
 
 YEAR = 2025
@@ -127,13 +127,15 @@ def test_protected_together_no_hidden_cell_is_recoverable(frames: dict[str, pd.D
     assert all(not r.diagnostics for r in together.values())
 
 
-def test_only_equalities_whose_questions_are_all_released_are_linked() -> None:
+def test_only_relations_whose_questions_are_all_released_are_linked() -> None:
     codebook = load_codebook(YEAR)
     questions = list(codebook.questions)
-    linked = {r.id for r in linked_relations(codebook.relations, questions)}
-    assert linked == {"financements_total_budget", "tranches_age_total"}
+    linked = {g.id for g in linked_groups(codebook.relations, questions)}
+    assert linked == {"financements_total_budget", "tranches_age_total",
+                      "etp_au_plus_salaries+contrats_aides_parmi_salaries",
+                      "benevoles_instances_parmi_benevoles+jeunes_benevoles_parmi_benevoles"}
     without_budget = [q for q in questions if q.id != "budget_total"]
-    assert "financements_total_budget" not in {r.id for r in linked_relations(codebook.relations, without_budget)}
+    assert "financements_total_budget" not in {g.id for g in linked_groups(codebook.relations, without_budget)}
 
 
 def test_a_total_released_with_one_more_breakdown_is_still_linked(frames: dict[str, pd.DataFrame]) -> None:

@@ -62,7 +62,7 @@ def test_publish_withholds_and_names_a_question_recovered_through_the_budget_rel
         concentrated: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     from senacs_workbench.disclosure import linked
 
-    monkeypatch.setattr(linked, "linked_relations", lambda relations, questions: [])  # the engine of before
+    monkeypatch.setattr(linked, "linked_groups", lambda relations, questions: [])  # the engine of before
     outcome = publish_year(concentrated, YEAR, workers=1, only=BUDGET)
     folder = draft_dir(concentrated, YEAR)
     bundle = pd.read_parquet(folder / f"senacs_{YEAR}.parquet")

@@ -142,7 +142,9 @@ def _bounded_linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
                      ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """One row per relation and inner cell, Δpart − Δbound, bounded above by the cell's slack
     (bound − part within the relation's tolerance; 0 where the truth has none, so that a
-    witness never widens a gap the data already has) and free below."""
+    witness never widens a gap the data already has) and free below. The relation binds the
+    structures that answered both questions: an inner cell with a structure that answered the
+    part and not the bound is free (a reader sees it in the respondents, as the audit does)."""
     layout = preps[0].tab.layout
     n_inner = layout.n_inner
     index = {p.question.id: a for a, p in enumerate(preps)}
@@ -157,7 +159,10 @@ def _bounded_linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
                                   minlength=n_inner)
         y_part, y_bound = preps[part].system.y, preps[bound].system.y
         slack = ((1.0 + relation.relative_tolerance) * y_bound + relation.absolute_tolerance * respondents - y_part)
-        slacks.append(np.maximum(slack, 0.0))
+        # a structure that answered the part and not the bound is not bound by it
+        alone = preps[part].tab.answered & ~preps[bound].tab.answered
+        free = np.bincount(layout.inner_of, weights=alone.astype(float), minlength=n_inner) > 0
+        slacks.append(np.where(free, np.inf, np.maximum(slack, 0.0)))
     hi = np.concatenate(slacks)
     return sp.vstack(blocks, format="csr"), np.full(len(hi), -np.inf), hi
 

@@ -15,7 +15,9 @@ engine's model:
 - declared relations of the codebook at every cell key where all their cells exist: an
   equality where the true aggregates satisfy it exactly at that key (a reader guessing that
   the identity holds is right to the euro), else the interval of its declared tolerance summed
-  over the cell's structures — kept only where it holds for the true values.
+  over the cell's structures — kept only where it holds for the true values. A bound
+  (``bounded_by``) binds a structure that answered both questions: it is kept only at keys
+  where every respondent of the part answered the bound (``uncovered_parts``).
 
 Relations link variables, so the system is solved per connected component of variables (a
 declared-relation group, else one variable), and inside it per connected block of unknowns.
@@ -205,13 +207,16 @@ def declared_relations(cells: pd.DataFrame, rows: Rows, relations: Sequence[Rela
                     rows.add(rid, cols.ravel(), -np.ones(cols.size), -(target[sel] - slack[sel]),
                              np.zeros(len(sel), bool))
             counts[relation.id] = (int(exact.sum()), int(inside.sum()))
-        else:  # bounded_by: part ≤ bound (+ tolerance)
+        else:  # bounded_by: part ≤ bound (+ tolerance), where every respondent of the part answered the bound
             part = keys[relation.parts[0]].to_numpy()
             bound = keys[relation.bound].to_numpy()
-            exact = true[part] <= true[bound] + 1e-9
+            column = f"uncovered:{relation.id}"
+            binds = (~cells[column].fillna(False).to_numpy(dtype=bool)[part] if column in cells
+                     else np.ones(len(part), dtype=bool))
+            exact = binds & (true[part] <= true[bound] + 1e-9)
             rel = relation.relative_tolerance
             slack = relation.absolute_tolerance * n[part]
-            inside = ~exact & (true[part] <= (1 + rel) * true[bound] + slack + 1e-9)
+            inside = binds & ~exact & (true[part] <= (1 + rel) * true[bound] + slack + 1e-9)
             for sel, factor, rhs in ((np.flatnonzero(exact), 1.0, np.zeros(int(exact.sum()))),
                                      (np.flatnonzero(inside), 1.0 + rel, slack[inside])):
                 if len(sel):

@@ -32,7 +32,14 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Codebook, Question, QuestionType
+from senacs_workbench.codebook import (
+    MULTIPLE_CHOICE_SEPARATOR,
+    Codebook,
+    Question,
+    QuestionType,
+    Relation,
+    RelationKind,
+)
 from senacs_workbench.release_audit.rules import AuditRules
 
 NATIONAL = "FR"
@@ -237,3 +244,24 @@ def cell_sensitivity(microdata: pd.DataFrame, codebook: Codebook, rules: AuditRu
     groups = group_frame(microdata, levels, breakdowns)
     frames = [question_cells(groups, microdata, codebook.question(v), rules) for v in variables]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*KEY, "n", "true"])
+
+
+def uncovered_parts(microdata: pd.DataFrame, relations: Sequence[Relation], levels: Iterable[str],
+                    breakdowns: Iterable[str]) -> pd.DataFrame:
+    """Per cell key (level, territory, breakdown, category), for each ``bounded_by`` relation
+    whose two questions the microdata hold, whether some structure of the cell answered the part
+    and not its bound (column ``relation id``, bool). The relation binds a structure that
+    answered both; where a respondent of the part did not answer the bound (a reader sees it,
+    e.g. no respondent to the bound at all), the cell's sums are not bounded by it."""
+    chosen = [r for r in relations if r.kind is RelationKind.BOUNDED_BY
+              and r.parts[0] in microdata.columns and r.bound in microdata.columns]
+    groups = group_frame(microdata, levels, breakdowns)
+    keys = groups.drop_duplicates("gid").sort_values("gid")[["level", "territory", "breakdown", "category"]]
+    keys = keys.reset_index(drop=True)
+    gid, row = groups["gid"].to_numpy(), groups["row"].to_numpy()
+    for relation in chosen:
+        part = pd.to_numeric(microdata[relation.parts[0]], errors="coerce").notna().to_numpy()
+        bound = pd.to_numeric(microdata[str(relation.bound)], errors="coerce").notna().to_numpy()
+        alone = (part & ~bound)[row].astype(float)
+        keys[relation.id] = np.bincount(gid, weights=alone, minlength=len(keys)) > 0
+    return keys

@@ -141,3 +141,44 @@ def test_protected_together_no_hidden_cell_is_recoverable(frames: dict[str, pd.D
     assert leaks.empty, leaks.head(10).to_string()
     assert all(not r.diagnostics for r in together.values())
     assert {r.stats["linked"] for r in together.values()} == {GROUP.id}
+
+
+def _lone_centre_without_bound(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames with one centre, alone in its département × management mode cell, that answered the
+    young volunteers (none) and not the volunteers: the bound does not bind it."""
+    base = frames[BOUND]
+    cell = base.groupby(["departement", "mode_gestion"])["structure_id"].transform("size")
+    lone = np.flatnonzero(cell.eq(1).to_numpy())
+    assert len(lone), "the test data must have a lone centre in a département × management mode cell"
+    changed = {q: f.copy() for q, f in frames.items()}
+    changed[BOUND].loc[changed[BOUND].index[lone[0]], "value"] = np.nan
+    changed[PARTS[0]].loc[changed[PARTS[0]].index[lone[0]], "value"] = np.nan
+    changed[PARTS[1]].loc[changed[PARTS[1]].index[lone[0]], "value"] = 0.0
+    return changed
+
+
+def test_a_centre_that_did_not_answer_the_bound_is_not_bound_by_it(
+        frames: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on the national synthetic 2025 year: the one "caf" centre of a département answered
+    0 young volunteers and not its volunteers. The volunteers' cell (no respondent) is
+    published as 0; a reader cannot bound the hidden young volunteers by it, and neither the
+    engine nor the independent audit may: the engine called the cell impossible to protect
+    and the audit rejected the whole question."""
+    from senacs_workbench.publication.union_gate import published_form
+    from senacs_workbench.release_audit import audit_union
+    from senacs_workbench.release_audit import union as audit_module
+
+    changed = _lone_centre_without_bound(frames)
+    codebook = load_codebook(YEAR)
+    together = protect_linked(changed, [codebook.question(q) for q in GROUP.questions], GROUP, YEAR,
+                              {q: SPEC for q in GROUP.questions})
+    assert all(not r.diagnostics for r in together.values())
+    wide = changed[BOUND].drop(columns="value").assign(**{q: changed[q]["value"] for q in GROUP.questions})
+    released = pd.concat([published_form(r.cells.assign(year=YEAR)) for r in together.values()], ignore_index=True)
+    assert audit_union([released], wide, codebook, variables=list(GROUP.questions), exact=False).ok
+    # the audit that bound every cell where the truth satisfies the relation rejects it
+    monkeypatch.setattr(audit_module, "uncovered_parts",
+                        lambda microdata, relations, levels, breakdowns: pd.DataFrame(
+                            columns=["level", "territory", "breakdown", "category"]))
+    strict = audit_union([released], wide, codebook, variables=list(GROUP.questions), exact=False)
+    assert PARTS[1] in strict.rejected_variables

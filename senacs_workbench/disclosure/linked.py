@@ -173,17 +173,23 @@ def _linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
 
     ``sum_to_total``: one row per inner cell, Δtotal − Σ Δparts. Where the identity holds
     exactly in the inner cell, the change is 0. Elsewhere (a centre's budget a few percent off
-    its sources, a budget without all its sources) a reader still assumes it within its
-    tolerance, centre by centre: the change keeps the cell's gap within ± the sum of its
-    centres' tolerances (and 0 stays allowed, the truth being what it is).
-    ``sum_to_constant``: Σ Δparts = 0 on every inner cell whose structures answered all the
-    parts or none; a structure that answered some only absorbs any change of its cell.
+    its sources) a reader still assumes it within its tolerance, centre by centre: the change
+    keeps the cell's gap within ± the sum of its centres' tolerances (and 0 stays allowed, the
+    truth being what it is).
+    ``sum_to_constant``: Σ Δparts = 0 on every inner cell.
+    Either way, the relation binds the structures that answered all its questions: an inner
+    cell with a structure that answered some only (a budget without its sources, which a
+    reader sees in the published respondents) is free — the independent audit, likewise,
+    applies no relation at a key with such a structure.
     ``bounded_by``: see :func:`_bounded_linking`."""
     if group.is_inequality:
         return _bounded_linking(group, preps)
     relation = group.relations[0]
     layout = preps[0].tab.layout
     identity = sp.identity(layout.n_inner, format="csr")
+    answered = np.column_stack([p.tab.answered for p in preps])
+    partial = answered.any(axis=1) & ~answered.all(axis=1)
+    mixed = np.bincount(layout.inner_of[partial], minlength=layout.n_inner) > 0
     if relation.kind is RelationKind.SUM_TO_TOTAL:
         # the total is the relation's first question
         rows = sp.hstack([identity, *([-identity] * (len(preps) - 1))], format="csr")
@@ -195,10 +201,7 @@ def _linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
         exact = np.abs(gap) < 0.5
         lo = np.where(exact, 0.0, np.minimum(0.0, -tolerance - gap))
         hi = np.where(exact, 0.0, np.maximum(0.0, tolerance - gap))
-        return rows, lo, hi
-    answered = np.column_stack([p.tab.answered for p in preps])
-    partial = answered.any(axis=1) & ~answered.all(axis=1)
-    mixed = np.bincount(layout.inner_of[partial], minlength=layout.n_inner) > 0
+        return rows, np.where(mixed, -np.inf, lo), np.where(mixed, np.inf, hi)
     rows = sp.hstack([sp.diags((~mixed).astype(float), format="csr")] * len(preps), format="csr")
     return rows[np.flatnonzero(~mixed)], None, None
 

@@ -15,9 +15,10 @@ engine's model:
 - declared relations of the codebook at every cell key where all their cells exist: an
   equality where the true aggregates satisfy it exactly at that key (a reader guessing that
   the identity holds is right to the euro), else the interval of its declared tolerance summed
-  over the cell's structures — kept only where it holds for the true values. A bound
-  (``bounded_by``) binds a structure that answered both questions: it is kept only at keys
-  where every respondent of the part answered the bound (``uncovered_parts``).
+  over the cell's structures — kept only where it holds for the true values. A relation binds
+  the structures that answered it whole: it is kept only at keys where no structure answered
+  it partially (``partial_respondents``: the budget without its sources, a part without its
+  bound).
 
 Relations link variables, so the system is solved per connected component of variables (a
 declared-relation group, else one variable), and inside it per connected block of unknowns.
@@ -167,13 +168,18 @@ def declared_relations(cells: pd.DataFrame, rows: Rows, relations: Sequence[Rela
         keys = _relation_keys(cells, relation)
         if keys.empty:
             continue
+        # the relation binds the keys where no structure answered it partially
+        column = f"partial:{relation.id}"
+        head_rows = keys[relation.questions[0]].to_numpy()
+        binds = (~cells[column].fillna(False).to_numpy(dtype=bool)[head_rows] if column in cells
+                 else np.ones(len(keys), dtype=bool))
         if relation.kind is RelationKind.SUM_TO_TOTAL:
             head = keys[relation.total].to_numpy()
             parts = keys[list(relation.parts)].to_numpy()
             gap = true[head] - true[parts].sum(axis=1)
-            exact = np.abs(gap) <= 1e-6 * np.maximum(1.0, np.abs(true[head]))
+            exact = binds & (np.abs(gap) <= 1e-6 * np.maximum(1.0, np.abs(true[head])))
             slack = relation.relative_tolerance * true[head] + relation.absolute_tolerance * n[head]
-            inside = ~exact & (np.abs(gap) <= slack + 1e-9) & (true[head] >= 0)
+            inside = binds & ~exact & (np.abs(gap) <= slack + 1e-9) & (true[head] >= 0)
             rel = relation.relative_tolerance
             sel = np.flatnonzero(exact)
             if len(sel):
@@ -187,7 +193,7 @@ def declared_relations(cells: pd.DataFrame, rows: Rows, relations: Sequence[Rela
         elif relation.kind is RelationKind.SUM_TO_CONSTANT:
             parts = keys[list(relation.parts)].to_numpy()
             ns = n[parts]
-            same = np.all(ns == ns[:, :1], axis=1) & (ns[:, 0] > 0)
+            same = binds & np.all(ns == ns[:, :1], axis=1) & (ns[:, 0] > 0)
             constant = float(relation.constant or 0.0)
             target = constant * ns[:, 0]
             gap = true[parts].sum(axis=1) - target
@@ -210,9 +216,6 @@ def declared_relations(cells: pd.DataFrame, rows: Rows, relations: Sequence[Rela
         else:  # bounded_by: part ≤ bound (+ tolerance), where every respondent of the part answered the bound
             part = keys[relation.parts[0]].to_numpy()
             bound = keys[relation.bound].to_numpy()
-            column = f"uncovered:{relation.id}"
-            binds = (~cells[column].fillna(False).to_numpy(dtype=bool)[part] if column in cells
-                     else np.ones(len(part), dtype=bool))
             exact = binds & (true[part] <= true[bound] + 1e-9)
             rel = relation.relative_tolerance
             slack = relation.absolute_tolerance * n[part]

@@ -246,22 +246,25 @@ def cell_sensitivity(microdata: pd.DataFrame, codebook: Codebook, rules: AuditRu
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*KEY, "n", "true"])
 
 
-def uncovered_parts(microdata: pd.DataFrame, relations: Sequence[Relation], levels: Iterable[str],
-                    breakdowns: Iterable[str]) -> pd.DataFrame:
-    """Per cell key (level, territory, breakdown, category), for each ``bounded_by`` relation
-    whose two questions the microdata hold, whether some structure of the cell answered the part
-    and not its bound (column ``relation id``, bool). The relation binds a structure that
-    answered both; where a respondent of the part did not answer the bound (a reader sees it,
-    e.g. no respondent to the bound at all), the cell's sums are not bounded by it."""
-    chosen = [r for r in relations if r.kind is RelationKind.BOUNDED_BY
-              and r.parts[0] in microdata.columns and r.bound in microdata.columns]
+def partial_respondents(microdata: pd.DataFrame, relations: Sequence[Relation], levels: Iterable[str],
+                        breakdowns: Iterable[str]) -> pd.DataFrame:
+    """Per cell key (level, territory, breakdown, category), for each declared relation whose
+    questions the microdata hold, whether some structure of the cell answered it partially
+    (column ``relation id``, bool): a part of a ``bounded_by`` relation without its bound, or
+    some but not all of the questions of an equality. A relation binds the structures that
+    answered it whole; a cell with a partial respondent (which a reader sees in the published
+    respondents: the budget answered by one more centre than its sources) is not bound by it."""
+    chosen = [r for r in relations if all(q in microdata.columns for q in r.questions)]
     groups = group_frame(microdata, levels, breakdowns)
     keys = groups.drop_duplicates("gid").sort_values("gid")[["level", "territory", "breakdown", "category"]]
     keys = keys.reset_index(drop=True)
     gid, row = groups["gid"].to_numpy(), groups["row"].to_numpy()
     for relation in chosen:
-        part = pd.to_numeric(microdata[relation.parts[0]], errors="coerce").notna().to_numpy()
-        bound = pd.to_numeric(microdata[str(relation.bound)], errors="coerce").notna().to_numpy()
-        alone = (part & ~bound)[row].astype(float)
-        keys[relation.id] = np.bincount(gid, weights=alone, minlength=len(keys)) > 0
+        answered = np.column_stack([pd.to_numeric(microdata[q], errors="coerce").notna().to_numpy()
+                                    for q in relation.questions])
+        if relation.kind is RelationKind.BOUNDED_BY:  # questions: (bound, part)
+            partial = answered[:, 1] & ~answered[:, 0]
+        else:
+            partial = answered.any(axis=1) & ~answered.all(axis=1)
+        keys[relation.id] = np.bincount(gid, weights=partial[row].astype(float), minlength=len(keys)) > 0
     return keys

@@ -41,7 +41,7 @@ from senacs_workbench.release_audit.sensitivity import (
     NEED_EITHER,
     NEED_UP,
     cell_sensitivity,
-    uncovered_parts,
+    partial_respondents,
 )
 
 QUANTILES = {"median": 0.5, "q1": 0.25, "q3": 0.75}
@@ -249,9 +249,9 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     breakdowns = sorted(set(cells["breakdown"]) - {""})
     truth = cell_sensitivity(microdata, codebook, rules, names, levels, breakdowns)
     cells = cells.merge(truth.rename(columns={"n": "true_n"}), on=KEY, how="left")
-    uncovered = uncovered_parts(microdata, codebook.relations, levels, breakdowns)
-    flags = [c for c in uncovered.columns if c not in KEY]
-    cells = cells.merge(uncovered.rename(columns={c: f"uncovered:{c}" for c in flags}),
+    partial = partial_respondents(microdata, codebook.relations, levels, breakdowns)
+    flags = [c for c in partial.columns if c not in KEY]
+    cells = cells.merge(partial.rename(columns={c: f"partial:{c}" for c in flags}),
                         on=["level", "territory", "breakdown", "category"], how="left")
     empty = cells["true_n"].isna() & (cells["n"] == 0)
     cells.loc[empty, ["true_n", "true"]] = 0.0

@@ -177,7 +177,7 @@ def test_a_centre_that_did_not_answer_the_bound_is_not_bound_by_it(
     released = pd.concat([published_form(r.cells.assign(year=YEAR)) for r in together.values()], ignore_index=True)
     assert audit_union([released], wide, codebook, variables=list(GROUP.questions), exact=False).ok
     # the audit that bound every cell where the truth satisfies the relation rejects it
-    monkeypatch.setattr(audit_module, "uncovered_parts",
+    monkeypatch.setattr(audit_module, "partial_respondents",
                         lambda microdata, relations, levels, breakdowns: pd.DataFrame(
                             columns=["level", "territory", "breakdown", "category"]))
     strict = audit_union([released], wide, codebook, variables=list(GROUP.questions), exact=False)

@@ -153,3 +153,41 @@ def test_a_total_released_with_one_more_breakdown_is_still_linked(frames: dict[s
     assert all(not r.diagnostics for r in together.values())
     leaks = failures(joint_attack(with_panel, together))
     assert leaks.empty, leaks.head(10).to_string()
+
+
+
+def test_a_budget_answered_without_its_sources_is_not_bound_by_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on the national synthetic 2025 year: the one "caf" centre of the Somme answered its
+    budget and none of its sources. A reader sees it (the sources' cell has no respondent) and
+    cannot apply the identity to that centre. The engine held it there within its tolerance
+    and could not move the dominant budget up enough, and the independent audit bounded the
+    Somme's and the région's budget by their sources within 5 %: the whole budget was
+    withheld. Neither binds a structure that answered the relation partially now."""
+    from senacs_workbench import territories
+    from senacs_workbench.codebook import BREAKDOWNS
+    from senacs_workbench.publication.union_gate import published_form
+    from senacs_workbench.release_audit import audit_union
+    from senacs_workbench.release_audit import union as audit_module
+    from senacs_workbench.synth import generate_frames
+
+    data = generate_frames([YEAR], seed=2024)[YEAR].data
+    data = data[data["departement"].isin(territories.departements_of("32"))].reset_index(drop=True)
+    wide = data.assign(structure_id=data["id_structure"].astype(str), region="32",
+                       departement=data["departement"].astype(str))
+    for breakdown in BREAKDOWNS:
+        wide[breakdown] = wide[breakdown].astype("string")
+    partial = wide[RELATION.total].notna() & wide[list(RELATION.parts)].isna().all(axis=1)
+    assert partial.any()  # the premise: centres that answered the budget without its sources
+    base = wide[["structure_id", "region", "departement", *BREAKDOWNS]]
+    frames = {q: base.assign(value=wide[q].to_numpy()) for q in RELATION.questions}
+    codebook = load_codebook(YEAR)
+    together = protect_linked(frames, [codebook.question(q) for q in RELATION.questions], RELATION, YEAR,
+                              {q: SPEC for q in RELATION.questions})
+    released = pd.concat([published_form(r.cells.assign(year=YEAR)) for r in together.values()], ignore_index=True)
+    assert audit_union([released], wide, codebook, variables=list(RELATION.questions), exact=False).ok
+    # the audit that applied the identity wherever the truth satisfies it rejects this release
+    monkeypatch.setattr(audit_module, "partial_respondents",
+                        lambda microdata, relations, levels, breakdowns: pd.DataFrame(
+                            columns=["level", "territory", "breakdown", "category"]))
+    strict = audit_union([released], wide, codebook, variables=list(RELATION.questions), exact=False)
+    assert RELATION.total in strict.rejected_variables

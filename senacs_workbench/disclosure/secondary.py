@@ -49,6 +49,7 @@ _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
 PARTNER_DEPARTEMENTS = 16  # départements with hidden cells added to a cell's narrowest scope
 SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
 LINKED_PARTNERS = 2  # linked questions: parts a witness may move with, besides the total (_linked_pairs)
+MOVE_TOLERANCE_CAP = 1e-3  # a cell moved by more than this (in its unit) is moved: hidden, or credited
 
 
 @dataclass
@@ -125,8 +126,10 @@ class _Engine:
         block_scale = np.maximum(1.0, np.abs(system.y).reshape(system.n_answers, -1).max(axis=1, initial=0.0))
         if system.linked_total is None:
             block_scale[:] = block_scale.max()
-        self.tol = np.repeat(1e-7 * block_scale, self.G)
-        self.var_eps = np.repeat(1e-9 * block_scale, system.n_inner)
+        # ... capped, so that a move of one unit (a witness for a cell worth 1 €, moving the
+        # budget by 1 € with it) is never taken for noise and left published
+        self.tol = np.repeat(np.minimum(1e-7 * block_scale, MOVE_TOLERANCE_CAP), self.G)
+        self.var_eps = np.repeat(np.minimum(1e-9 * block_scale, MOVE_TOLERANCE_CAP / 100), system.n_inner)
         self.lp_solves = 0
         self.n_witnesses = 0
         self._scopes: dict[tuple[str, ...], _Scope] = {}
@@ -676,10 +679,10 @@ class _Engine:
             d_parts.append(L.data)
             n_rows += L.shape[0]
         _, t_col, t_data = _rows_coo(sub, np.atleast_1d(pos))
-        sign = -1.0 if direction == _UP else 1.0
+        toward = -1.0 if direction == _UP else 1.0  # the target's row: toward · move ≤ −req
         r_parts.append(np.full(len(t_col), n_rows))
         c_parts.append(t_col)
-        d_parts.append(sign * t_data)
+        d_parts.append(toward * t_data)
         n_rows += 1
         n_cols = ns + 2 * mc
         A = sp.csc_matrix(

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Codebook, Question, QuestionType
+from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, Codebook, Question, QuestionType
 from senacs_workbench.release_audit.rules import AuditRules
 
 NATIONAL = "FR"

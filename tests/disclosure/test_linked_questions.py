@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from engine_helpers import BREAKDOWN_CHOICES, members
 from scipy.optimize import linprog
 
-from senacs_workbench.codebook import load_codebook, relation
+from senacs_workbench.core.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.linked import linked_relations, protect_linked
 from senacs_workbench.disclosure.protect import ProtectionResult, protect

@@ -58,9 +58,9 @@ def main() -> int:
 
     from sample_bundles import cells, microdata, release
 
-    from senacs_workbench import territories as geo
-    from senacs_workbench.campaign import run_campaign
-    from senacs_workbench.workspace import Workspace, init_workspace
+    from senacs_workbench.core import territories as geo
+    from senacs_workbench.core.workspace import Workspace, init_workspace
+    from senacs_workbench.restricted.campaign import run_campaign
 
     os.environ["SENACS_USER"] = "prep"
     base = args.keep or Path(tempfile.mkdtemp(prefix="senacs-bench-"))

@@ -30,14 +30,14 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["SENACS_USER"] = "bench"
 
-    from senacs_workbench.coherence.engine import run_check
-    from senacs_workbench.coherence.evaluation import evaluate_against_truth
-    from senacs_workbench.coherence.resolution import list_findings
-    from senacs_workbench.demo_governance import demo_governance
-    from senacs_workbench.governance import dump_governance
-    from senacs_workbench.importing.run import import_file
-    from senacs_workbench.synth import generate
-    from senacs_workbench.workspace import init_workspace
+    from senacs_workbench.core.workspace import init_workspace
+    from senacs_workbench.demo.governance import demo_governance
+    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.restricted.coherence.engine import run_check
+    from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
+    from senacs_workbench.restricted.coherence.resolution import list_findings
+    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.trust.governance import dump_governance
 
     with tempfile.TemporaryDirectory(prefix="bench-coherence-") as tmp:
         root = Path(tmp)

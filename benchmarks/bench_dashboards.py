@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "dashboards"))
 
 from released_bundles import NATIONAL, TEST, YEARS, build_workspace  # noqa: E402
 
-from senacs_workbench.serve import DashboardServer, serve  # noqa: E402
+from senacs_workbench.apps.serve import DashboardServer, serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

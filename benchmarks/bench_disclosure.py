@@ -27,8 +27,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import BREAKDOWNS, Question, load_codebook
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import BREAKDOWNS, Question, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.linked import LinkedGroup, linked_groups, protect_linked
 from senacs_workbench.disclosure.protect import protect
@@ -37,7 +37,7 @@ from senacs_workbench.disclosure.rules import load_rules
 
 def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(base frame with geography and breakdowns, wide answers) of a synthetic year."""
-    from senacs_workbench.synth import generate_frames
+    from senacs_workbench.demo.synth import generate_frames
 
     data = generate_frames([year], seed=seed)[year].data
     region = geo.departements().set_index("code")["region"]

@@ -48,10 +48,10 @@ if mode == "baseline":
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows = len(frame)
 else:
-    from senacs_workbench.demo_governance import demo_governance
-    from senacs_workbench.governance import dump_governance
-    from senacs_workbench.importing import import_file
-    from senacs_workbench.workspace import init_workspace, write_text_atomic
+    from senacs_workbench.demo.governance import demo_governance
+    from senacs_workbench.trust.governance import dump_governance
+    from senacs_workbench.restricted.importing import import_file
+    from senacs_workbench.core.workspace import init_workspace, write_text_atomic
     import duckdb, pandera.pandas, python_calamine  # noqa: F401
     workspace = init_workspace(workspace_dir)
     os.environ["SENACS_USER"] = "bench"
@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="mesures par opération (médiane)")
     args = parser.parse_args(argv)
     try:
-        from senacs_workbench.synth import generate
+        from senacs_workbench.demo.synth import generate
     except ImportError:
-        print("Générateur synthétique indisponible (senacs_workbench.synth.generate) : benchmark non exécuté.")
+        print("Générateur synthétique indisponible (senacs_workbench.demo.synth.generate) : benchmark non exécuté.")
         return 0
     with tempfile.TemporaryDirectory(prefix="senacs-bench-") as tmp:
         scratch = Path(tmp)

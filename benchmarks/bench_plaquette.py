@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT / "tests" / "plaquette"))
 
 from plaquette_cells import release_in_workspace, synthetic_cells  # noqa: E402
 
-from senacs_workbench import territories as geo  # noqa: E402
-from senacs_workbench.demo_governance import demo_governance  # noqa: E402
-from senacs_workbench.governance import dump_governance  # noqa: E402
-from senacs_workbench.plaquette.build import PlaquetteBuilder  # noqa: E402
-from senacs_workbench.plaquette.workflow import all_territories, build_plaquette  # noqa: E402
-from senacs_workbench.workspace import init_workspace  # noqa: E402
+from senacs_workbench.core import territories as geo  # noqa: E402
+from senacs_workbench.core.workspace import init_workspace  # noqa: E402
+from senacs_workbench.demo.governance import demo_governance  # noqa: E402
+from senacs_workbench.released.plaquette.build import PlaquetteBuilder  # noqa: E402
+from senacs_workbench.restricted.publication.plaquette import all_territories, build_plaquette  # noqa: E402
+from senacs_workbench.trust.governance import dump_governance  # noqa: E402
 
 YEAR = 2024
 BASELINE_TOTAL_S = 15 * 60

@@ -23,9 +23,9 @@ def main() -> int:
     parser.add_argument("--year", type=int, default=2025)
     args = parser.parse_args()
     os.environ.setdefault("SENACS_USER", "bench")
-    from senacs_workbench.demo import _import_years, prepare_demo_workspace
-    from senacs_workbench.publication.approval import draft_dir
-    from senacs_workbench.publication.publish import publish_year
+    from senacs_workbench.demo.run import _import_years, prepare_demo_workspace
+    from senacs_workbench.restricted.publication.approval import draft_dir
+    from senacs_workbench.restricted.publication.publish import publish_year
 
     with tempfile.TemporaryDirectory() as tmp:
         workspace = prepare_demo_workspace(Path(tmp) / "ws")

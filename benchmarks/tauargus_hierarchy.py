@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from workspace_support import national_workspace_at
 
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpro
     """``senacs demo`` run once per session as a user runs it (the CLI tests and the bundle re-audit share it)."""
     path = tmp_path_factory.mktemp("demo") / "ws"
     result = subprocess.run(
-        [sys.executable, "-m", "senacs_workbench.cli", "demo", "--workspace", str(path),
+        [sys.executable, "-m", "senacs_workbench.apps.cli", "demo", "--workspace", str(path),
          "--years", DEMO_YEARS, "--scale", DEMO_SCALE],
         capture_output=True, text=True, env={**os.environ, "SENACS_USER": "prep"}, timeout=600,
     )

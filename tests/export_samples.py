@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from senacs_workbench.codebook import Question, QuestionType, load_codebook
+from senacs_workbench.core.codebook import Question, QuestionType, load_codebook
 
 YEAR = 2024
 COMMUNES = [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from senacs_workbench import audit_log
-from senacs_workbench.errors import AuditLogError
+from senacs_workbench.core.errors import AuditLogError
+from senacs_workbench.trust import audit_log
 
 
 def _fill(path: Path, count: int = 5) -> None:

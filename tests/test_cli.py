@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def senacs(*args: str, user: str = "prep", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "SENACS_USER": user, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "senacs_workbench.cli", *args],
+        [sys.executable, "-m", "senacs_workbench.apps.cli", *args],
         capture_output=True, text=True, env=full_env, timeout=600,
     )
 
@@ -97,7 +97,7 @@ def test_tampered_audit_log_is_reported(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     assert senacs("init", str(workspace)).returncode == 0
     log = workspace / "restricted" / "audit-log.jsonl"
-    from senacs_workbench import audit_log
+    from senacs_workbench.trust import audit_log
 
     for _ in range(3):
         audit_log.append(log, user="prep", action="read_answers", territory="FR")

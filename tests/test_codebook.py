@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from senacs_workbench.codebook import BREAKDOWNS, QuestionType, available_years, load_codebook
+from senacs_workbench.core.codebook import BREAKDOWNS, QuestionType, available_years, load_codebook
 
 EXPECTED_SECTIONS = {"identite", "publics", "actions", "participation", "benevolat", "partenariats", "emploi",
                      "finances", "fonctionnement", "theme"}

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senacs_workbench.codebook import Relation, RelationKind, declared_relations, load_codebook
-from senacs_workbench.coherence.rules import RuleCatalogueError, load_catalogue, parse_catalogue
-from senacs_workbench.synthetic.generator import generate_frames
+from senacs_workbench.core.codebook import Relation, RelationKind, declared_relations, load_codebook
+from senacs_workbench.demo.synthetic.generator import generate_frames
+from senacs_workbench.restricted.coherence.rules import RuleCatalogueError, load_catalogue, parse_catalogue
 
 
 def _gap(relation: Relation, data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -11,13 +11,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from senacs_workbench.committee_exports import write_committee_exports
-from senacs_workbench.demo_governance import demo_governance
-from senacs_workbench.governance import dump_governance
-from senacs_workbench.publication.approval import approve
-from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
-from senacs_workbench.published import CONFIDENTIALITY_FOOTNOTE
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.released.committee_exports import write_committee_exports
+from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
+from senacs_workbench.trust.governance import dump_governance
 
 YEAR = 2024
 SECRET = 777777.0

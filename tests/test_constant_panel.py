@@ -8,18 +8,18 @@ import pytest
 from click.testing import CliRunner
 from workspace_support import national_workspace_at
 
-from senacs_workbench.analysis import trends
-from senacs_workbench.analysis.trends import TREND_FIGURES
-from senacs_workbench.cli import main
-from senacs_workbench.codebook import BREAKDOWNS, PANEL_BREAKDOWN, PANEL_IN, PANEL_OUT
-from senacs_workbench.constant_panel import PanelError, panel_window, parse_period
-from senacs_workbench.importing.run import import_file
-from senacs_workbench.publication.approval import approve
-from senacs_workbench.publication.publish import publish_year
-from senacs_workbench.published import PublishedReader
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.apps.cli import main
+from senacs_workbench.core.codebook import BREAKDOWNS, PANEL_BREAKDOWN, PANEL_IN, PANEL_OUT
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.synth import generate
+from senacs_workbench.released.analysis import trends
+from senacs_workbench.released.analysis.trends import TREND_FIGURES
+from senacs_workbench.released.published import PublishedReader
+from senacs_workbench.restricted.constant_panel import PanelError, panel_window, parse_period
+from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.publish import publish_year
+from senacs_workbench.restricted.store import RawDataStore
 
 YEARS = (2024, 2025)
 VARIABLES = [*BREAKDOWNS, *(i.variable for _, _, indicators, _ in TREND_FIGURES for i in indicators)]
@@ -75,7 +75,7 @@ def test_every_year_of_the_period_is_released_with_the_panel_breakdown(panel_wor
 
 
 def test_republishing_with_the_same_panel_changes_nothing(panel_workspace: Workspace, monkeypatch) -> None:
-    import senacs_workbench.constant_panel as constant_panel
+    import senacs_workbench.restricted.constant_panel as constant_panel
 
     def no_raw_read(*args, **kwargs):
         raise AssertionError("panel members read although nothing changed")

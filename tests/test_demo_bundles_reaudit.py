@@ -44,10 +44,10 @@ import scipy.sparse as sp
 from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse.csgraph import connected_components
 
-from senacs_workbench import territories as geo
-from senacs_workbench.bundle_contract import COLUMNS, MANIFEST, RELEASED, sha256_file, table_name
-from senacs_workbench.codebook import Question, QuestionType, load_codebook
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import Question, QuestionType, load_codebook
 from senacs_workbench.disclosure.rules import load_rules
+from senacs_workbench.released.bundle_contract import COLUMNS, MANIFEST, RELEASED, sha256_file, table_name
 
 DEMO_YEARS = (2024, 2025)
 PACKAGED_RULES = load_rules()
@@ -639,8 +639,8 @@ BASE_BREAKDOWNS = ("type_structure", "mode_gestion", "type_territoire", "qpv")
 
 def answers_by_structure(workspace: Path, year: int, version: int, variables: list[str]) -> pd.DataFrame:
     """One row per structure of the released data version: geography, breakdowns, answers as text."""
-    from senacs_workbench.store import RawDataStore
-    from senacs_workbench.workspace import Workspace
+    from senacs_workbench.core.workspace import Workspace
+    from senacs_workbench.restricted.store import RawDataStore
 
     wide = RawDataStore(Workspace(workspace), "prep").wide(year, "FR", version, variables=[*BASE_BREAKDOWNS,
                                                                                         *variables])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from senacs_workbench.bundle_contract import RELEASED, released_versions, table_name
+from senacs_workbench.released.bundle_contract import RELEASED, released_versions, table_name
 
 pytestmark = pytest.mark.slow
 

@@ -6,13 +6,13 @@ from typing import Any
 import pytest
 import yaml
 
-from senacs_workbench import territories as geo
-from senacs_workbench.access import require_raw_access
-from senacs_workbench.audit_log import entries
-from senacs_workbench.demo_governance import demo_governance
-from senacs_workbench.errors import AccessDenied, GovernanceError
-from senacs_workbench.governance import dump_governance, load_governance, parse_governance
-from senacs_workbench.workspace import init_workspace
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.errors import AccessDenied, GovernanceError
+from senacs_workbench.core.workspace import init_workspace
+from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.trust.access import require_raw_access
+from senacs_workbench.trust.audit_log import entries
+from senacs_workbench.trust.governance import dump_governance, load_governance, parse_governance
 
 
 def _departement(committee: list[dict[str, Any]], designated_by: list[str]) -> dict[str, Any]:

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from export_samples import YEAR, export_frame, write_csv, write_xlsx
 
-from senacs_workbench import audit_log
-from senacs_workbench.codebook import load_codebook
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.importing import ImportRejected, import_file
-from senacs_workbench.store import RawDataStore, store_summary
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.restricted.importing import ImportRejected, import_file
+from senacs_workbench.restricted.store import RawDataStore, store_summary
+from senacs_workbench.trust import audit_log
 
 
 def _state(workspace: Workspace) -> tuple[dict[str, object], list[str]]:
@@ -465,7 +465,7 @@ def test_partial_does_not_accept_a_file_level_problem(national_workspace: Worksp
 
 
 def test_bad_mapping_files(national_workspace: Workspace, tmp_path: Path) -> None:
-    from senacs_workbench.importing import MappingError
+    from senacs_workbench.restricted.importing import MappingError
 
     path = write_csv(export_frame(n=2), tmp_path / "f.csv")
     mapping = tmp_path / "m.yaml"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from senacs_workbench.codebook import QuestionType, load_codebook
-from senacs_workbench.importing.issues import ImportRejected
-from senacs_workbench.importing.reading import decode_text, read_table
-from senacs_workbench.importing.values import (
+from senacs_workbench.core.codebook import QuestionType, load_codebook
+from senacs_workbench.restricted.importing.issues import ImportRejected
+from senacs_workbench.restricted.importing.reading import decode_text, read_table
+from senacs_workbench.restricted.importing.values import (
     ValueProblem,
     category_lookup,
     is_no_answer,

@@ -21,22 +21,22 @@ import yaml
 from scipy.optimize import linprog
 from workspace_support import national_workspace_at
 
-from senacs_workbench import territories as geo
-from senacs_workbench.audit_log import entries
-from senacs_workbench.authorised_reader import read_infra_tables
-from senacs_workbench.campaign.runner import run_campaign
-from senacs_workbench.campaign.spec import CampaignError
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.importing.run import import_file
-from senacs_workbench.publication.approval import approve
-from senacs_workbench.publication.authorised import INFRA_QUESTIONS, publish_authorised
-from senacs_workbench.publication.bundle_writer import PublicationRefused
-from senacs_workbench.publication.publish import microdata, publish_year
-from senacs_workbench.published import PublishedReader
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.synth import generate
+from senacs_workbench.released.published import PublishedReader
+from senacs_workbench.restricted.authorised_reader import read_infra_tables
+from senacs_workbench.restricted.campaign.runner import run_campaign
+from senacs_workbench.restricted.campaign.spec import CampaignError
+from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.authorised import INFRA_QUESTIONS, publish_authorised
+from senacs_workbench.restricted.publication.bundle_writer import PublicationRefused
+from senacs_workbench.restricted.publication.publish import microdata, publish_year
+from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.trust.audit_log import entries
 
 REPO = Path(__file__).resolve().parents[1]
 YEAR = 2025
@@ -239,7 +239,7 @@ def test_a_later_committee_release_is_joint_with_the_infra_views(infra_workspace
     protected with the EPCI cells in the system (the ledger), and the question refused (withheld,
     named) because republishing the changed cells would reveal the one corrected answer; the
     other questions are published."""
-    from senacs_workbench.coherence.commands import correct
+    from senacs_workbench.restricted.coherence.commands import correct
 
     wide = RawDataStore(infra_workspace).wide(YEAR, "departement:95", variables=["budget_total"])
     row = wide.dropna(subset=["budget_total"]).iloc[0]

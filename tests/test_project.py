@@ -39,4 +39,4 @@ def test_readme_opens_with_the_two_setup_commands_and_ci_runs_the_second() -> No
 
 def test_console_script_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["senacs"] == "senacs_workbench.cli:main"
+    assert project["scripts"]["senacs"] == "senacs_workbench.apps.cli:main"

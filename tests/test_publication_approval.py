@@ -7,15 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from senacs_workbench.audit_log import entries
-from senacs_workbench.demo_governance import demo_governance
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.governance import dump_governance
-from senacs_workbench.publication.approval import ApprovalError, approve, draft_dir
-from senacs_workbench.publication.bundle_writer import BundleDescription, PublicationRefused, write_draft
-from senacs_workbench.publication.ledger_store import released_cells
-from senacs_workbench.published import BundleError, PublishedReader
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.released.published import BundleError, PublishedReader
+from senacs_workbench.restricted.publication.approval import ApprovalError, approve, draft_dir
+from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, PublicationRefused, write_draft
+from senacs_workbench.restricted.publication.ledger_store import released_cells
+from senacs_workbench.trust.audit_log import entries
+from senacs_workbench.trust.governance import dump_governance
 
 YEAR = 2024
 
@@ -117,7 +117,7 @@ def test_reader_refuses_a_released_table_altered_afterwards(workspace: Workspace
 
 
 def test_comparison_bundle_from_another_workspace_is_readable(workspace: Workspace, tmp_path: Path) -> None:
-    from senacs_workbench.publication.comparisons import add_comparison
+    from senacs_workbench.restricted.publication.comparisons import add_comparison
 
     write_draft(workspace.published, _cells(), _description())
     approve(workspace, YEAR, user="caf.demo")
@@ -133,7 +133,7 @@ def test_comparison_bundle_from_another_workspace_is_readable(workspace: Workspa
 
 
 def test_release_show_lists_draft_with_changes_since_release(workspace: Workspace) -> None:
-    from senacs_workbench.publication.review import describe_releases, release_records
+    from senacs_workbench.restricted.publication.review import describe_releases, release_records
 
     write_draft(workspace.published, _cells(), _description())
     approve(workspace, YEAR, user="caf.demo")

@@ -13,14 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.synth import generate
 from senacs_workbench.disclosure import audit as disclosure_audit
-from senacs_workbench.importing import import_file
-from senacs_workbench.publication.approval import draft_dir
-from senacs_workbench.publication.bundle_writer import PublicationRefused
-from senacs_workbench.publication.publish import publish_year
-from senacs_workbench.publication.review import describe_releases
-from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.publication.approval import draft_dir
+from senacs_workbench.restricted.publication.bundle_writer import PublicationRefused
+from senacs_workbench.restricted.publication.publish import publish_year
+from senacs_workbench.restricted.publication.review import describe_releases
 
 YEAR = 2025
 QUESTIONS = ("actions_numerique", "budget_total", "salaries")

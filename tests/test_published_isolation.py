@@ -1,38 +1,79 @@
 """Committee-facing code must never reach the restricted zone (DESIGN.md: one gate).
 
-The published reader, and everything that dashboards, committee notebooks and the plaquette
-import, is checked transitively: no module of the restricted side may be reachable, and no
-source may name the ``restricted`` folder.
+Every module of ``senacs_workbench.released`` (the published reader, the dashboards, committee
+exports and analyses, the plaquette's content), and everything committee notebooks import, is
+checked transitively: no module of the restricted side (nor trust, disclosure, demo, apps,
+duckdb) may be reachable, and no source may name ``restricted`` (the workspace's folder of raw
+data, or the package of that side). The import contracts in ``pyproject.toml`` are the first check.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
+
+from senacs_workbench.core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "senacs_workbench"
-FORBIDDEN = (
-    "senacs_workbench.store",
-    "senacs_workbench.importing",
-    "senacs_workbench.access",
-    "senacs_workbench.synth",
-    "senacs_workbench.synthetic",
-    "senacs_workbench.publication",
+FORBIDDEN = (  # the zones a committee module may not reach (see docs/architecture.md)
+    "senacs_workbench.restricted",
+    "senacs_workbench.trust",
     "senacs_workbench.disclosure",
-    "senacs_workbench.coherence",
-    "senacs_workbench.authorised_reader",
+    "senacs_workbench.demo",
+    "senacs_workbench.apps",
     "duckdb",
 )
-COMMITTEE_ENTRY_POINTS = (
-    "senacs_workbench.dashboard",
-    "senacs_workbench.dashboard.app",
-    "senacs_workbench.committee_exports",
-    "senacs_workbench.published",
-    "senacs_workbench.bundle_contract",
-    "senacs_workbench.plaquette.build",  # and through it content, charts, maps, render, pdf
+RELEASED = PACKAGE / "released"
+# every module of the committee side (and through them all they import)
+COMMITTEE_ENTRY_POINTS = tuple(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in sorted(RELEASED.rglob("*.py"))
 )
+# the one string "restricted" a committee module may hold: an audience's name, not the folder
+AUDIENCE_LABEL = ("senacs_workbench.released.analysis.audience", "restricted")
+FOLDER_NAME = re.compile(r"(^|[/\\])restricted([/\\]|$)")
+
+
+def _restricted_folder_attributes() -> set[str]:
+    """The workspace's properties that are paths inside its restricted folder (``restricted``, the store...)."""
+    root = Path("/workspace")
+    workspace = Workspace(root)
+    names = set()
+    for name, value in vars(Workspace).items():
+        if isinstance(value, property):
+            try:
+                path = getattr(workspace, name)
+            except OSError:
+                continue
+            if isinstance(path, Path) and path.is_relative_to(root / "restricted"):
+                names.add(name)
+    return names
+
+
+RESTRICTED_ATTRIBUTES = _restricted_folder_attributes()
+
+
+def _reaches_restricted_folder(module: str, source: str) -> list[str]:
+    """Where ``source`` names the workspace's restricted folder: a workspace property under it, or a path
+    string naming it (docstrings aside)."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in RESTRICTED_ATTRIBUTES:
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+              and FOLDER_NAME.search(node.value) and (module, node.value) != AUDIENCE_LABEL):
+            found.append(f"line {node.lineno}: {node.value!r}")
+    return found
 
 
 def _module_path(name: str) -> Path | None:
@@ -104,7 +145,7 @@ def test_published_reader_does_not_reach_the_restricted_side() -> None:
     for name in reached:
         path = _module_path(name)
         if path is not None:
-            assert "restricted" not in path.read_text(encoding="utf-8").replace("restricted zone", ""), path
+            assert _reaches_restricted_folder(name, path.read_text(encoding="utf-8")) == [], path
 
 
 def test_dashboards_and_committee_notebooks_only_use_the_published_side() -> None:
@@ -116,4 +157,12 @@ def test_dashboards_and_committee_notebooks_only_use_the_published_side() -> Non
 
 
 def test_the_checker_catches_a_forbidden_import() -> None:
-    assert _violations(_closure({"senacs_workbench.demo"})) != []
+    assert _violations(_closure({"senacs_workbench.demo.run"})) != []
+    assert _violations(_closure({"senacs_workbench.restricted.analysis.infra"})) != []
+    assert {"restricted", "store_path", "audit_log_path"} <= RESTRICTED_ATTRIBUTES
+    assert _reaches_restricted_folder("m", "path = workspace.restricted / 'x'") != []
+    assert _reaches_restricted_folder("m", "path = workspace.store_path") != []
+    assert _reaches_restricted_folder("m", "path = root / 'restricted' / 'senacs.duckdb'") != []
+    assert _reaches_restricted_folder("m", "path = root / 'restricted/audit-log.jsonl'") != []
+    assert _reaches_restricted_folder("m", '"""Reads nothing of the restricted zone."""') == []
+    assert len(COMMITTEE_ENTRY_POINTS) > 20 and "senacs_workbench.released.published" in COMMITTEE_ENTRY_POINTS

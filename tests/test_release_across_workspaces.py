@@ -26,24 +26,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
-from senacs_workbench.demo_governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance
+from senacs_workbench.demo.synthetic import export
+from senacs_workbench.demo.synthetic.generator import generate_frames
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import KEY_COLUMNS
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import load_rules
-from senacs_workbench.governance import dump_governance
-from senacs_workbench.importing.run import import_file
-from senacs_workbench.publication.approval import approve, draft_dir
-from senacs_workbench.publication.comparisons import add_comparison
-from senacs_workbench.publication.publish import LEVELS_OF_WORKSPACE, microdata, publish_year
-from senacs_workbench.published import PublishedReader
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.synthetic import export
-from senacs_workbench.synthetic.generator import generate_frames
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.released.published import PublishedReader
+from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.publication.approval import approve, draft_dir
+from senacs_workbench.restricted.publication.comparisons import add_comparison
+from senacs_workbench.restricted.publication.publish import LEVELS_OF_WORKSPACE, microdata, publish_year
+from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.trust.governance import dump_governance
 
 YEAR = 2025
 SCALE = 0.3
@@ -206,7 +206,7 @@ def test_a18_the_union_of_the_releases_passes_the_audit_departement_first(depart
 
 def test_a_correction_in_the_departement_withholds_that_question_only(
         national_first: Releases, tmp_path: Path, answers: pd.DataFrame, user: None) -> None:
-    from senacs_workbench.coherence.commands import correct
+    from senacs_workbench.restricted.coherence.commands import correct
 
     national = released(national_first.national)
     departement = make_workspace(tmp_path, "dep", answers)
@@ -258,7 +258,7 @@ def _cell(level: str, territory: str, value: float, status: str, n: int = 5, sta
 
 
 def test_the_cells_a_release_holds_and_the_check_against_another_release() -> None:
-    from senacs_workbench.publication.compared import in_scope, mismatch
+    from senacs_workbench.restricted.publication.compared import in_scope, mismatch
 
     cells = pd.DataFrame([_cell("national", "FR", 10.0, "V"), _cell("region", REG, 6.0, "V"),
                           _cell("region", "11", 4.0, "V"), _cell("departement", DEP, 1.0, "D"),

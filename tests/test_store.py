@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from export_samples import YEAR, export_frame, write_csv
 
-from senacs_workbench import audit_log
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import load_codebook
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.importing import import_file
-from senacs_workbench.store import ANSWER_COLUMNS, RawDataStore, StoreError, store_summary
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.store import ANSWER_COLUMNS, RawDataStore, StoreError, store_summary
+from senacs_workbench.trust import audit_log
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from senacs_workbench import territories as geo
+from senacs_workbench.core import territories as geo
 
 
 def test_eighteen_regions_and_101_departements_with_string_codes() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from senacs_workbench.errors import WorkspaceError
-from senacs_workbench.workspace import init_workspace, open_workspace, write_text_atomic
+from senacs_workbench.core.errors import WorkspaceError
+from senacs_workbench.core.workspace import init_workspace, open_workspace, write_text_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 

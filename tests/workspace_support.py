@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.workspace import Workspace, init_workspace
 
 NATIONAL_GOVERNANCE: dict[str, Any] = {
     "territories": [

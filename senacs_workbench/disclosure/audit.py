@@ -59,8 +59,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
-from senacs_workbench import territories
-from senacs_workbench.codebook import QuestionType, load_codebook
+from senacs_workbench.core import territories
+from senacs_workbench.core.codebook import QuestionType, load_codebook
 from senacs_workbench.disclosure.cells import (
     ADDITIVE_STATISTICS,
     CELL_COLUMNS,

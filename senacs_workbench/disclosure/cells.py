@@ -21,7 +21,7 @@ from typing import Final
 
 import numpy as np
 
-from senacs_workbench.codebook import BREAKDOWNS
+from senacs_workbench.core.codebook import BREAKDOWNS
 
 CELL_COLUMNS: Final = (
     "year",

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from senacs_workbench.codebook import Question, Relation, RelationKind
+from senacs_workbench.core.codebook import Question, Relation, RelationKind
 from senacs_workbench.disclosure.cells import PUBLISHABLE, ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger
 from senacs_workbench.disclosure.primary import PrimaryResult

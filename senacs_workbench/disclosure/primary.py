@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from senacs_workbench.codebook import QuestionType
+from senacs_workbench.core.codebook import QuestionType
 from senacs_workbench.disclosure.cells import DOMINANCE, FREQUENCY, PUBLISHABLE, REVIEW
 from senacs_workbench.disclosure.rules import RuleSet
 from senacs_workbench.disclosure.tabulate import Tabulation

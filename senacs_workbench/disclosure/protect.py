@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import Question, QuestionType
+from senacs_workbench.core.codebook import Question, QuestionType
+from senacs_workbench.core.territories import LEVEL_LABELS
 from senacs_workbench.disclosure.cells import (
     CELL_COLUMNS,
     COMMITTEE_LEVELS,
@@ -56,7 +57,6 @@ from senacs_workbench.disclosure.tabulate import (
     tabulate,
 )
 from senacs_workbench.disclosure.temporal import TemporalConstraints, temporal_constraints
-from senacs_workbench.territories import LEVEL_LABELS
 
 __all__ = ["ProtectionResult", "protect"]
 

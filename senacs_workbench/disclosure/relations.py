@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from senacs_workbench.codebook import QuestionType
+from senacs_workbench.core.codebook import QuestionType
 from senacs_workbench.disclosure.tabulate import Tabulation
 
 

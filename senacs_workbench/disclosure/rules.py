@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from senacs_workbench.codebook import Question
+    from senacs_workbench.core.codebook import Question
 
 DEFAULT_RULES = "rules-v2.yaml"
 _DATA = "senacs_workbench.data.disclosure"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from senacs_workbench.codebook import (
+from senacs_workbench.core.codebook import (
     DERIVED_BREAKDOWNS,
     MULTIPLE_CHOICE_SEPARATOR,
     Question,

@@ -40,8 +40,8 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import Codebook, QuestionType, Relation, RelationKind
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import Codebook, QuestionType, Relation, RelationKind
 from senacs_workbench.release_audit.sensitivity import NEED_BOTH, NEED_DOWN, NEED_EITHER, NEED_UP
 
 BATCH_PAIRS = 3

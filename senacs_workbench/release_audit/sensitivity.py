@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import (
+from senacs_workbench.core.codebook import (
     MULTIPLE_CHOICE_SEPARATOR,
     Codebook,
     Question,

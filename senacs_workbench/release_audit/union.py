@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import Codebook, QuestionType
+from senacs_workbench.core.codebook import Codebook, QuestionType
 from senacs_workbench.release_audit.attack import (
     Rows,
     answer_margins,

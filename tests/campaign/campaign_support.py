@@ -12,8 +12,8 @@ import pytest
 import yaml
 from sample_bundles import cells, microdata, record_store, release
 
-from senacs_workbench import territories as geo
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType, load_codebook
-from senacs_workbench.publication.approval import approve
-from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType, load_codebook
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
 
 COLUMNS = ["year", "variable", "statistic", "answer", "level", "territory", "breakdown", "category", "value", "n",
            "status"]
@@ -134,7 +134,7 @@ def release(workspace: Workspace, year: int, frame: pd.DataFrame, territory: str
 
 def record_store(workspace: Workspace, year: int, micro: pd.DataFrame) -> None:
     """Put the same structures and answers in the restricted store (as an import would)."""
-    from senacs_workbench.store import record_import
+    from senacs_workbench.restricted.store import record_import
 
     codebook = load_codebook(year)
     structures = micro[["structure_id", "nom_structure", "departement", "region"]].assign(

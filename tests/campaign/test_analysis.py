@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from campaign_support import NOTEBOOKS
 
-from senacs_workbench.analysis import charts, territorial, thematic, trends
-from senacs_workbench.analysis.audience import may_publish_to
-from senacs_workbench.audit_log import entries
-from senacs_workbench.campaign.lab import LOOPBACK, lab_command
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.store import RawDataStore, StoreError
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.released.analysis import charts, territorial, thematic, trends
+from senacs_workbench.released.analysis.audience import may_publish_to
+from senacs_workbench.restricted.campaign.lab import LOOPBACK, lab_command
+from senacs_workbench.restricted.store import RawDataStore, StoreError
+from senacs_workbench.trust.audit_log import entries
 
 
 def test_committee_notebooks_are_checked_by_the_isolation_test_and_the_centre_report_is_not() -> None:
@@ -90,7 +90,7 @@ def test_lab_starts_on_loopback_and_answers(released_template, tmp_path: Path) -
     import time
     import urllib.request
 
-    from senacs_workbench.campaign.lab import start_lab
+    from senacs_workbench.restricted.campaign.lab import start_lab
 
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
@@ -120,7 +120,8 @@ def test_committee_analysis_modules_never_reach_the_restricted_side() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from test_published_isolation import _closure, _violations
 
-    modules = {f"senacs_workbench.analysis.{m}" for m in ("territorial", "thematic", "trends", "charts", "common",
-                                                          "audience")}
+    names = ("territorial", "thematic", "trends", "charts", "common", "audience")
+    modules = {f"senacs_workbench.released.analysis.{m}" for m in names}
     assert _violations(_closure(modules)) == []
-    assert _violations(_closure({"senacs_workbench.analysis.centre_report"})) != []  # the checker works here too
+    # the checker works here too
+    assert _violations(_closure({"senacs_workbench.restricted.analysis.centre_report"})) != []

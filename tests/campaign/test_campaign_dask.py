@@ -7,7 +7,7 @@ import json
 import pytest
 from campaign_support import NOTEBOOKS, TINY_OK, write_campaign, write_notebook
 
-from senacs_workbench.campaign import run_campaign
+from senacs_workbench.restricted.campaign import run_campaign
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from campaign_support import TINY_OK, new_workspace, write_campaign, write_notebook
 
-from senacs_workbench.campaign import CampaignError, CampaignLocked, campaign_lock, run_campaign
+from senacs_workbench.restricted.campaign import CampaignError, CampaignLocked, campaign_lock, run_campaign
 
 pytestmark = pytest.mark.slow
 

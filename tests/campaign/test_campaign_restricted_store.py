@@ -14,12 +14,12 @@ import nbformat
 import pytest
 from campaign_support import NOTEBOOKS, TINY_OK, new_workspace, write_campaign, write_notebook
 
-from senacs_workbench.campaign import CampaignError, run_campaign
-from senacs_workbench.campaign.spec import load_campaign, released_years
-from senacs_workbench.coherence.commands import check
-from senacs_workbench.importing import import_file
-from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.synth import generate
+from senacs_workbench.restricted.campaign import CampaignError, run_campaign
+from senacs_workbench.restricted.campaign.spec import load_campaign, released_years
+from senacs_workbench.restricted.coherence.commands import check
+from senacs_workbench.restricted.importing import import_file
 
 YEAR = 2025
 

@@ -11,9 +11,9 @@ import papermill
 import pytest
 from campaign_support import NOTEBOOKS, write_campaign
 
-from senacs_workbench.campaign import run_campaign
-from senacs_workbench.campaign.execute import PLOTLY_JS
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.campaign import run_campaign
+from senacs_workbench.restricted.campaign.execute import PLOTLY_JS
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from workspace_support import national_workspace_at
 
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
 
 YEARS = (2022, 2023, 2024)
 CHECKED_YEAR = 2024
@@ -27,8 +27,8 @@ FEDERATION_CORRESPONDENT = {"user": "fedcorr", "name": "Fanny Fédération", "in
 
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from senacs_workbench.importing.run import import_file
-    from senacs_workbench.synth import generate
+    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.restricted.importing.run import import_file
 
     root = tmp_path_factory.mktemp("coherence") / "ws"
     previous = os.environ.get("SENACS_USER")
@@ -57,8 +57,8 @@ def _copy(source: Path, target: Path) -> Workspace:
 
 
 def _derived(pristine: Path, tmp_path_factory: pytest.TempPathFactory, name: str, *, ask: bool) -> Path:
-    from senacs_workbench.coherence.commands import findings_ask
-    from senacs_workbench.coherence.engine import run_check
+    from senacs_workbench.restricted.coherence.commands import findings_ask
+    from senacs_workbench.restricted.coherence.engine import run_check
 
     root = tmp_path_factory.mktemp(name) / "ws"
     previous = os.environ.get("SENACS_USER")

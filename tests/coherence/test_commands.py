@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from senacs_workbench.coherence import commands
-from senacs_workbench.coherence.resolution import coherence_status, list_findings, render_coherence_status
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import commands
+from senacs_workbench.restricted.coherence.resolution import coherence_status, list_findings, render_coherence_status
 
 YEAR = 2024
 

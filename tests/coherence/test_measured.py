@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from senacs_workbench.coherence.engine import run_check
-from senacs_workbench.coherence.evaluation import evaluate_against_truth
-from senacs_workbench.coherence.resolution import list_findings
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence.engine import run_check
+from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
+from senacs_workbench.restricted.coherence.resolution import list_findings
 
 from .conftest import YEARS
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from senacs_workbench.coherence import findings as fs
-from senacs_workbench.coherence.demo import demo_coherence
-from senacs_workbench.coherence.overview import banner_html, coherence_overview
-from senacs_workbench.coherence.resolution import list_findings
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.coherence import demo_coherence
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.overview import banner_html, coherence_overview
+from senacs_workbench.restricted.coherence.resolution import list_findings
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "coherence_review.ipynb"
 BANNER = "Document de travail réservé au préparateur et aux correspondants"

@@ -7,12 +7,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from senacs_workbench.coherence import findings as fs
-from senacs_workbench.coherence.corrections import correct_answer, value_history
-from senacs_workbench.coherence.entry import EntryError, enter_answers
-from senacs_workbench.coherence.entry_form import EntryForm
-from senacs_workbench.coherence.resolution import list_findings
-from senacs_workbench.coherence.review import (
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.corrections import correct_answer, value_history
+from senacs_workbench.restricted.coherence.entry import EntryError, enter_answers
+from senacs_workbench.restricted.coherence.entry_form import EntryForm
+from senacs_workbench.restricted.coherence.resolution import list_findings
+from senacs_workbench.restricted.coherence.review import (
     COL_AGREE,
     COL_COMMENT,
     COL_PROPOSED,
@@ -22,9 +23,8 @@ from senacs_workbench.coherence.review import (
     import_review_answers,
     write_review_sheets,
 )
-from senacs_workbench.coherence.sheets import coherence_dir
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.restricted.coherence.sheets import coherence_dir
+from senacs_workbench.restricted.store import RawDataStore
 
 YEAR = 2024
 

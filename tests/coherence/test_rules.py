@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senacs_workbench.codebook import load_codebook
-from senacs_workbench.coherence.checks import CheckData, Reference, evaluate
-from senacs_workbench.coherence.rules import SEVERITIES, RuleCatalogueError, load_catalogue, parse_catalogue
+from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate
+from senacs_workbench.restricted.coherence.rules import SEVERITIES, RuleCatalogueError, load_catalogue, parse_catalogue
 
 YEAR = 2024
 CLEAN: dict[str, Any] = {

@@ -8,12 +8,19 @@ from typing import Any
 import openpyxl
 import pytest
 
-from senacs_workbench.coherence import findings as fs
-from senacs_workbench.coherence.corrections_file import CorrectionsFileError, import_corrections
-from senacs_workbench.coherence.resolution import list_findings, resolve_finding
-from senacs_workbench.coherence.sheets import COL_FINDING, COL_NEW, COL_RIGHT, COL_VARIABLE, COL_WHY, coherence_dir
-from senacs_workbench.store import RawDataStore, connect
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.corrections_file import CorrectionsFileError, import_corrections
+from senacs_workbench.restricted.coherence.resolution import list_findings, resolve_finding
+from senacs_workbench.restricted.coherence.sheets import (
+    COL_FINDING,
+    COL_NEW,
+    COL_RIGHT,
+    COL_VARIABLE,
+    COL_WHY,
+    coherence_dir,
+)
+from senacs_workbench.restricted.store import RawDataStore, connect
 
 YEAR = 2024
 

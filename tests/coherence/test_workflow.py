@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from senacs_workbench import audit_log
-from senacs_workbench.coherence import findings as fs
-from senacs_workbench.coherence.corrections import CorrectionError, correct_answer, render_history, value_history
-from senacs_workbench.coherence.engine import run_check
-from senacs_workbench.coherence.resolution import (
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.corrections import (
+    CorrectionError,
+    correct_answer,
+    render_history,
+    value_history,
+)
+from senacs_workbench.restricted.coherence.engine import run_check
+from senacs_workbench.restricted.coherence.resolution import (
     ask_findings,
     coherence_status,
     finding_events,
@@ -16,9 +22,8 @@ from senacs_workbench.coherence.resolution import (
     render_coherence_status,
     resolve_finding,
 )
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.trust import audit_log
 
 YEAR = 2024
 
@@ -164,7 +169,7 @@ def _fresh_export(pristine_root, target, year: int, changes: dict[tuple[str, str
 
 def test_a_new_import_keeps_the_corrections_the_file_does_not_contradict(checked: Workspace, pristine, tmp_path
                                                                         ) -> None:
-    from senacs_workbench.importing.run import import_file
+    from senacs_workbench.restricted.importing.run import import_file
 
     store = RawDataStore(checked)
     before = store.wide(YEAR, variables=["salaries"]).set_index("structure_id")["salaries"].dropna()

@@ -1,7 +1,7 @@
 """Browser tests of the committee dashboards: Debian's chromium driven by Playwright, one server per session.
 
 The released bundles are built by :mod:`released_bundles` (through the real approval gate);
-``senacs_workbench.serve.serve`` runs both dashboards on free ports with preheated kernels.
+``senacs_workbench.apps.serve.serve`` runs both dashboards on free ports with preheated kernels.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ if _HERE not in sys.path:
 from dashboard_browser import open_dashboard  # noqa: E402
 from released_bundles import build_workspace  # noqa: E402
 
-from senacs_workbench.serve import DashboardServer, serve  # noqa: E402
-from senacs_workbench.workspace import Workspace  # noqa: E402
+from senacs_workbench.apps.serve import DashboardServer, serve  # noqa: E402
+from senacs_workbench.core.workspace import Workspace  # noqa: E402
 
 CHROMIUM = os.environ.get("SENACS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

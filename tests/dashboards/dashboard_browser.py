@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from senacs_workbench.serve import DashboardServer
+from senacs_workbench.apps.serve import DashboardServer
 
 RENDER_TIMEOUT_MS = 90_000
 READY_TIMEOUT_S = 240

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, QuestionType, load_codebook
-from senacs_workbench.demo_governance import demo_governance
-from senacs_workbench.governance import dump_governance
-from senacs_workbench.publication.approval import approve
-from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
-from senacs_workbench.territories import departements, region_of
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, QuestionType, load_codebook
+from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
+from senacs_workbench.core.territories import departements, region_of
+from senacs_workbench.core.workspace import Workspace, init_workspace
 
 SENTINEL_NAME = "ZZSENTINELLE"
 SENTINEL_BUDGET = 987654321

@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 import pytest
 from released_bundles import SENTINEL_PATTERN
 
-from senacs_workbench.dashboard import app, charts
-from senacs_workbench.dashboard.data import DashboardError, comparison_set, load_catalog, published_dir_from_env
-from senacs_workbench.dashboard.downloads import csv_bytes, xlsx_bytes
-from senacs_workbench.dashboard.table import shown_table
-from senacs_workbench.serve import (
+from senacs_workbench.released.dashboard import app, charts
+from senacs_workbench.released.dashboard.data import DashboardError, comparison_set, load_catalog, published_dir_from_env
+from senacs_workbench.released.dashboard.downloads import csv_bytes, xlsx_bytes
+from senacs_workbench.released.dashboard.table import shown_table
+from senacs_workbench.apps.serve import (
     FILE_ALLOWLIST,
     FILE_DENYLIST,
     PUBLISHED_ENV,
@@ -28,7 +28,7 @@ from senacs_workbench.serve import (
     voila_config,
     voila_environment,
 )
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_serve_refuses_a_workspace_an_empty_folder_and_a_busy_port(released_work
 
 def test_serve_blocking_prints_urls_in_french_and_stops_on_ctrl_c(monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
-    from senacs_workbench import serve as serve_module
+    from senacs_workbench.apps import serve as serve_module
 
     class FakeServer:
         published_dir = tmp_path

@@ -20,8 +20,8 @@ from dashboard_browser import RENDER_TIMEOUT_MS, choose, open_dashboard, options
 from leak_detector import leaks
 from released_bundles import SENTINEL_BUDGET, SENTINEL_NAME, sentinel_cells
 
-from senacs_workbench.serve import DashboardServer
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.apps.serve import DashboardServer
+from senacs_workbench.core.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

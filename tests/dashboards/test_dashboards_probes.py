@@ -25,10 +25,10 @@ import pytest
 from dashboard_browser import open_dashboard
 from websockets.sync.client import connect
 
-from senacs_workbench.dashboard.data import load_catalog, territory_label
-from senacs_workbench.dashboard.state import Selectors
-from senacs_workbench.serve import PUBLISHED_ENV, DashboardServer, serve
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.released.dashboard.data import load_catalog, territory_label
+from senacs_workbench.released.dashboard.state import Selectors
+from senacs_workbench.apps.serve import PUBLISHED_ENV, DashboardServer, serve
+from senacs_workbench.core.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 CONTENT_MARKERS = ("root:x:0", '"cells"', "nbformat", "PAR1", '"VoilaConfiguration"', "bundle_hash", "ZZSENTINELLE",
@@ -206,7 +206,7 @@ def test_query_string_cannot_change_what_is_read(browser: Any, dashboard_server:
         assert all(env[PUBLISHED_ENV] == str(released_workspace.published.resolve()) for env in reached)
     finally:
         context.close()
-    package = Path(__file__).resolve().parents[2] / "senacs_workbench" / "dashboard"
+    package = Path(__file__).resolve().parents[2] / "senacs_workbench" / "released" / "dashboard"
     source = "\n".join(p.read_text(encoding="utf-8") for p in package.glob("*.py"))
     assert "QUERY_STRING" not in source and "wait_for_request" not in source and "HTTP_" not in source
 

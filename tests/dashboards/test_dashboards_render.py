@@ -11,7 +11,7 @@ import pytest
 from dashboard_browser import chart_titles, options, select, wait_text
 from released_bundles import theme_variables
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 
 pytestmark = pytest.mark.slow
 

@@ -29,8 +29,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from senacs_workbench import territories
-from senacs_workbench.codebook import QuestionType, load_codebook
+from senacs_workbench.core import territories
+from senacs_workbench.core.codebook import QuestionType, load_codebook
 
 KEY = ("variable", "statistic", "answer", "level", "territory", "breakdown", "category")
 ADDITIVE = ("structures", "respondents", "count", "sum")

@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from senacs_workbench.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType
+from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType
 from senacs_workbench.disclosure.cells import NATIONAL_CODE
 
 BREAKDOWN_CHOICES = {

@@ -22,14 +22,14 @@ from attacks import (
 )
 from pytauargus._tauargus import audit_jj
 
-from senacs_workbench import territories
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core import territories
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure.audit import audit as independent_audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger, LedgerConflict
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import load_rules
-from senacs_workbench.publication.bundle_writer import public_table
+from senacs_workbench.restricted.publication.bundle_writer import public_table
 
 YEAR = 2024
 CODEBOOK = load_codebook(YEAR)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytauargus
 import pytest
 
-from senacs_workbench import territories
+from senacs_workbench.core import territories
 from senacs_workbench.disclosure.audit import INTERVAL_COLUMNS, KEY_COLUMNS, PROBLEM_COLUMNS
 from senacs_workbench.disclosure.audit import audit as default_audit
 from senacs_workbench.disclosure.cells import CELL_COLUMNS
@@ -515,8 +515,8 @@ def test_the_audit_is_written_apart_from_the_engine():
     ours = {m for m in imported if m.startswith("senacs_workbench")}
     assert ours <= {
         "senacs_workbench",
-        "senacs_workbench.codebook",
-        "senacs_workbench.territories",
+        "senacs_workbench.core.codebook",
+        "senacs_workbench.core.territories",
         "senacs_workbench.disclosure.cells",
         "senacs_workbench.disclosure.rules",  # the rule set (its thresholds), not the engine
     }, ours

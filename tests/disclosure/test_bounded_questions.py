@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from engine_helpers import BREAKDOWN_CHOICES, members
 from scipy.optimize import linprog
 
-from senacs_workbench.codebook import load_codebook, relation
+from senacs_workbench.core.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.linked import LinkedGroup, linked_groups, protect_linked
 from senacs_workbench.disclosure.protect import ProtectionResult, protect
@@ -164,9 +164,9 @@ def test_a_centre_that_did_not_answer_the_bound_is_not_bound_by_it(
     published as 0; a reader cannot bound the hidden young volunteers by it, and neither the
     engine nor the independent audit may: the engine called the cell impossible to protect
     and the audit rejected the whole question."""
-    from senacs_workbench.publication.union_gate import published_form
     from senacs_workbench.release_audit import audit_union
     from senacs_workbench.release_audit import union as audit_module
+    from senacs_workbench.restricted.publication.union_gate import published_form
 
     changed = _lone_centre_without_bound(frames)
     codebook = load_codebook(YEAR)

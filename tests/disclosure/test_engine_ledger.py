@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from engine_helpers import make_microdata
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger, LedgerConflict
 from senacs_workbench.disclosure.protect import protect

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure.cells import CELL_COLUMNS, ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import RuleSetError, load_rules

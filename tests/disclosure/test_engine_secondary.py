@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from engine_helpers import attacker_intervals, exact_disclosures, make_microdata, members
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import load_rules

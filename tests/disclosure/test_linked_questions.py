@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from engine_helpers import BREAKDOWN_CHOICES, members
 from scipy.optimize import linprog
 
-from senacs_workbench.codebook import load_codebook, relation
+from senacs_workbench.core.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.linked import linked_groups, protect_linked
 from senacs_workbench.disclosure.protect import ProtectionResult, protect
@@ -159,9 +159,9 @@ def test_a_total_released_with_one_more_breakdown_is_still_linked(frames: dict[s
 def synthetic_regions(year: int, regions: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """(wide microdata, one frame per question of the relation) of the national synthetic year
     (seed 2024, the demo's), restricted to ``regions``."""
-    from senacs_workbench import territories
-    from senacs_workbench.codebook import BREAKDOWNS
-    from senacs_workbench.synth import generate_frames
+    from senacs_workbench.core import territories
+    from senacs_workbench.core.codebook import BREAKDOWNS
+    from senacs_workbench.demo.synth import generate_frames
 
     data = generate_frames([year], seed=2024)[year].data
     region_of = {d: r for r in regions for d in territories.departements_of(r)}
@@ -178,8 +178,8 @@ def released_and_audited(wide: pd.DataFrame, frames: dict[str, pd.DataFrame], sp
                          ) -> tuple[pd.DataFrame, bool]:
     """The jointly protected questions in their published form, and whether the independent
     union audit passes them."""
-    from senacs_workbench.publication.union_gate import published_form
     from senacs_workbench.release_audit import audit_union
+    from senacs_workbench.restricted.publication.union_gate import published_form
 
     codebook = load_codebook(year)
     together = protect_linked(frames, [codebook.question(q) for q in RELATION.questions], RELATION, codebook.year,

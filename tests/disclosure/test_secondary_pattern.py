@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure import secondary
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec

@@ -19,11 +19,11 @@ import pytauargus
 import pytest
 from attacks import TableAttacker, cell_key
 
-from senacs_workbench import territories
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core import territories
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.demo.synth import generate_frames
 from senacs_workbench.disclosure.cells import CELL_COLUMNS, ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
-from senacs_workbench.synth import generate_frames
 
 YEAR = 2025
 VARIABLE = "budget_total"

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from engine_helpers import attacker_intervals, exact_disclosures
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import QuestionType, load_codebook
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import QuestionType, load_codebook
+from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.disclosure.rules import load_rules
-from senacs_workbench.workspace import Workspace
 
 COLUMNS = ["year", "variable", "statistic", "answer", "level", "territory", "breakdown", "category", "value", "n",
            "status"]
@@ -174,8 +174,8 @@ def plant(cells: pd.DataFrame, *, variable: str, statistic: str, territory: str,
 
 def release_in_workspace(workspace: Workspace, cells: pd.DataFrame, year: int) -> None:
     """Write ``cells`` as the draft of ``year`` and have the demo national committee approve it."""
-    from senacs_workbench.publication.approval import approve
-    from senacs_workbench.publication.bundle_writer import BundleDescription, write_draft
+    from senacs_workbench.restricted.publication.approval import approve
+    from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
 
     description = BundleDescription(year, "FR", 1, "f" * 64, {"suppressed": int((cells.status != "V").sum())},
                                     True, "prep")

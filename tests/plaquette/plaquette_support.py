@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plaquette_cells import plant, release_in_workspace, synthetic_cells
 
-from senacs_workbench.demo_governance import demo_governance
-from senacs_workbench.governance import dump_governance
-from senacs_workbench.workspace import Workspace, init_workspace
+from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.trust.governance import dump_governance
 
 YEAR = 2024
 SECRET_BUDGET = 9_876_543.0  # true value of a suppressed cell (dominance) of the Dordogne

@@ -7,17 +7,17 @@ from pathlib import Path
 import pandas as pd
 from plaquette_support import SECRET_REGION_BENEVOLES, YEAR
 
-from senacs_workbench import territories as geo
-from senacs_workbench.plaquette.content import (
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.released.plaquette.content import (
     SECTION_TITLES,
     assemble,
     public_structure_list,
     read_edito,
     slug_of,
 )
-from senacs_workbench.plaquette.maps import HIGHLIGHT, department_map, path_bbox, shapes
-from senacs_workbench.plaquette.render import french_typography
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.released.plaquette.maps import HIGHLIGHT, department_map, path_bbox, shapes
+from senacs_workbench.released.plaquette.render import french_typography
 
 
 def test_edito_from_the_committee_file_or_a_placeholder(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from plaquette_support import SECRET_BUDGET, SECRET_REGION_BENEVOLES, SECRET_SALARIES, YEAR, needs_chromium
 
-from senacs_workbench.plaquette.build import BuildResult, PlaquetteBuilder, read_record
-from senacs_workbench.plaquette.content import SECTION_TITLES, Chart, Fig, assemble
-from senacs_workbench.plaquette.workflow import build_many
-from senacs_workbench.published import CONFIDENTIALITY_FOOTNOTE
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.released.plaquette.build import BuildResult, PlaquetteBuilder, read_record
+from senacs_workbench.released.plaquette.content import SECTION_TITLES, Chart, Fig, assemble
+from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE
+from senacs_workbench.restricted.publication.plaquette import build_many
 
 pytestmark = needs_chromium
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from plaquette_support import YEAR, needs_chromium, released_workspace
 
-from senacs_workbench.audit_log import entries, verify
-from senacs_workbench.errors import AccessDenied
-from senacs_workbench.plaquette.build import PlaquetteBuilder, draft_folder
-from senacs_workbench.plaquette.workflow import (
+from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.released.plaquette.build import PlaquetteBuilder, draft_folder
+from senacs_workbench.restricted.publication.plaquette import (
     PlaquetteError,
     all_territories,
     approve_plaquette,
@@ -24,7 +24,7 @@ from senacs_workbench.plaquette.workflow import (
     published_folder,
     render_states,
 )
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.trust.audit_log import entries, verify
 
 pytestmark = needs_chromium
 

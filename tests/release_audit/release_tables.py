@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
 
 YEAR = 2024
 CODEBOOK = load_codebook(YEAR)

@@ -18,15 +18,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from senacs_workbench import territories as geo
-from senacs_workbench.codebook import BREAKDOWNS, load_codebook
-from senacs_workbench.importing import import_file
-from senacs_workbench.publication.approval import draft_dir
-from senacs_workbench.publication.publish import publish_year
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.synth import generate
 from senacs_workbench.release_audit import audit_union
-from senacs_workbench.store import RawDataStore
-from senacs_workbench.synth import generate
-from senacs_workbench.workspace import Workspace
+from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.publication.approval import draft_dir
+from senacs_workbench.restricted.publication.publish import publish_year
+from senacs_workbench.restricted.store import RawDataStore
 
 YEAR = 2025
 SOURCES = ["financement_caf", "financement_communes", "financement_interco", "financement_departement",

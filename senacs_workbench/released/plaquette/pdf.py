@@ -1,0 +1,83 @@
+"""HTML → PDF (A4) with headless chromium through Playwright: one browser for many documents.
+
+Chromium embeds (subsets of) every font it uses; the stylesheet names Liberation Sans and
+DejaVu Sans, installed system-wide (fonts-liberation2, fonts-dejavu-core). The browser is
+Debian's ``/usr/bin/chromium`` (``$SENACS_CHROMIUM`` overrides it); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from senacs_workbench.core.errors import SenacsError
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+class PdfError(SenacsError):
+    """The PDF cannot be produced (no browser, rendering failure)."""
+
+
+def chromium_path() -> str:
+    path = os.environ.get("SENACS_CHROMIUM") or DEFAULT_CHROMIUM
+    if Path(path).exists():
+        return path
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    raise PdfError(
+        f"Navigateur chromium introuvable ({path}) : installez-le (apt-get install chromium) ou indiquez son chemin "
+        "dans la variable SENACS_CHROMIUM."
+    )
+
+
+class PdfPrinter:
+    """A headless chromium kept open across documents (use as a context manager)."""
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._context: Any = None
+
+    def __enter__(self) -> PdfPrinter:
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(
+                executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"]
+            )
+            # offline: a plaquette is self-contained, nothing may be fetched while printing
+            self._context = self._browser.new_context(offline=True, java_script_enabled=False)
+        except Exception:
+            self._playwright.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._context is not None:
+            self._context.close()
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        self._context = self._browser = self._playwright = None
+
+    def pdf(self, html: str) -> bytes:
+        """Print ``html`` (self-contained: no network access is allowed) to A4 PDF bytes."""
+        if self._context is None:
+            raise PdfError("Le navigateur n'est pas démarré (utiliser PdfPrinter comme gestionnaire de contexte).")
+        page = self._context.new_page()
+        try:
+            page.set_content(html, wait_until="load")
+            page.emulate_media(media="print")
+            data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
+                                   tagged=True)
+        finally:
+            page.close()
+        return data

@@ -1,0 +1,165 @@
+"""The published reader: released, protected aggregates only.
+
+Dashboards, committee notebooks and the plaquette read data through this module and nothing
+else. It takes the path of a ``published/`` folder (never a workspace: a Voilà process is
+given that path alone), reads only bundles under ``released/`` (and released bundles added
+for comparison), checks each table's hash against its manifest and that the manifest records
+the approvals that released it, and returns pandas DataFrames with suppressed cells as
+missing values plus their status.
+
+It must never import the store, the importer or anything that reads the raw-data zone; a test
+(tests/test_published_isolation.py) fails if it does.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.released.bundle_contract import (
+    COLUMNS,
+    COMPARISONS,
+    DIRECTORY_COLUMNS,
+    RELEASED,
+    bundle_hash,
+    directory_name,
+    read_manifest,
+    released_versions,
+    sha256_file,
+    table_name,
+)
+
+SUPPRESSED_MARK = "s"
+LOCAL = "local"
+
+
+class BundleError(SenacsError):
+    """A released bundle is missing, altered or not approved."""
+
+
+@dataclass(frozen=True)
+class ReleasedBundle:
+    source: str
+    year: int
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def data_version(self) -> Any:
+        return self.manifest.get("data_version")
+
+
+def _check(bundle_dir: Path, year: int) -> dict[str, Any]:
+    manifest = read_manifest(bundle_dir)
+    if manifest.get("state") != "released":
+        raise BundleError(f"Le jeu de tableaux {bundle_dir} n'est pas validé par le comité : il ne peut pas être lu.")
+    approvals = [a for a in manifest.get("approvals", []) if a.get("bundle_hash") == bundle_hash(manifest)]
+    if not {"caf", "federation"} <= {a.get("institution") for a in approvals}:
+        raise BundleError(
+            f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation d'un membre Caf et d'un membre "
+            "fédération du comité : il ne peut pas être lu."
+        )
+    table = bundle_dir / table_name(year)
+    expected = manifest.get("files", {}).get(table.name)
+    if expected is None or sha256_file(table) != expected:
+        raise BundleError(f"Le fichier {table} a été modifié depuis sa validation : il ne peut pas être lu.")
+    return manifest
+
+
+class PublishedReader:
+    """Read released bundles from a ``published/`` folder."""
+
+    def __init__(self, published_dir: Path | str) -> None:
+        self.root = Path(published_dir)
+
+    def _root_of(self, source: str) -> Path:
+        if source == LOCAL:
+            return self.root / RELEASED
+        return self.root / COMPARISONS / source
+
+    def sources(self) -> list[str]:
+        """``local`` and every territory added for comparison."""
+        comparisons = self.root / COMPARISONS
+        extra = sorted(p.name for p in comparisons.iterdir() if p.is_dir()) if comparisons.is_dir() else []
+        return [LOCAL, *extra]
+
+    def years(self, source: str = LOCAL) -> list[int]:
+        root = self._root_of(source)
+        if not root.is_dir():
+            return []
+        return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and released_versions(root, int(p.name)))
+
+    def bundle(self, year: int, source: str = LOCAL) -> ReleasedBundle:
+        versions = released_versions(self._root_of(source), year)
+        if not versions:
+            raise BundleError(f"Aucun jeu de tableaux validé pour la campagne {year} ({source}).")
+        folder = versions[-1]
+        return ReleasedBundle(source, year, folder, _check(folder, year))
+
+    def versions(self, year: int, source: str = LOCAL) -> list[ReleasedBundle]:
+        """Every released version of ``year`` from ``source`` (``v1``, ``v2``…, oldest first), each
+        verified like :meth:`bundle` (approvals and table hash)."""
+        return [ReleasedBundle(source, year, folder, _check(folder, year))
+                for folder in released_versions(self._root_of(source), year)]
+
+    def directory(self, year: int, source: str = LOCAL) -> pd.DataFrame | None:
+        """The public directory of structures released with the bundle of ``year`` (identity data:
+        name, commune, département, type, management mode), or None for a bundle without one."""
+        bundle = self.bundle(year, source)
+        name = directory_name(year)
+        expected = bundle.manifest.get("files", {}).get(name)
+        if expected is None:
+            return None
+        path = bundle.folder / name
+        if sha256_file(path) != expected:
+            raise BundleError(f"Le fichier {path} a été modifié depuis sa validation : il ne peut pas être lu.")
+        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+        return frame[[c for c in DIRECTORY_COLUMNS if c in frame.columns]]
+
+    def table(
+        self,
+        year: int,
+        *,
+        source: str = LOCAL,
+        level: str | None = None,
+        territory: str | None = None,
+        variable: str | list[str] | None = None,
+        breakdown: str | None = None,
+        statistic: str | list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The released long table of ``year``, filtered; suppressed cells have ``value`` NaN."""
+        bundle = self.bundle(year, source)
+        frame = _load_table(bundle.folder / table_name(year), bundle.manifest["files"][table_name(year)])
+        filters: dict[str, Any] = {
+            "level": level, "territory": territory, "variable": variable,
+            "breakdown": breakdown, "statistic": statistic,
+        }
+        for column, wanted in filters.items():
+            if wanted is None:
+                continue
+            values = [wanted] if isinstance(wanted, str) else list(wanted)
+            frame = frame[frame[column].isin(values)]
+        return frame.reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_table(path: Path, expected_hash: str) -> pd.DataFrame:
+    frame = pq.read_table(path).to_pandas()
+    return frame[list(COLUMNS)]
+
+
+def display_value(value: float | None, status: str) -> float | str | None:
+    """The value shown to users: ``s`` for a suppressed cell (statistical confidentiality)."""
+    return SUPPRESSED_MARK if status != "V" else value
+
+
+CONFIDENTIALITY_FOOTNOTE = (
+    "s : donnée soumise au secret statistique (trop peu de structures, ou une structure prépondérante, "
+    "ou valeur qui permettrait d'en déduire une autre)."
+)

@@ -1,0 +1,414 @@
+"""The vectorised coherence checks: one function per rule ``kind`` (a registry).
+
+Each check takes a rule of the catalogue and the :class:`CheckData` of a run (the latest data
+version in wide form, its respondents, and the reference data for comparisons over time) and
+returns a frame of raw findings, one row per (structure, rule, questions): ``structure_id,
+rule_id, severity, family, variables`` (tuple of question ids), ``values`` (dict, JSON-ready),
+``values_text`` (French) and ``message`` (French, for the centre). Masks are computed on whole
+columns; only the flagged rows are formatted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import YES, Codebook, QuestionType
+from senacs_workbench.core.formatting import NBSP, format_euros, format_number
+from senacs_workbench.restricted.coherence.rules import Catalogue, PeerSettings, Rule
+from senacs_workbench.restricted.coherence.values import display_value, json_value, number_text
+
+FINDING_COLUMNS = ("structure_id", "rule_id", "severity", "family", "variables", "values", "values_text", "message")
+IDENTITY_SECTION = "identite"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Earlier answers to compare with: ``frame`` indexed by structure id."""
+
+    label: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class CheckData:
+    year: int
+    codebook: Codebook
+    frame: pd.DataFrame
+    """One row per structure (index: structure id): geography, then one column per question."""
+    references: list[Reference] = field(default_factory=list)
+    respondent: pd.Series | None = None
+    peers: PeerSettings | None = None
+    """Peer-group settings (the catalogue's, set by :func:`evaluate`)."""
+
+    def __post_init__(self) -> None:
+        if self.respondent is None:
+            outside = [q.id for q in self.codebook.questions if q.section != IDENTITY_SECTION and q.id in self.frame]
+            self.respondent = (
+                self.frame[outside].notna().any(axis=1) if outside else pd.Series(False, index=self.frame.index)
+            )
+
+    def column(self, variable: str) -> pd.Series:
+        if variable in self.frame.columns:
+            return self.frame[variable]
+        return pd.Series(np.nan, index=self.frame.index)
+
+    def numeric(self, variable: str) -> pd.Series:
+        return pd.to_numeric(self.column(variable), errors="coerce").astype(float)
+
+
+class _SafeDict(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(data: CheckData, variable: str, value: Any) -> str:
+    question = data.codebook.question(variable) if variable in data.codebook else None
+    return display_value(question, value)
+
+
+def _label(data: CheckData, variable: str) -> str:
+    return data.codebook.question(variable).label if variable in data.codebook else variable
+
+
+def _finding(
+    rule: Rule,
+    data: CheckData,
+    structure_id: str,
+    variables: Sequence[str],
+    values: dict[str, Any],
+    extras: dict[str, str] | None = None,
+    message: str | None = None,
+    values_text: str | None = None,
+) -> dict[str, Any]:
+    shown = {v: _fmt(data, v, values.get(v)) for v in variables}
+    texts = _SafeDict(shown)
+    texts.update(extras or {})
+    text = (message or rule.message).format_map(texts)
+    described = values_text or " ; ".join(f"{_label(data, v)} : {shown[v]}" for v in variables)
+    return {
+        "structure_id": structure_id,
+        "rule_id": rule.id,
+        "severity": rule.severity,
+        "family": rule.family,
+        "variables": tuple(variables),
+        "values": {k: json_value(v) for k, v in values.items()},
+        "values_text": described,
+        "message": text,
+    }
+
+
+def _row_values(data: CheckData, structure_id: str, variables: Sequence[str]) -> dict[str, Any]:
+    row = data.frame.loc[structure_id]
+    return {v: (row[v] if v in row.index else None) for v in variables}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+
+
+# ---------------------------------------------------------------------------- codebook rules
+
+
+def check_range(rule: Rule, data: CheckData) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    skipped = set(rule.params.get("except") or ())
+    for question in data.codebook.questions:
+        if question.id in skipped or question.id not in data.frame.columns:
+            continue
+        low, high = question.minimum, question.maximum
+        if question.type.is_numeric:
+            values = data.numeric(question.id)
+            lo = -np.inf if low is None else float(low)
+            hi = np.inf if high is None else float(high)
+            bad = values.notna() & ((values < lo) | (values > hi))
+            if question.type is QuestionType.COUNT:
+                bad |= values.notna() & (values % 1 != 0)
+        elif question.type is QuestionType.DATE and (low is not None or high is not None):
+            values = pd.to_datetime(data.column(question.id), errors="coerce")
+            bad = pd.Series(False, index=values.index)
+            if low is not None:
+                bad |= values.notna() & (values < pd.Timestamp(str(low)))
+            if high is not None:
+                bad |= values.notna() & (values > pd.Timestamp(str(high)))
+        else:
+            continue
+        for structure_id in values.index[bad.to_numpy()]:
+            value = values.loc[structure_id]
+            extras = {
+                "question": question.label,
+                "valeur": display_value(question, value),
+                "minimum": "−∞" if low is None else display_value(question, low),
+                "maximum": "+∞" if high is None else display_value(question, high),
+            }
+            rows.append(_finding(rule, data, structure_id, (question.id,), {question.id: value}, extras))
+    return _frame(rows)
+
+
+def check_required(rule: Rule, data: CheckData) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    assert data.respondent is not None
+    for question in data.codebook.questions:
+        if not question.required:
+            continue
+        missing = data.column(question.id).isna()
+        if question.section != IDENTITY_SECTION:
+            missing &= data.respondent
+        for structure_id in data.frame.index[missing.to_numpy()]:
+            rows.append(
+                _finding(rule, data, structure_id, (question.id,), {question.id: None}, {"question": question.label})
+            )
+    return _frame(rows)
+
+
+# ---------------------------------------------------------------------------- between questions
+
+
+def check_compare(rule: Rule, data: CheckData) -> pd.DataFrame:
+    left, right = rule.params["left"], rule.params["right"]
+    tolerance = float(rule.params.get("tolerance", 0.0))
+    a, b = data.numeric(left), data.numeric(right)
+    bad = a.notna() & b.notna() & (a > b + tolerance)
+    return _frame(
+        [
+            _finding(rule, data, sid, (left, right), _row_values(data, sid, (left, right)))
+            for sid in data.frame.index[bad.to_numpy()]
+        ]
+    )
+
+
+def check_share_bounds(rule: Rule, data: CheckData) -> pd.DataFrame:
+    share, base = rule.params["share"], rule.params.get("base")
+    maximum = float(rule.params.get("maximum", 100))
+    values = data.numeric(share)
+    bad = values.notna() & (values > maximum)
+    variables: tuple[str, ...] = (share,)
+    if base:
+        counts = data.numeric(base)
+        bad |= values.notna() & (values > 0) & (counts == 0)
+        variables = (share, base)
+    return _frame(
+        [
+            _finding(rule, data, sid, variables, _row_values(data, sid, variables))
+            for sid in data.frame.index[bad.to_numpy()]
+        ]
+    )
+
+
+def check_sum_to_constant(rule: Rule, data: CheckData) -> pd.DataFrame:
+    parts = pd.concat([data.numeric(v) for v in rule.questions], axis=1)
+    target = float(rule.params.get("target", 100))
+    tolerance = float(rule.params.get("tolerance", 1.0))
+    total = parts.sum(axis=1, min_count=1)
+    complete = parts.notna().all(axis=1)
+    some = parts.notna().any(axis=1)
+    bad = (complete & ((total - target).abs() > tolerance)) | (some & ~complete & (total > target + tolerance))
+    rows = []
+    for sid in data.frame.index[bad.to_numpy()]:
+        extras = {"total": f"{number_text(float(total.loc[sid]))}{NBSP}%"}
+        values = _row_values(data, sid, rule.questions)
+        rows.append(_finding(rule, data, sid, rule.questions, values, extras))
+    return _frame(rows)
+
+
+def check_sum_to_total(rule: Rule, data: CheckData) -> pd.DataFrame:
+    total_var = rule.params["total"]
+    sources = [q for q in rule.questions if q != total_var]
+    amounts = pd.concat([data.numeric(v) for v in sources], axis=1)
+    total = data.numeric(total_var)
+    summed = amounts.sum(axis=1, min_count=1)
+    gap = summed - total
+    tolerance = np.maximum(
+        float(rule.params.get("relative_tolerance", 0.05)) * total.abs(),
+        float(rule.params.get("absolute_tolerance", 0)),
+    )
+    bad = summed.notna() & total.notna() & (gap.abs() > tolerance)
+    rows = []
+    for sid in data.frame.index[bad.to_numpy()]:
+        budget = float(total.loc[sid])
+        relative = gap.loc[sid] / budget if budget else np.nan
+        direction = "supérieure" if gap.loc[sid] > 0 else "inférieure"
+        amount = (
+            f"{format_number(abs(relative) * 100)}{NBSP}%"
+            if np.isfinite(relative)
+            else format_euros(abs(float(gap.loc[sid])))
+        )
+        ecart = f"{direction} de {amount}"
+        extras = {"total": format_euros(float(summed.loc[sid])), "ecart": ecart}
+        rows.append(_finding(rule, data, sid, rule.questions, _row_values(data, sid, rule.questions), extras))
+    return _frame(rows)
+
+
+def check_action_participants(rule: Rule, data: CheckData) -> pd.DataFrame:
+    rows = []
+    for action, participants in rule.params["pairs"]:
+        does = data.column(action)
+        count = data.numeric(participants)
+        known = does.notna() & count.notna()
+        yes_without = known & (does == YES) & (count == 0)
+        no_with = known & (does != YES) & (count > 0)
+        for mask, template in ((yes_without, rule.extra.get("message_oui")), (no_with, rule.extra.get("message_non"))):
+            for sid in data.frame.index[mask.to_numpy()]:
+                values = _row_values(data, sid, (action, participants))
+                extras = {
+                    "action": _label(data, action),
+                    "participants": _fmt(data, participants, values[participants]),
+                }
+                rows.append(_finding(rule, data, sid, (action, participants), values, extras, message=template))
+    return _frame(rows)
+
+
+# ---------------------------------------------------------------------------- over time
+
+
+def check_evolution(rule: Rule, data: CheckData) -> pd.DataFrame:
+    variable = rule.params["variable"]
+    up, down = float(rule.params["up"]), float(rule.params["down"])
+    minimum = float(rule.params.get("min_previous", 0))
+    current = data.numeric(variable)
+    rows: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for reference in data.references:
+        if variable not in reference.frame.columns:
+            continue
+        before = pd.to_numeric(reference.frame[variable], errors="coerce").reindex(current.index).astype(float)
+        ratio = current / before
+        bad = current.notna() & before.notna() & (before >= minimum) & ((ratio >= up) | (ratio <= down))
+        for sid in current.index[bad.to_numpy()]:
+            if sid in done:
+                continue
+            done.add(sid)
+            now, then = float(current.loc[sid]), float(before.loc[sid])
+            factor = now / then
+            extras = {
+                "avant": _fmt(data, variable, then),
+                "apres": _fmt(data, variable, now),
+                "reference": reference.label,
+                "facteur": f"multiplié par {format_number(factor, 1)}"
+                if factor >= 1
+                else ("réduit à zéro" if factor == 0 else f"divisé par {format_number(1 / factor, 1)}"),
+            }
+            values = {variable: now, "valeur_precedente": then, "reference": reference.label}
+            text = f"{_label(data, variable)} : {extras['apres']} ; {reference.label} : {extras['avant']}"
+            rows.append(_finding(rule, data, sid, (variable,), values, extras, values_text=text))
+    return _frame(rows)
+
+
+# ---------------------------------------------------------------------------- among peers
+
+_TYPE_PLURAL = {"CS": "centres sociaux", "EVS": "espaces de vie sociale"}
+
+
+def size_classes(salaries: pd.Series, peers: PeerSettings) -> pd.Series:
+    bins = [*peers.size_bins, np.inf]
+    classes = pd.cut(salaries, bins=bins, right=False, labels=list(peers.size_labels))
+    return classes.astype(object).where(classes.notna(), "?")
+
+
+def _group_text(level: Sequence[str], row: pd.Series) -> str:
+    kind = _TYPE_PLURAL.get(str(row.get("type_structure")), "structures")
+    parts = [kind]
+    if "taille" in level:
+        parts.append(str(row["taille"]))
+    if "departement" in level:
+        try:
+            parts.append(f"du département {geo.territory('departement', str(row['departement'])).name}")
+        except ValueError:
+            parts.append(f"du département {row['departement']}")
+    elif "region" in level:
+        try:
+            parts.append(f"de la région {geo.territory('region', str(row['region'])).name}")
+        except ValueError:
+            parts.append(f"de la région {row['region']}")
+    else:
+        parts.append("du territoire")
+    return " ".join(parts)
+
+
+def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
+    peers = data.peers
+    if peers is None:
+        raise ValueError("peer settings missing: run the checks through evaluate()")
+    num_var, den_var = rule.params["numerator"], rule.params["denominator"]
+    z_limit, factor = float(rule.params.get("z", 4.0)), float(rule.params.get("factor", 2.0))
+    numerator, denominator = data.numeric(num_var), data.numeric(den_var)
+    valid = numerator.notna() & denominator.notna() & (denominator > 0) & (numerator > 0)
+    if not valid.any():
+        return _frame([])
+    frame = pd.DataFrame(
+        {
+            "x": np.log(numerator[valid] / denominator[valid]),
+            "departement": data.column("departement")[valid].fillna("?").astype(str),
+            "region": data.column("region")[valid].fillna("?").astype(str),
+            "type_structure": data.column("type_structure")[valid].fillna("?").astype(str),
+            "taille": size_classes(data.numeric(peers.size_variable)[valid], peers),
+        }
+    )
+    x = frame["x"].to_numpy()
+    median = np.full(len(frame), np.nan)
+    mad = np.full(len(frame), np.nan)
+    chosen = np.full(len(frame), -1)
+    for number, level in enumerate(peers.levels):
+        keys = [frame[c] for c in level]
+        grouped = frame.groupby(keys, sort=False)["x"]
+        count = grouped.transform("size").to_numpy()
+        med = grouped.transform("median").to_numpy()
+        dev = pd.Series(np.abs(x - med), index=frame.index).groupby(keys, sort=False).transform("median").to_numpy()
+        take = (chosen < 0) & (count >= peers.min_peers)
+        median = np.where(take, med, median)
+        mad = np.where(take, dev, mad)
+        chosen = np.where(take, number, chosen)
+    scale = np.maximum(1.4826 * mad, peers.mad_floor)
+    z = pd.Series((x - median) / scale, index=frame.index)
+    bad = (chosen >= 0) & (np.abs(z.to_numpy()) > z_limit) & (np.abs(x - median) > np.log(factor))
+    median = pd.Series(median, index=frame.index)
+    chosen = pd.Series(chosen, index=frame.index)
+    rows = []
+    unit = rule.params.get("unit", "")
+    for sid in frame.index[bad]:
+        ratio, typical = float(np.exp(frame.at[sid, "x"])), float(np.exp(median.loc[sid]))
+        show = format_euros if unit == "euros" else (lambda v: format_number(v, 1 if v < 10 else 0))
+        level = peers.levels[int(chosen.loc[sid])]
+        extras = {"ratio": show(ratio), "mediane": show(typical), "groupe": _group_text(level, frame.loc[sid])}
+        values = _row_values(data, sid, (num_var, den_var))
+        values.update({"ratio": ratio, "mediane_pairs": typical, "score_robuste": float(z.loc[sid])})
+        rows.append(_finding(rule, data, sid, (num_var, den_var), values, extras))
+    return _frame(rows)
+
+
+CheckFunction = Callable[[Rule, CheckData], pd.DataFrame]
+CHECKS: dict[str, CheckFunction] = {
+    "range": check_range,
+    "required": check_required,
+    "compare": check_compare,
+    "share_bounds": check_share_bounds,
+    "sum_to_constant": check_sum_to_constant,
+    "sum_to_total": check_sum_to_total,
+    "action_participants": check_action_participants,
+    "evolution": check_evolution,
+    "peer_outlier": check_peer_outlier,
+}
+
+
+def evaluate(catalogue: Catalogue, data: CheckData, rule_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Run every check rule of ``catalogue`` (or those of ``rule_ids``) on ``data``."""
+    data.peers = catalogue.peers
+    frames = []
+    for rule in catalogue.check_rules:
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
+        found = CHECKS[rule.kind](rule, data)
+        if len(found):
+            frames.append(found)
+    if not frames:
+        return _frame([])
+    return (
+        pd.concat(frames, ignore_index=True)
+        .sort_values(["structure_id", "rule_id"], kind="stable")
+        .reset_index(drop=True)
+    )

@@ -1,0 +1,123 @@
+"""Functions for the ``senacs`` command line and the demo: each returns the French text to print.
+
+Wiring (cli.py, by the lead)::
+
+    senacs check --year Y [--territory T]              -> check(ws, Y, T)
+    senacs findings list [--year Y] [--territory T] [--status S] [--structure ID] [--rule R] [--all]
+                                                       -> findings_list(ws, ...)
+    senacs findings ask --year Y [--territory T] [--structure ID ...] [--exchange TXT]
+                                                       -> findings_ask(ws, ...)
+    senacs findings resolve N confirm|withdraw --why TXT [--exchange TXT]
+                                                       -> findings_resolve(ws, N, outcome, why=..., exchange=...)
+    senacs correct STRUCTURE VARIABLE VALUE --why TXT --year Y [--finding N] [--exchange TXT]
+                   [--source centre|caf|federation]   -> correct(ws, ...)
+    senacs corrections import FILE [--year Y] [--source ...]
+                                                       -> corrections_import(ws, FILE, ...)
+    senacs review-sheets --year Y [--territory T]      -> review_sheets(ws, Y, T)
+    senacs review import FILE                          -> review_import(ws, FILE)
+    senacs history STRUCTURE VARIABLE --year Y         -> history(ws, STRUCTURE, VARIABLE, Y)
+    senacs status                                      -> coherence_status(ws) / render_coherence_status(...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.corrections import correct_answer, render_history, value_history
+from senacs_workbench.restricted.coherence.corrections_file import import_corrections
+from senacs_workbench.restricted.coherence.engine import run_check
+from senacs_workbench.restricted.coherence.resolution import (
+    ask_findings,
+    list_findings,
+    render_findings,
+    resolve_finding,
+)
+from senacs_workbench.restricted.coherence.review import import_review_answers, write_review_sheets
+from senacs_workbench.restricted.coherence.sheets import coherence_dir, write_question_sheets
+
+Echo = Callable[[str], None]
+
+
+def check(workspace: Workspace, year: int, territory: str | None = None) -> str:
+    return run_check(workspace, year, territory).message_fr
+
+
+def findings_list(
+    workspace: Workspace,
+    year: int | None = None,
+    territory: str | None = None,
+    status: str | None = None,
+    structure: str | None = None,
+    rule: str | None = None,
+    show_all: bool = False,
+) -> str:
+    statuses: Any = status if status else (None if show_all else list(fs.ACTIVE))
+    frame = list_findings(workspace, year, territory=territory, status=statuses, structure=structure, rule=rule)
+    return render_findings(frame, limit=None if show_all else 50)
+
+
+def findings_ask(
+    workspace: Workspace,
+    year: int,
+    territory: str | None = None,
+    structures: Sequence[str] | None = None,
+    exchange: str | None = None,
+) -> str:
+    """Write the question sheets of the centres with unresolved findings and mark the open ones asked."""
+    sheets = write_question_sheets(workspace, year, territory, structures=structures)
+    frame = list_findings(workspace, year, territory=territory, status=fs.OPEN)
+    if structures is not None:
+        frame = frame[frame["structure_id"].isin(list(structures))]
+    moved = ask_findings(workspace, [int(i) for i in frame["finding_id"]], exchange=exchange)
+    return (
+        f"{sheets.message_fr} {moved} constat(s) passé(s) à l'état « question posée au centre ». "
+        f"Fiches dans {coherence_dir(workspace, year)}."
+    )
+
+
+def findings_resolve(
+    workspace: Workspace, finding_id: int, outcome: str, *, why: str, exchange: str | None = None
+) -> str:
+    return resolve_finding(workspace, finding_id, outcome, note=why, exchange=exchange)
+
+
+def correct(
+    workspace: Workspace,
+    structure: str,
+    variable: str,
+    value: str,
+    *,
+    why: str,
+    year: int,
+    finding: int | None = None,
+    exchange: str | None = None,
+    source: str = "centre",
+) -> str:
+    return correct_answer(
+        workspace, year, structure, variable, value, why=why, exchange=exchange, finding_id=finding, source=source
+    ).message_fr
+
+
+def corrections_import(workspace: Workspace, path: Path, *, year: int | None = None, source: str = "centre") -> str:
+    return import_corrections(workspace, Path(path), year=year, source=source).message_fr
+
+
+def review_sheets(workspace: Workspace, year: int, territory: str | None = None) -> str:
+    result = write_review_sheets(workspace, year, territory)
+    return f"{result.message_fr} Fiches dans {coherence_dir(workspace, year) / 'relecture'}."
+
+
+def review_import(workspace: Workspace, path: Path) -> str:
+    numbers = import_review_answers(workspace, Path(path))
+    if not numbers:
+        return f"{Path(path).name} : le centre n'a contesté aucune valeur."
+    listed = ", ".join(f"n° {n}" for n in numbers)
+    return f"{Path(path).name} : {len(numbers)} objection(s) du centre enregistrée(s) comme constat(s) ({listed})."
+
+
+def history(workspace: Workspace, structure: str, variable: str, year: int) -> str:
+    return render_history(value_history(workspace, year, structure, variable), year, structure, variable)

@@ -1,0 +1,429 @@
+"""Corrections and answers entered for a centre: each change makes a new, complete data version.
+
+A change never edits an answer in place. :func:`write_version` copies the previous version's
+structures and answers into a new version (kind ``correction`` or ``entry``) inside the
+caller's transaction, replacing only the changed (structure, variable) rows; those carry their
+provenance (``centre``, ``caf`` or ``federation``), the user and the time, and the
+``corrections`` table records the old and new values, who, when, why and from which exchange or
+finding. Earlier versions stay readable, so the history of every value can be shown
+(:func:`value_history`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.coherence import findings as fs
+from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, parse_answer
+from senacs_workbench.restricted.coherence.scope import structure_territory
+from senacs_workbench.restricted.coherence.values import display_value
+from senacs_workbench.restricted.store import PROVENANCES, StoreError, connect
+from senacs_workbench.trust.access import require_raw_access
+
+KIND_CORRECTION = "correction"
+KIND_ENTRY = "entry"
+PROVENANCE_LABELS = {"centre": "le centre", "caf": "la Caf", "federation": "la fédération"}
+IDENTITY_SECTION = "identite"
+
+
+class CorrectionError(SenacsError):
+    """A correction that cannot be applied (French message naming what is wrong)."""
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    structure_id: str
+    variable: str
+    value: str | None
+    value_num: float | None
+    provenance: str
+    why: str
+    exchange: str | None = None
+    finding_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CorrectionResult:
+    year: int
+    version: int
+    previous_version: int
+    changes: int
+    message_fr: str
+
+
+# ---------------------------------------------------------------------------- store helpers
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, year: int) -> int:
+    rows = con.execute("SELECT max(version) FROM data_versions WHERE year = ?", [year]).fetchall()
+    if not rows or rows[0][0] is None:
+        raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
+    return int(rows[0][0])
+
+
+def structure_row(con: duckdb.DuckDBPyConnection, year: int, version: int, structure_id: str) -> dict[str, Any] | None:
+    frame = con.execute(
+        "SELECT * FROM structures WHERE year = ? AND version = ? AND structure_id = ?", [year, version, structure_id]
+    ).fetchdf()
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def current_answers(
+    con: duckdb.DuckDBPyConnection, year: int, version: int, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    if not pairs:
+        return {}
+    wanted = pd.DataFrame(pairs, columns=["structure_id", "variable"])
+    con.register("wanted_pairs", wanted)
+    try:
+        frame = con.execute(
+            """SELECT a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by, a.entered_at
+               FROM answers a JOIN wanted_pairs w USING (structure_id, variable)
+               WHERE a.year = ? AND a.version = ?""",
+            [year, version],
+        ).fetchdf()
+    finally:
+        con.unregister("wanted_pairs")
+    return {(r["structure_id"], r["variable"]): r for r in frame.to_dict("records")}
+
+
+def write_version(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    changes: Sequence[AnswerChange],
+    *,
+    kind: str,
+    user: str,
+    when: dt.datetime,
+) -> tuple[int, int]:
+    """Write a new complete version of ``year`` with ``changes`` (inside the caller's transaction).
+
+    Returns ``(new_version, previous_version)``.
+    """
+    fs.ensure_tables(con)
+    previous = latest_version(con, year)
+    version = previous + 1
+    codebook = load_codebook(year)
+    pairs = [(c.structure_id, c.variable) for c in changes]
+    if len(set(pairs)) != len(pairs):
+        raise CorrectionError("La même réponse est modifiée deux fois dans une même opération.")
+    old = current_answers(con, year, previous, pairs)
+    changed = pd.DataFrame(pairs, columns=["structure_id", "variable"])
+    con.register("changed_pairs", changed)
+    try:
+        con.execute(
+            """INSERT INTO structures
+               SELECT year, ?, structure_id, nom_structure, code_commune, departement, region, epci, respondent
+               FROM structures WHERE year = ? AND version = ?""",
+            [version, year, previous],
+        )
+        con.execute(
+            """INSERT INTO answers
+               SELECT a.year, ?, a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by,
+                      a.entered_at, a.import_id
+               FROM answers a ANTI JOIN changed_pairs c USING (structure_id, variable)
+               WHERE a.year = ? AND a.version = ?""",
+            [version, year, previous],
+        )
+    finally:
+        con.unregister("changed_pairs")
+    correction_id = fs.next_id(con, "corrections", "correction_id")
+    for offset, change in enumerate(changes):
+        before = old.get((change.structure_id, change.variable))
+        if change.value is not None:
+            con.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                [
+                    year,
+                    version,
+                    change.structure_id,
+                    change.variable,
+                    change.value,
+                    change.value_num,
+                    change.provenance,
+                    user,
+                    when,
+                ],
+            )
+        con.execute(
+            "INSERT INTO corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                correction_id + offset,
+                year,
+                version,
+                previous,
+                change.structure_id,
+                change.variable,
+                None if before is None else before["value"],
+                change.value,
+                None if before is None else before["provenance"],
+                change.provenance,
+                user,
+                when,
+                change.why,
+                change.exchange,
+                change.finding_id,
+                kind,
+            ],
+        )
+    outside = [q.id for q in codebook.questions if q.section != IDENTITY_SECTION]
+    touched = sorted({c.structure_id for c in changes})
+    con.execute(
+        """UPDATE structures s SET respondent = EXISTS (
+               SELECT 1 FROM answers a WHERE a.year = s.year AND a.version = s.version
+                 AND a.structure_id = s.structure_id AND a.variable IN (SELECT unnest(?)))
+           WHERE s.year = ? AND s.version = ? AND s.structure_id IN (SELECT unnest(?))""",
+        [outside, year, version, touched],
+    )
+    counts = con.execute(
+        """SELECT (SELECT count(*) FROM structures WHERE year = ? AND version = ?),
+                  (SELECT count(*) FROM answers WHERE year = ? AND version = ?)""",
+        [year, version, year, version],
+    ).fetchall()[0]
+    con.execute(
+        "INSERT INTO data_versions VALUES (?, ?, NULL, ?, ?, ?, ?, ?)",
+        [year, version, when, user, int(counts[0]), int(counts[1]), kind],
+    )
+    return version, previous
+
+
+# ---------------------------------------------------------------------------- one correction
+
+
+def _check_source(source: str) -> str:
+    if source not in PROVENANCES:
+        raise CorrectionError(f"Origine « {source} » inconnue : qui fournit la valeur ? (centre, caf ou federation).")
+    return source
+
+
+def _structure_for_access(workspace: Workspace, year: int, structure_id: str) -> dict[str, Any]:
+    with connect(workspace, read_only=True) as con:
+        version = latest_version(con, year)
+        row = structure_row(con, year, version, structure_id)
+    if row is None:
+        raise CorrectionError(f"La structure « {structure_id} » n'existe pas dans les données de la campagne {year}.")
+    return row
+
+
+def correct_answer(
+    workspace: Workspace,
+    year: int,
+    structure_id: str,
+    variable: str,
+    value: Any,
+    *,
+    why: str,
+    exchange: str | None = None,
+    finding_id: int | None = None,
+    source: str = "centre",
+    user: str | None = None,
+) -> CorrectionResult:
+    """Correct one answer (``senacs correct``): a new data version, the original kept.
+
+    ``source`` says who gives the new value (``centre`` when the centre answered the question,
+    ``caf``/``federation`` when the correspondent's institution enters it for the centre).
+    With ``finding_id``, the finding is closed as corrected.
+    """
+    if not why or not why.strip():
+        raise CorrectionError("Indiquez le motif de la correction (--why) : il est conservé dans l'historique.")
+    _check_source(source)
+    codebook = load_codebook(year)
+    if variable not in codebook:
+        raise CorrectionError(f"La question « {variable} » n'existe pas dans le questionnaire {year}.")
+    question = codebook.question(variable)
+    row = _structure_for_access(workspace, year, structure_id)
+    user = require_raw_access(
+        workspace,
+        "correct_answer",
+        structure_territory(row.get("departement")),
+        details={"year": year, "structure": structure_id, "variable": variable, "finding": finding_id},
+        user=user,
+    )
+    try:
+        parsed = parse_answer(question, value)
+    except AnswerProblem as problem:
+        raise CorrectionError(
+            f"Valeur « {value} » refusée pour « {question.label} » ({variable}) : {problem}."
+        ) from None
+    when = fs.now()
+    with connect(workspace) as con:
+        fs.ensure_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            finding = None
+            if finding_id is not None:
+                finding = fs.get_finding(con, finding_id)
+                check_finding_target(finding, year, structure_id, variable)
+            previous = latest_version(con, year)
+            old = current_answers(con, year, previous, [(structure_id, variable)]).get((structure_id, variable))
+            if (old is None and parsed.value is None) or (old is not None and old["value"] == parsed.value):
+                raise CorrectionError(
+                    f"La réponse « {question.label} » de {structure_id} vaut déjà "
+                    f"{display_value(question, parsed.value)} : rien à corriger "
+                    "(pour dire qu'elle est juste, confirmez le constat)."
+                )
+            change = AnswerChange(
+                structure_id, variable, parsed.value, parsed.value_num, source, why.strip(), exchange, finding_id
+            )
+            version, previous = write_version(con, year, [change], kind=KIND_CORRECTION, user=user, when=when)
+            if finding is not None:
+                fs.move(
+                    con, finding, fs.CORRECTED, user, when, note=why.strip(), exchange=exchange, data_version=version
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    old_text = display_value(question, None if old is None else old["value"])
+    message = (
+        f"Réponse « {question.label} » de {structure_id} corrigée : {old_text} → "
+        f"{display_value(question, parsed.value)} (version {version} des données de la campagne {year} ; "
+        f"la version {previous} reste lisible)."
+    )
+    if finding is not None:
+        message += f" Constat n° {finding_id} clos : corrigé."
+    return CorrectionResult(year, version, previous, 1, message)
+
+
+def check_finding_target(finding: dict[str, Any], year: int, structure_id: str, variable: str | None) -> None:
+    finding_id = int(finding["finding_id"])
+    if int(finding["year"]) != year:
+        raise CorrectionError(f"Le constat n° {finding_id} concerne la campagne {finding['year']}, pas {year}.")
+    if str(finding["structure_id"]) != str(structure_id):
+        raise CorrectionError(
+            f"Le constat n° {finding_id} concerne la structure {finding['structure_id']}, pas {structure_id}."
+        )
+    if variable is not None and variable not in str(finding["variables"]).split("|"):
+        raise CorrectionError(
+            f"Le constat n° {finding_id} ne porte pas sur la question « {variable} » "
+            f"(il porte sur : {str(finding['variables']).replace('|', ', ')})."
+        )
+    if finding["status"] in fs.CLOSED:
+        raise CorrectionError(f"Le constat n° {finding_id} est déjà clos ({fs.STATUS_LABELS[str(finding['status'])]}).")
+
+
+# ---------------------------------------------------------------------------- history
+
+
+def value_history(
+    workspace: Workspace, year: int, structure_id: str, variable: str, *, user: str | None = None
+) -> pd.DataFrame:
+    """Every version of one answer: one row per data version where it changed (the first
+    included), with who entered it, when, and for corrections why and from which exchange."""
+    codebook = load_codebook(year)
+    if variable not in codebook:
+        raise CorrectionError(f"La question « {variable} » n'existe pas dans le questionnaire {year}.")
+    row = _structure_for_access(workspace, year, structure_id)
+    require_raw_access(
+        workspace,
+        "read_answers",
+        structure_territory(row.get("departement")),
+        details={"year": year, "structure": structure_id, "variable": variable, "form": "history"},
+        user=user,
+    )
+    with connect(workspace, read_only=True) as con:
+        versions = con.execute(
+            """SELECT v.version, v.kind, v.created_at, s.structure_id IS NOT NULL AS present
+               FROM data_versions v LEFT JOIN structures s
+                 ON s.year = v.year AND s.version = v.version AND s.structure_id = ?
+               WHERE v.year = ? ORDER BY v.version""",
+            [structure_id, year],
+        ).fetchdf()
+        answers = con.execute(
+            """SELECT version, value, provenance, entered_by, entered_at FROM answers
+               WHERE year = ? AND structure_id = ? AND variable = ?""",
+            [year, structure_id, variable],
+        ).fetchdf()
+        corrections = (
+            con.execute(
+                """SELECT version, why, exchange, finding_id FROM corrections
+                   WHERE year = ? AND structure_id = ? AND variable = ?""",
+                [year, structure_id, variable],
+            ).fetchdf()
+            if fs.has_tables(con)
+            else pd.DataFrame(columns=["version", "why", "exchange", "finding_id"])
+        )
+    question = codebook.question(variable)
+    merged = (
+        versions[versions["present"]]
+        .merge(answers, on="version", how="left")
+        .merge(corrections, on="version", how="left")
+    )
+    rows: list[dict[str, Any]] = []
+    last: tuple[Any, ...] | None = None
+    for record in merged.to_dict("records"):
+        value = None if pd.isna(record["value"]) else record["value"]
+        state = (value, record["provenance"] if value is not None else None, record["entered_at"])
+        if state == last:
+            continue
+        last = state
+        rows.append(
+            {
+                "version": int(record["version"]),
+                "kind": record["kind"],
+                "value": value,
+                "valeur": display_value(question, value),
+                "provenance": None if pd.isna(record["provenance"]) else record["provenance"],
+                "entered_by": None if pd.isna(record["entered_by"]) else record["entered_by"],
+                "entered_at": None if pd.isna(record["entered_at"]) else record["entered_at"],
+                "why": None if pd.isna(record["why"]) else record["why"],
+                "exchange": None if pd.isna(record["exchange"]) else record["exchange"],
+                "finding_id": None if pd.isna(record["finding_id"]) else int(record["finding_id"]),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "version",
+            "kind",
+            "value",
+            "valeur",
+            "provenance",
+            "entered_by",
+            "entered_at",
+            "why",
+            "exchange",
+            "finding_id",
+        ],
+    )
+
+
+KIND_LABELS = {
+    "import": "import",
+    "partial_import": "import partiel",
+    KIND_CORRECTION: "correction",
+    KIND_ENTRY: "saisie pour le centre",
+}
+
+
+def render_history(history: pd.DataFrame, year: int, structure_id: str, variable: str) -> str:
+    """The French text of :func:`value_history` (``senacs history``)."""
+    question = load_codebook(year).question(variable)
+    lines = [f"Historique de « {question.label} » ({variable}) pour {structure_id}, campagne {year} :"]
+    if history.empty:
+        lines.append("  aucune réponse enregistrée.")
+    for record in history.to_dict("records"):
+        record = {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in record.items()}
+        when = pd.Timestamp(record["entered_at"]).strftime("%d/%m/%Y %H:%M") if record["entered_at"] else "–"
+        who = PROVENANCE_LABELS.get(str(record["provenance"]), "–")
+        line = (
+            f"  version {record['version']} ({KIND_LABELS.get(record['kind'], record['kind'])}) : {record['valeur']}"
+            f" — source : {who} ; enregistré par {record['entered_by'] or '–'} le {when}"
+        )
+        if record["why"]:
+            line += f" ; motif : {record['why']}"
+        if record["exchange"]:
+            line += f" ; échange : {record['exchange']}"
+        if record["finding_id"]:
+            line += f" ; constat n° {int(record['finding_id'])}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""Comparisons: add released bundles published by another territory's workspace.
+
+A département's workspace can compare its figures with its région and the nation without
+holding their raw data: it copies their *released* bundles (verified: approved, hashes intact)
+into ``published/comparisons/<territory>/<year>/v<k>/``, where the published reader finds them.
+The national workspace can add a région's or a département's bundles the same way.
+
+A compared bundle is also part of the ledger of the workspace's next release of that year
+(:mod:`.compared`): the cells both hold are published exactly as released there, or the
+question is withheld. So the order of publication across the hierarchy is free (see
+docs/disclosure-control.md, "Releases across workspaces").
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.released.bundle_contract import COMPARISONS, read_manifest, released_versions
+from senacs_workbench.released.published import PublishedReader
+
+
+def add_comparison(workspace: Workspace, source_published: Path) -> list[str]:
+    """Copy every released bundle under ``source_published`` (a ``published/`` folder); return French lines."""
+    if source_published.resolve() == workspace.published.resolve():
+        raise SenacsError("Ce dossier est celui de l'espace de travail lui-même.")
+    reader = PublishedReader(source_published)
+    years = reader.years()
+    if not years:
+        raise SenacsError(f"Aucun jeu de tableaux publié dans {source_published}.")
+    lines = []
+    for year in years:
+        bundle = reader.bundle(year)  # verifies approvals and hashes
+        territory = str(bundle.manifest.get("territory", "FR")).replace(":", "-")
+        target_root = workspace.published / COMPARISONS / territory
+        existing = {read_manifest(p).get("bundle_hash") for p in released_versions(target_root, year)}
+        if bundle.manifest.get("bundle_hash") in existing:
+            lines.append(f"{territory} {year} : déjà présent, rien n'a changé.")
+            continue
+        versions = released_versions(target_root, year)
+        target = target_root / str(year) / f"v{int(versions[-1].name[1:]) + 1 if versions else 1}"
+        tmp = target.with_name(f".{target.name}.tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        shutil.copytree(bundle.folder, tmp)
+        tmp.rename(target)
+        lines.append(f"{territory} {year} : ajouté pour comparaison ({target}).")
+    return lines

@@ -1,0 +1,540 @@
+"""The restricted store: a DuckDB database at ``workspace.store_path``.
+
+Tables:
+
+- ``imports``: one row per imported file (sha256, archived path, who, when, rows kept).
+- ``data_versions``: per campaign year, versions 1, 2, … Each version is a complete snapshot
+  of the year's answers; the first comes from an import, later ones from a new import or
+  (later issues) from corrections. Versions are never changed nor deleted.
+- ``structures``: the structures of each (year, version), with their geography.
+- ``answers``: long form, one row per (year, version, structure, variable) answered, with
+  the canonical text ``value`` (category codes, ``oui``/``non``, sorted ``|``-joined codes,
+  ISO dates, numbers), ``value_num`` for numbers, and the provenance: who entered it
+  (``centre``/``caf``/``federation``), the user who imported or entered it, when, and from
+  which import. Append-only.
+
+Connections are opened briefly (one transaction for a write, read-only for reads) so that
+several processes can use the workspace one after another. :class:`RawDataStore` is the only
+way code reads raw answers: every read goes through :func:`access.require_raw_access`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.codebook import QuestionType, available_years, load_codebook
+from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.trust.access import require_raw_access
+
+SCHEMA_VERSION = 1
+LOCK_TIMEOUT_ENV = "SENACS_STORE_LOCK_TIMEOUT"
+PAUSE_BEFORE_COMMIT_ENV = "SENACS_IMPORT_PAUSE_BEFORE_COMMIT"
+"""Test hook: seconds to sleep after inserting the answers, before COMMIT (crash tests)."""
+PAUSE_MARKER = "senacs-store: pause before commit"
+
+KIND_IMPORT = "import"
+KIND_PARTIAL_IMPORT = "partial_import"
+PROVENANCES = ("centre", "caf", "federation")
+
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS imports (
+        import_id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        archived_path VARCHAR NOT NULL,
+        imported_at TIMESTAMP NOT NULL,
+        imported_by VARCHAR NOT NULL,
+        rows INTEGER NOT NULL,
+        rejected_rows INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (sha256, year))""",
+    """CREATE TABLE IF NOT EXISTS data_versions (
+        year INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        import_id INTEGER,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        n_structures INTEGER NOT NULL,
+        n_answers BIGINT NOT NULL,
+        kind VARCHAR NOT NULL,
+        PRIMARY KEY (year, version))""",
+    """CREATE TABLE IF NOT EXISTS structures (
+        year INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        structure_id VARCHAR NOT NULL,
+        nom_structure VARCHAR,
+        code_commune VARCHAR,
+        departement VARCHAR,
+        region VARCHAR,
+        epci VARCHAR,
+        respondent BOOLEAN NOT NULL,
+        PRIMARY KEY (year, version, structure_id))""",
+    """CREATE TABLE IF NOT EXISTS answers (
+        year INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        structure_id VARCHAR NOT NULL,
+        variable VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        value_num DOUBLE,
+        provenance VARCHAR NOT NULL,
+        entered_by VARCHAR NOT NULL,
+        entered_at TIMESTAMP NOT NULL,
+        import_id INTEGER)""",
+)
+
+STRUCTURE_COLUMNS = ("structure_id", "nom_structure", "code_commune", "departement", "region", "epci")
+ANSWER_COLUMNS = (
+    "year", "version", "structure_id", "variable", "value", "value_num",
+    "provenance", "entered_by", "entered_at", "import_id",
+)
+
+
+class StoreError(SenacsError):
+    """The store is missing, locked, or has no data for the request."""
+
+
+# ---------------------------------------------------------------------------- connections
+
+
+@contextmanager
+def connect(workspace: Workspace, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection; waits (up to ``$SENACS_STORE_LOCK_TIMEOUT`` s) for another
+    process's connection to close."""
+    path = workspace.store_path
+    if read_only and not path.exists():
+        raise StoreError(f"Aucune donnée importée dans l'espace de travail {workspace.root}.")
+    created = not path.exists()
+    deadline = time.monotonic() + float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreError(
+                    f"La base {path} est inaccessible (utilisée par un autre processus ?) : {exc}"
+                ) from exc
+            time.sleep(0.1)
+    try:
+        if created:
+            os.chmod(path, 0o600)
+        if not read_only:
+            for statement in _DDL:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [str(SCHEMA_VERSION)]
+            )
+        yield con
+    finally:
+        con.close()
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'data_versions'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC").isoformat() if stamp.tzinfo is None else stamp.isoformat()
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True)
+class ExistingImport:
+    import_id: int
+    version: int | None
+    file_name: str
+    imported_at: str | None
+    imported_by: str
+
+
+def find_import(workspace: Workspace, sha256: str, year: int) -> ExistingImport | None:
+    """The earlier import of the same file for the same year, if any."""
+    if not workspace.store_path.exists():
+        return None
+    with connect(workspace, read_only=True) as con:
+        if not _has_tables(con):
+            return None
+        return _find_import(con, sha256, year)
+
+
+def _find_import(con: duckdb.DuckDBPyConnection, sha256: str, year: int) -> ExistingImport | None:
+    row = con.execute(
+        """SELECT i.import_id, v.version, i.file_name, i.imported_at, i.imported_by
+           FROM imports i LEFT JOIN data_versions v USING (import_id)
+           WHERE i.sha256 = ? AND i.year = ?""",
+        [sha256, year],
+    ).fetchone()
+    if row is None:
+        return None
+    return ExistingImport(int(row[0]), None if row[1] is None else int(row[1]), row[2], _iso(row[3]), row[4])
+
+
+@dataclass(frozen=True)
+class StoredImport:
+    import_id: int
+    version: int
+    structures: int
+    answers: int
+    already_imported: bool = False
+    after_insert: Any = None
+    """What ``record_import``'s ``after_insert`` returned (the carried corrections)."""
+
+
+def record_import(
+    workspace: Workspace,
+    *,
+    year: int,
+    file_name: str,
+    sha256: str,
+    archived_path: str,
+    user: str,
+    structures: pd.DataFrame,
+    answers: pd.DataFrame | pa.Table,
+    rejected_rows: int = 0,
+    kind: str = KIND_IMPORT,
+    after_insert: Callable[[duckdb.DuckDBPyConnection, int, int], Any] | None = None,
+) -> StoredImport:
+    """Store one import as a new data version of ``year``, in a single transaction.
+
+    ``structures``: ``structure_id, nom_structure, code_commune, departement, region, epci,
+    respondent``. ``answers`` (DataFrame or Arrow table): ``structure_id, variable, value``
+    (null for numbers, formatted here), ``value_num``, ``provenance``. If the same file was
+    imported for this year meanwhile, nothing is written and the earlier import is returned with ``already_imported``.
+    ``after_insert(con, year, version)`` runs in the same transaction once the new version is
+    written (the import carries earlier corrections over with it).
+    """
+    now = _now()
+    with connect(workspace) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            existing = _find_import(con, sha256, year)
+            if existing is not None:
+                con.execute("ROLLBACK")
+                return StoredImport(existing.import_id, existing.version or 0, 0, 0, already_imported=True)
+            import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
+            version = _scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM data_versions WHERE year = ?", [year])
+            con.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [import_id, year, file_name, sha256, archived_path, now, user, len(structures), rejected_rows],
+            )
+            con.execute(
+                "INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [year, version, import_id, now, user, len(structures), len(answers), kind],
+            )
+            new_structures = structures.loc[:, [*STRUCTURE_COLUMNS, "respondent"]]
+            con.register("new_structures", new_structures)
+            con.execute(
+                f"""INSERT INTO structures SELECT ?, ?, {", ".join(STRUCTURE_COLUMNS)}, respondent
+                    FROM new_structures""",
+                [year, version],
+            )
+            con.register("new_answers", answers)
+            con.execute(
+                """INSERT INTO answers SELECT ?, ?, structure_id, variable,
+                       coalesce(value, CASE WHEN value_num = trunc(value_num) AND abs(value_num) < 1e15
+                                            THEN CAST(CAST(value_num AS BIGINT) AS VARCHAR)
+                                            ELSE CAST(value_num AS VARCHAR) END),
+                       value_num, provenance, ?, ?, ?
+                   FROM (SELECT structure_id, variable, value, value_num, provenance FROM new_answers)""",
+                [year, version, user, now, import_id],
+            )
+            extra = after_insert(con, year, version) if after_insert is not None else None
+            _pause_for_tests()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return StoredImport(import_id, version, len(structures), len(answers), after_insert=extra)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> int:
+    row = con.execute(query, params or []).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _pause_for_tests() -> None:
+    pause = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
+    if pause:
+        print(PAUSE_MARKER, file=sys.stderr, flush=True)
+        time.sleep(float(pause))
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def store_summary(workspace: Workspace) -> dict[str, Any]:
+    """What the store holds, without any answer: years, data versions, imports (JSON-ready)."""
+    summary: dict[str, Any] = {"years": [], "data_versions": [], "imports": []}
+    if not workspace.store_path.exists():
+        return summary
+    with connect(workspace, read_only=True) as con:
+        if not _has_tables(con):
+            return summary
+        versions = con.execute(
+            """SELECT v.year, v.version, v.n_structures, v.n_answers, v.created_at, v.kind, i.file_name
+               FROM data_versions v LEFT JOIN imports i USING (import_id)
+               ORDER BY v.year, v.version"""
+        ).fetchall()
+        imports = con.execute(
+            """SELECT i.file_name, i.sha256, i.year, v.version, i.imported_at, i.imported_by, i.rows,
+                      i.rejected_rows
+               FROM imports i LEFT JOIN data_versions v USING (import_id)
+               ORDER BY i.import_id"""
+        ).fetchall()
+    summary["years"] = sorted({int(row[0]) for row in versions})
+    summary["data_versions"] = [
+        {
+            "year": int(year),
+            "version": int(version),
+            "structures": int(n_structures),
+            "answers": int(n_answers),
+            "created_at": _iso(created_at),
+            "kind": kind,
+            "import_file": file_name,
+        }
+        for year, version, n_structures, n_answers, created_at, kind, file_name in versions
+    ]
+    summary["imports"] = [
+        {
+            "file": file_name,
+            "sha256": sha,
+            "year": int(year),
+            "version": None if version is None else int(version),
+            "imported_at": _iso(imported_at),
+            "imported_by": imported_by,
+            "rows": int(rows),
+            "rejected_rows": int(rejected),
+        }
+        for file_name, sha, year, version, imported_at, imported_by, rows, rejected in imports
+    ]
+    return summary
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _territory_filter(territory: geo.Territory) -> tuple[str, list[str]]:
+    column = {
+        "national": None,
+        "region": "region",
+        "departement": "departement",
+        "epci": "epci",
+        "commune": "code_commune",
+    }[territory.level]
+    if column is None:
+        return "TRUE", []
+    return f"s.{column} = ?", [territory.code]
+
+
+class RawDataStore:
+    """The preparer's and correspondents' access to the raw answers (the only one).
+
+    Every read of answers checks the governance and is written to the audit log.
+    """
+
+    def __init__(self, workspace: Workspace, user: str | None = None) -> None:
+        self.workspace = workspace
+        self.user = user
+
+    # -- metadata (no answers: no access check)
+
+    def versions(self, year: int) -> pd.DataFrame:
+        """The data versions of ``year``: version, created_at, created_by, kind, structures,
+        answers, import_id, import_file."""
+        columns = ["version", "created_at", "created_by", "kind", "structures", "answers", "import_id", "import_file"]
+        if not self.workspace.store_path.exists():
+            return pd.DataFrame(columns=columns)
+        with connect(self.workspace, read_only=True) as con:
+            if not _has_tables(con):
+                return pd.DataFrame(columns=columns)
+            frame = con.execute(
+                """SELECT v.version, v.created_at, v.created_by, v.kind, v.n_structures AS structures,
+                          v.n_answers AS answers, v.import_id, i.file_name AS import_file
+                   FROM data_versions v LEFT JOIN imports i USING (import_id)
+                   WHERE v.year = ? ORDER BY v.version""",
+                [year],
+            ).fetchdf()
+        return frame
+
+    def latest_version(self, year: int) -> int:
+        versions = self.versions(year)
+        if versions.empty:
+            raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
+        return int(versions["version"].max())
+
+    # -- raw answers (access-checked, audited)
+
+    def answers(
+        self,
+        year: int,
+        territory: geo.Territory | str = "FR",
+        version: int | None = None,
+        variables: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Long form with provenance: ``year, version, structure_id, variable, value, value_num,
+        provenance, entered_by, entered_at, import_id``."""
+        place, version, variables = self._authorise(year, territory, version, variables, "answers")
+        condition, params = _territory_filter(place)
+        query = f"""SELECT {", ".join("a." + c for c in ANSWER_COLUMNS)}
+                    FROM answers a JOIN structures s USING (year, version, structure_id)
+                    WHERE a.year = ? AND a.version = ? AND {condition}"""
+        args: list[Any] = [year, version, *params]
+        if variables is not None:
+            query += " AND a.variable IN (SELECT unnest(?))"
+            args.append(list(variables))
+        query += " ORDER BY a.structure_id, a.variable"
+        with connect(self.workspace, read_only=True) as con:
+            frame = con.execute(query, args).fetchdf()
+        return frame
+
+    def wide(
+        self,
+        year: int,
+        territory: geo.Territory | str = "FR",
+        version: int | None = None,
+        variables: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """One row per structure: its identity and geography, then one typed column per variable
+        (float for numbers, code for categories, datetime for dates, NaN/None if unanswered)."""
+        place, version, variables = self._authorise(year, territory, version, variables, "wide")
+        codebook = load_codebook(year)
+        wanted = list(variables) if variables is not None else list(codebook.question_ids)
+        condition, params = _territory_filter(place)
+        with connect(self.workspace, read_only=True) as con:
+            structures = con.execute(
+                f"""SELECT {", ".join("s." + c for c in STRUCTURE_COLUMNS)} FROM structures s
+                    WHERE s.year = ? AND s.version = ? AND {condition} ORDER BY s.structure_id""",
+                [year, version, *params],
+            ).fetchdf()
+            long = con.execute(
+                f"""SELECT a.structure_id, a.variable, a.value, a.value_num
+                    FROM answers a JOIN structures s USING (year, version, structure_id)
+                    WHERE a.year = ? AND a.version = ? AND {condition}
+                      AND a.variable IN (SELECT unnest(?))""",
+                [year, version, *params, wanted],
+            ).fetchdf()
+        frame = structures.set_index("structure_id")
+        text = long.pivot(index="structure_id", columns="variable", values="value") if len(long) else None
+        numbers = long.pivot(index="structure_id", columns="variable", values="value_num") if len(long) else None
+        columns: dict[str, pd.Series] = {}
+        for variable in wanted:
+            kind = codebook.question(variable).type
+            source = numbers if kind.is_numeric else text
+            if source is None or variable not in source.columns:
+                series = pd.Series(np.nan if kind.is_numeric else None, index=frame.index, dtype=object)
+            else:
+                series = source[variable].reindex(frame.index)
+            if kind.is_numeric:
+                series = series.astype(float)
+            elif kind is QuestionType.DATE:
+                series = pd.to_datetime(series, format="%Y-%m-%d")
+            else:
+                series = series.astype(object).where(series.notna(), None)
+            columns[variable] = series
+        wide = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+        return wide.reset_index()
+
+    def centre_answers(self, year: int, structure_id: str, version: int | None = None) -> pd.DataFrame:
+        """One structure's own answers (for its report, charter 2.3), and nothing else of the raw data.
+
+        Access is checked against the structure's département (the preparer or a correspondent
+        of a territory containing it) and logged with the structure id. Columns: ``structure_id,
+        nom_structure, code_commune, departement, region, variable, value, value_num, provenance,
+        entered_by, entered_at``; no row for an unanswered question.
+        """
+        if version is None:
+            version = self.latest_version(year)
+        with connect(self.workspace, read_only=True) as con:
+            found = con.execute(
+                "SELECT departement FROM structures WHERE year = ? AND version = ? AND structure_id = ?",
+                [year, version, structure_id],
+            ).fetchone()
+        if found is None:
+            # Refuse an unauthorised user the same way whether or not the structure exists.
+            require_raw_access(
+                self.workspace, "read_answers", geo.parse_territory(str(self.workspace.config.get("territory", "FR"))),
+                details={"year": year, "version": version, "form": "centre_answers", "structure_id": structure_id},
+                user=self.user,
+            )
+            raise StoreError(f"La structure « {structure_id} » n'existe pas dans la campagne {year} "
+                             f"(version {version}).")
+        place = geo.territory("departement", str(found[0]))
+        require_raw_access(
+            self.workspace, "read_answers", place,
+            details={"year": year, "version": version, "form": "centre_answers", "structure_id": structure_id},
+            user=self.user,
+        )
+        with connect(self.workspace, read_only=True) as con:
+            frame = con.execute(
+                f"""SELECT {", ".join("s." + c for c in STRUCTURE_COLUMNS)}, a.variable, a.value, a.value_num,
+                           a.provenance, a.entered_by, a.entered_at
+                    FROM structures s LEFT JOIN answers a USING (year, version, structure_id)
+                    WHERE s.year = ? AND s.version = ? AND s.structure_id = ?
+                    ORDER BY a.variable""",
+                [year, version, structure_id],
+            ).fetchdf()
+        return frame
+
+    def _authorise(
+        self,
+        year: int,
+        territory: geo.Territory | str,
+        version: int | None,
+        variables: Sequence[str] | None,
+        form: str,
+    ) -> tuple[geo.Territory, int, list[str] | None]:
+        place = geo.parse_territory(territory) if isinstance(territory, str) else territory
+        require_raw_access(
+            self.workspace,
+            "read_answers",
+            place,
+            details={
+                "year": year,
+                "version": version,
+                "form": form,
+                "variables": None if variables is None else list(variables),
+            },
+            user=self.user,
+        )
+        if year not in available_years():
+            raise StoreError(f"Aucun questionnaire pour la campagne {year}.")
+        codebook = load_codebook(year)
+        if variables is not None:
+            unknown = [v for v in variables if v not in codebook]
+            if unknown:
+                raise StoreError(
+                    f"Variable(s) inconnue(s) du questionnaire {year} : {', '.join(unknown)}."
+                )
+        latest = self.latest_version(year)
+        if version is None:
+            version = latest
+        elif not 1 <= version <= latest:
+            raise StoreError(f"La campagne {year} n'a pas de version {version} (versions 1 à {latest}).")
+        return place, version, None if variables is None else list(variables)

@@ -1,0 +1,259 @@
+"""Who is who in each territory (charter 1.3 and 3.2), checked when loaded.
+
+``governance.yaml`` in the workspace lists, per territory, the steering committee, the
+designated preparer with the designation record, and the SENACS correspondents::
+
+    territories:
+      - territory: departement:24        # or region:75, or FR
+        committee:
+          - {user: amartin, name: Anne Martin, institution: caf}
+          - {user: bleroy, name: Bruno Leroy, institution: federation}
+          # at région level, each member says which département mandated them:
+          # - {user: ..., name: ..., institution: caf, mandated_by: "24"}
+        preparer:
+          user: pdupont
+          name: Paul Dupont
+          designated_on: 2025-01-15
+          designated_by: [amartin, bleroy]   # committee members, at least a CAF and a federation one
+        correspondents:
+          - {user: cdurand, name: Claire Durand, institution: caf}
+
+Rules (a French message names what is missing): a département's committee has at least one
+CAF and one federation member; a région's committee has, for each of its départements, a CAF
+and a federation member mandated by it; the national committee has at least one CAF and one
+federation member; the preparer is designated collegially by committee members including a
+CAF and a federation one, on a given date; correspondents belong to the CAF or the federation.
+
+A user's raw-data reach: the designated preparer of a territory and its correspondents may
+read the raw data of that territory and of the territories inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.errors import GovernanceError
+
+Institution = Literal["caf", "federation", "other"]
+INSTITUTIONS: tuple[str, ...] = ("caf", "federation", "other")
+INSTITUTION_LABELS = {"caf": "Caf", "federation": "fédération", "other": "autre"}
+USER_ENV_VAR = "SENACS_USER"
+
+
+def acting_user() -> str:
+    """The acting user: ``$SENACS_USER``, else the login name."""
+    return os.environ.get(USER_ENV_VAR) or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Member:
+    user: str
+    name: str
+    institution: Institution
+    mandated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Designation:
+    user: str
+    name: str
+    designated_on: dt.date
+    designated_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TerritoryGovernance:
+    territory: geo.Territory
+    committee: tuple[Member, ...]
+    preparer: Designation
+    correspondents: tuple[Member, ...]
+
+    def committee_member(self, user: str) -> Member | None:
+        return next((m for m in self.committee if m.user == user), None)
+
+
+def territory_key(territory: geo.Territory) -> str:
+    return geo.NATIONAL_CODE if territory.level == "national" else f"{territory.level}:{territory.code}"
+
+
+def contains(outer: geo.Territory, inner: geo.Territory) -> bool:
+    """Whether ``inner`` lies within ``outer`` (national ⊃ région ⊃ département)."""
+    if outer.level == "national":
+        return True
+    if outer == inner:
+        return True
+    if outer.level == "region" and inner.level == "departement":
+        return geo.region_of(inner.code) == outer.code
+    return False
+
+
+@dataclass(frozen=True)
+class Governance:
+    territories: tuple[TerritoryGovernance, ...]
+
+    def for_territory(self, territory: geo.Territory) -> TerritoryGovernance | None:
+        return next((t for t in self.territories if t.territory == territory), None)
+
+    def raw_data_reach(self, user: str) -> list[tuple[geo.Territory, str]]:
+        """Territories whose raw data ``user`` may read, with the role that grants it."""
+        reach: list[tuple[geo.Territory, str]] = []
+        for entry in self.territories:
+            if entry.preparer.user == user:
+                reach.append((entry.territory, "preparer"))
+            if any(c.user == user for c in entry.correspondents):
+                reach.append((entry.territory, "correspondent"))
+        return reach
+
+    def raw_access_role(self, user: str, territory: geo.Territory) -> str | None:
+        for outer, role in self.raw_data_reach(user):
+            if contains(outer, territory):
+                return role
+        return None
+
+
+def _member(raw: dict[str, Any], where: str) -> Member:
+    missing = [k for k in ("user", "name", "institution") if not raw.get(k)]
+    if missing:
+        raise GovernanceError(f"{where} : champ(s) manquant(s) : {', '.join(missing)}.")
+    institution = str(raw["institution"])
+    if institution not in INSTITUTIONS:
+        raise GovernanceError(
+            f"{where} : institution « {institution} » inconnue (attendu : caf, federation ou other)."
+        )
+    mandated = raw.get("mandated_by")
+    return Member(str(raw["user"]), str(raw["name"]), institution, None if mandated is None else str(mandated))  # type: ignore[arg-type]
+
+
+def _check_committee(entry: TerritoryGovernance, where: str) -> None:
+    institutions = {m.institution for m in entry.committee}
+    territory = entry.territory
+    if territory.level == "region":
+        for dep in geo.departements_of(territory.code):
+            mandated = {m.institution for m in entry.committee if m.mandated_by == dep}
+            lacking = [INSTITUTION_LABELS[i] for i in ("caf", "federation") if i not in mandated]
+            if lacking:
+                name = geo.territory("departement", dep).name
+                raise GovernanceError(
+                    f"{where} : le comité de pilotage régional doit compter une double représentation "
+                    f"Caf et centres sociaux mandatée par chaque département (charte 3.2) ; "
+                    f"il manque pour {name} ({dep}) : {' et '.join(lacking)}."
+                )
+    else:
+        lacking = [INSTITUTION_LABELS[i] for i in ("caf", "federation") if i not in institutions]
+        if lacking:
+            raise GovernanceError(
+                f"{where} : le comité de pilotage doit compter au moins une personne de la Caf et une "
+                f"personne de la fédération (charte 3.2) ; il manque : {' et '.join(lacking)}."
+            )
+    designators = [entry.committee_member(u) for u in entry.preparer.designated_by]
+    unknown = [u for u, m in zip(entry.preparer.designated_by, designators) if m is None]
+    if unknown:
+        raise GovernanceError(
+            f"{where} : la désignation du préparateur cite des personnes qui ne sont pas membres "
+            f"du comité de pilotage : {', '.join(unknown)}."
+        )
+    designating = {m.institution for m in designators if m is not None}
+    if not {"caf", "federation"} <= designating:
+        raise GovernanceError(
+            f"{where} : le préparateur doit être désigné collégialement par le comité, dont au moins "
+            "un membre de la Caf et un membre de la fédération (charte 3.2)."
+        )
+    for correspondent in entry.correspondents:
+        if correspondent.institution not in ("caf", "federation"):
+            raise GovernanceError(
+                f"{where} : le correspondant SENACS {correspondent.name} doit être mandaté par la Caf "
+                "ou par la fédération (charte 1.3)."
+            )
+
+
+def parse_governance(raw: dict[str, Any], source: str = "governance.yaml") -> Governance:
+    entries: list[TerritoryGovernance] = []
+    seen: set[geo.Territory] = set()
+    for index, item in enumerate(raw.get("territories") or [], start=1):
+        where = f"{source}, territoire n° {index}"
+        try:
+            territory = geo.parse_territory(str(item.get("territory", "")))
+        except ValueError as exc:
+            raise GovernanceError(f"{where} : {exc}") from exc
+        where = f"{source}, {geo.LEVEL_LABELS[territory.level]} {territory.name}"
+        if territory in seen:
+            raise GovernanceError(f"{where} : territoire décrit deux fois.")
+        seen.add(territory)
+        preparer = item.get("preparer") or {}
+        if not preparer.get("user") or not preparer.get("designated_on") or not preparer.get("designated_by"):
+            raise GovernanceError(
+                f"{where} : le préparateur désigné doit être indiqué avec son identifiant (user), "
+                "la date de sa désignation (designated_on) et les membres du comité qui l'ont désigné "
+                "(designated_by)."
+            )
+        designated_on = preparer["designated_on"]
+        if isinstance(designated_on, str):
+            try:
+                designated_on = dt.date.fromisoformat(designated_on)
+            except ValueError as exc:
+                raise GovernanceError(f"{where} : date de désignation illisible « {designated_on} ».") from exc
+        entry = TerritoryGovernance(
+            territory=territory,
+            committee=tuple(
+                _member(m, f"{where}, comité de pilotage") for m in item.get("committee") or []
+            ),
+            preparer=Designation(
+                user=str(preparer["user"]),
+                name=str(preparer.get("name", preparer["user"])),
+                designated_on=designated_on,
+                designated_by=tuple(str(u) for u in preparer["designated_by"]),
+            ),
+            correspondents=tuple(
+                _member(m, f"{where}, correspondants") for m in item.get("correspondents") or []
+            ),
+        )
+        _check_committee(entry, where)
+        entries.append(entry)
+    return Governance(tuple(entries))
+
+
+def load_governance(path: Path) -> Governance:
+    if not path.exists():
+        raise GovernanceError(
+            f"Le fichier de gouvernance {path} n'existe pas : il doit désigner le comité de pilotage, "
+            "le préparateur et les correspondants SENACS de chaque territoire."
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise GovernanceError(f"Le fichier de gouvernance {path} est illisible : {exc}") from exc
+    return parse_governance(raw, source=path.name)
+
+
+def dump_governance(governance: Governance) -> str:
+    def member(m: Member) -> dict[str, Any]:
+        out: dict[str, Any] = {"user": m.user, "name": m.name, "institution": m.institution}
+        if m.mandated_by:
+            out["mandated_by"] = m.mandated_by
+        return out
+
+    raw = {
+        "territories": [
+            {
+                "territory": territory_key(t.territory),
+                "committee": [member(m) for m in t.committee],
+                "preparer": {
+                    "user": t.preparer.user,
+                    "name": t.preparer.name,
+                    "designated_on": t.preparer.designated_on.isoformat(),
+                    "designated_by": list(t.preparer.designated_by),
+                },
+                "correspondents": [member(m) for m in t.correspondents],
+            }
+            for t in governance.territories
+        ]
+    }
+    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)

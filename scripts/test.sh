@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, then run the linter and the whole test suite.
+# Install everything the test suite needs, then run the linter, the import contracts and the whole test suite.
 # This is the README's second set-up command, and what CI (.ci/run) calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +16,6 @@ for oracle in acro pytauargus; do
   fi
 done
 python3 -m ruff check .
+# The zones' import contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
+lint-imports pyproject.toml
 python3 -m pytest "$@"

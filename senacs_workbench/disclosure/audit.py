@@ -689,15 +689,14 @@ def _published_checks(
         n = int(row["n"])
         h = (n - 1) * QUANTILE_LEVELS[row["statistic"]]
         below, above = math.floor(h), n - 1 - math.ceil(h)
-        if True:
-            problems.append(
-                _problem(
-                    "quantile_too_few_units",
-                    _ERROR,
-                    row,
-                    detail=f"{below} unité(s) en dessous et {above} au-dessus du quantile (n = {n})",
-                )
+        problems.append(
+            _problem(
+                "quantile_too_few_units",
+                _ERROR,
+                row,
+                detail=f"{below} unité(s) en dessous et {above} au-dessus du quantile (n = {n})",
             )
+        )
 
 
 def _hierarchy_relations(

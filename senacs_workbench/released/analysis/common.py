@@ -141,9 +141,6 @@ class CellSource:
     def available(self) -> bool:
         return bool(self._bundles)
 
-    def bundle_hashes(self) -> dict[str, str]:
-        return {s: str(self.reader.bundle(self.year, s).manifest.get("bundle_hash", "")) for s, _ in self._bundles}
-
     def source_for(self, place: geo.Territory) -> str | None:
         exact = [s for s, owner in self._bundles if owner == place and s != LOCAL]
         if exact:

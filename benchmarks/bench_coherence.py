@@ -32,7 +32,7 @@ def main() -> int:
 
     from senacs_workbench.core.workspace import init_workspace
     from senacs_workbench.demo.governance import demo_governance
-    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.demo.synthetic import generate
     from senacs_workbench.restricted.coherence.engine import run_check
     from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
     from senacs_workbench.restricted.coherence.resolution import list_findings

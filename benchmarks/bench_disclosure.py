@@ -37,7 +37,7 @@ from senacs_workbench.disclosure.rules import load_rules
 
 def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(base frame with geography and breakdowns, wide answers) of a synthetic year."""
-    from senacs_workbench.demo.synth import generate_frames
+    from senacs_workbench.demo.synthetic import generate_frames
 
     data = generate_frames([year], seed=seed)[year].data
     region = geo.departements().set_index("code")["region"]

@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="mesures par opération (médiane)")
     args = parser.parse_args(argv)
     try:
-        from senacs_workbench.demo.synth import generate
+        from senacs_workbench.demo.synthetic import generate
     except ImportError:
-        print("Générateur synthétique indisponible (senacs_workbench.demo.synth.generate) : benchmark non exécuté.")
+        print("Générateur synthétique indisponible (senacs_workbench.demo.synthetic.generate) : benchmark non exécuté.")
         return 0
     with tempfile.TemporaryDirectory(prefix="senacs-bench-") as tmp:
         scratch = Path(tmp)

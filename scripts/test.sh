@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, then run the linter and the whole test suite.
+# Install everything the test suite needs, then run the linter, the import contracts, the type checker
+# and the whole test suite.
 # This is the README's second set-up command, and what CI (.ci/run) calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,8 @@ for oracle in acro pytauargus; do
   fi
 done
 python3 -m ruff check .
+# The zones' import contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
+lint-imports pyproject.toml
+# Types: strict on core/, released/ and disclosure/ ([tool.mypy] in pyproject.toml).
+python3 -m mypy
 python3 -m pytest "$@"

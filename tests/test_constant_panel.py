@@ -11,7 +11,7 @@ from workspace_support import national_workspace_at
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.codebook import BREAKDOWNS, PANEL_BREAKDOWN, PANEL_IN, PANEL_OUT
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.demo.synth import generate
+from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.released.analysis import trends
 from senacs_workbench.released.analysis.trends import TREND_FIGURES
 from senacs_workbench.released.published import PublishedReader

@@ -11,7 +11,7 @@ from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.importing import import_file
 from senacs_workbench.restricted.store import RawDataStore
 
-synth = pytest.importorskip("senacs_workbench.demo.synth")
+synth = pytest.importorskip("senacs_workbench.demo.synthetic")
 
 
 def test_synthetic_csv_and_xlsx_give_the_same_answers(national_workspace: Workspace, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.demo.synth import generate
+from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.released.published import PublishedReader
 from senacs_workbench.restricted.authorised_reader import read_infra_tables
 from senacs_workbench.restricted.campaign.runner import run_campaign

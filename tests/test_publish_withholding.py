@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.demo.synth import generate
+from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.disclosure import audit as disclosure_audit
 from senacs_workbench.restricted.importing import import_file
 from senacs_workbench.restricted.publication.approval import draft_dir

@@ -1,4 +1,4 @@
-"""The national synthetic data generator (senacs_workbench.demo.synth)."""
+"""The national synthetic data generator (senacs_workbench.demo.synthetic)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 
 from senacs_workbench.core import territories
 from senacs_workbench.core.codebook import QuestionType, load_codebook
-from senacs_workbench.demo.synth import FAMILIES, PLANT_RATE, SyntheticYear, generate, generate_frames
+from senacs_workbench.demo.synthetic import FAMILIES, PLANT_RATE, SyntheticYear, generate, generate_frames
 from senacs_workbench.demo.synthetic import calibration as cal
 
 YEARS = list(range(2019, 2026))
@@ -126,7 +126,7 @@ def test_same_seed_same_bytes(tmp_path: Path, written: tuple[Path, list[Path]]) 
 def test_bytes_do_not_depend_on_the_process(tmp_path: Path) -> None:
     """Same seed in two interpreters with different hash seeds: identical files."""
     script = (
-        "import sys; from pathlib import Path; from senacs_workbench.demo.synth import generate; "
+        "import sys; from pathlib import Path; from senacs_workbench.demo.synthetic import generate; "
         "generate([2025], Path(sys.argv[1]), seed=5, scale=0.03)"
     )
     digests = []

@@ -141,7 +141,7 @@ def status(workspace: Workspace, as_json: bool) -> None:
 @click.option("--seed", default=2024, show_default=True, help="Graine du générateur (résultats reproductibles).")
 @click.option("--scale", default=1.0, show_default=True, help="Échelle (1 = France entière).")
 def synth(years: str, out_dir: Path, seed: int, scale: float) -> None:
-    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.demo.synthetic import generate
 
     paths = generate(parse_years(years), out_dir, seed=seed, scale=scale)
     for path in paths:

@@ -53,7 +53,7 @@ def demo_campaign_file(workspace: Workspace, years: Sequence[int]) -> Path:
     """``parameters/demo.yaml`` with the demo's own years (last year; trends over all of them)."""
     import yaml
 
-    from senacs_workbench.restricted.campaign.commands import DEMO_CAMPAIGN
+    from senacs_workbench.demo.release import DEMO_CAMPAIGN
 
     raw = yaml.safe_load(DEMO_CAMPAIGN.read_text(encoding="utf-8"))
     raw["notebooks"] = str((DEMO_CAMPAIGN.parent / str(raw.get("notebooks", "../notebooks"))).resolve())
@@ -74,7 +74,7 @@ def _section(echo: Echo, title: str) -> None:
 
 
 def _import_years(workspace: Workspace, years: Sequence[int], scale: float, seed: int, echo: Echo) -> Path:
-    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.demo.synthetic import generate
     from senacs_workbench.restricted.importing.run import import_file
 
     incoming = workspace.restricted / "incoming"
@@ -104,8 +104,8 @@ def _print_summary(workspace: Workspace, year: int, echo: Echo) -> None:
 def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int = 2024, echo: Echo = print,
              campaign: bool = True, plaquettes: bool = True) -> Workspace:
     from senacs_workbench.demo.coherence import demo_coherence
+    from senacs_workbench.demo.release import release_demo_years
     from senacs_workbench.released.committee_exports import write_committee_exports
-    from senacs_workbench.restricted.campaign.commands import release_demo_years
 
     started = time.perf_counter()
     workspace = prepare_demo_workspace(path)
@@ -155,7 +155,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         echo(report.summary_fr())
         campaign_outputs = workspace.reports
     if plaquettes:
-        from senacs_workbench.restricted.publication.plaquette import demo_plaquettes
+        from senacs_workbench.demo.release import demo_plaquettes
 
         _section(echo, "5. Plaquettes : construites, approuvées par le comité, publiées")
         demo_plaquettes(workspace, last, echo=lambda line: echo(f"  {line}"))

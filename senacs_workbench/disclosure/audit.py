@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,7 +236,7 @@ class _Relations:
 
     @staticmethod
     def _assemble(
-        parts: list[tuple[np.ndarray, ...]], n_rows: int, n_cols: int
+        parts: Sequence[tuple[np.ndarray, ...]], n_rows: int, n_cols: int
     ) -> tuple[sparse.csr_matrix, np.ndarray]:
         if not parts:
             return sparse.csr_matrix((0, n_cols)), np.zeros(0)
@@ -689,15 +689,14 @@ def _published_checks(
         n = int(row["n"])
         h = (n - 1) * QUANTILE_LEVELS[row["statistic"]]
         below, above = math.floor(h), n - 1 - math.ceil(h)
-        if True:
-            problems.append(
-                _problem(
-                    "quantile_too_few_units",
-                    _ERROR,
-                    row,
-                    detail=f"{below} unité(s) en dessous et {above} au-dessus du quantile (n = {n})",
-                )
+        problems.append(
+            _problem(
+                "quantile_too_few_units",
+                _ERROR,
+                row,
+                detail=f"{below} unité(s) en dessous et {above} au-dessus du quantile (n = {n})",
             )
+        )
 
 
 def _hierarchy_relations(
@@ -1079,7 +1078,7 @@ def _solve_all(
                     continue
                 tick = time.perf_counter()
                 sides = tuple(sign for sign, frac in ((1.0, frac_lo), (-1.0, frac_hi)) if frac[j])
-                res = _milp_bounds(ae, be, ai, bi, lo_b, hi_b, ints, j, milp_time_limit, sides)
+                res = _milp_bounds(ae, be, ai, bi, lo_b, hi_b, ints, int(j), milp_time_limit, sides)
                 milp_spent += time.perf_counter() - tick
                 stats["milp_solved"] += len(sides)
                 if res is not None:
@@ -1225,12 +1224,13 @@ def _witnessed_safe(bounds: _ComponentBounds, truth: np.ndarray, req_up: np.ndar
     a, b = bounds.integral_lower, bounds.integral_upper
     tol = 1e-6 * (1.0 + np.abs(np.nan_to_num(truth)))
     with np.errstate(invalid="ignore"):
-        return (
+        safe: np.ndarray = (
             np.isfinite(truth)
             & (b - a >= 1.0 - 1e-6)
             & (b - truth >= req_up - tol)
             & (truth - a >= req_lo - tol)
         )
+    return safe
 
 
 def _lp_bounds(

@@ -317,11 +317,11 @@ def protect_linked(
     for a, prep in enumerate(preps):
         hidden = joint.status[a * G:(a + 1) * G] != PUBLISHABLE
         forced = hidden if prep.forced_sup is None else hidden | prep.forced_sup
-        own = secondary_suppression(prep.tab, prep.system, prep.prim, rules, prep.cost, prep.forced_pub, forced,
-                                    witnesses=False)
+        alone = secondary_suppression(prep.tab, prep.system, prep.prim, rules, prep.cost, prep.forced_pub, forced,
+                                      witnesses=False)
         diagnostics = [{**item, "row": int(item["row"]) - a * G}  # type: ignore[call-overload]
                        for item in joint.unprotected if int(item["row"]) // G == a]  # type: ignore[call-overload]
-        sec = SecondaryResult(status=own.status, unprotected=[*diagnostics, *own.unprotected],
+        sec = SecondaryResult(status=alone.status, unprotected=[*diagnostics, *alone.unprotected],
                               lp_solves=joint.lp_solves if a == 0 else 0, witnesses=joint.witnesses if a == 0 else 0)
         result = finish(prep, sec, joint_output=joint_output)
         result.stats["linked"] = group.id

@@ -38,7 +38,8 @@ class PrimaryResult:
 
     @property
     def primary(self) -> np.ndarray:
-        return self.need != NEED_NONE
+        primary: np.ndarray = self.need != NEED_NONE
+        return primary
 
 
 def _bound(value: float | str | None) -> float | None:

@@ -165,7 +165,8 @@ def _cost(tab: Tabulation, rules: RuleSet, values: np.ndarray) -> np.ndarray:
     )
     mag = np.abs(values)
     scale = float(mag[mag > 0].mean()) if (mag > 0).any() else 1.0
-    return np.tile(factor, A) * (1.0 + mag / scale) + 1e-6 * np.arange(A * G) / (A * G)
+    cost: np.ndarray = np.tile(factor, A) * (1.0 + mag / scale) + 1e-6 * np.arange(A * G) / (A * G)
+    return cost
 
 
 def _secret_keys(tab: Tabulation) -> pd.DataFrame:

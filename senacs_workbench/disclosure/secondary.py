@@ -298,7 +298,7 @@ class _Engine:
             same &= self.suppressed[answer_rows]
             has_same = np.bincount(group_dep[same], minlength=len(codes)) > 0
             chosen = np.concatenate([chosen, rest[has_same[rest]][:SAME_CELL_PARTNERS]])
-        return codes[chosen].tolist()
+        return [str(code) for code in codes[chosen]]
 
     def _key_ids(self, columns: tuple[str, ...]) -> np.ndarray:
         """Per group, an id of its values in these columns of the layout's keys (equal ids,
@@ -635,7 +635,7 @@ class _Engine:
             twin_lo, twin_hi = sysm.lo[twin] - sysm.y[twin], sysm.hi[twin] - sysm.y[twin]
             lo = np.maximum(lo, -twin_hi if sign < 0 else twin_lo)
             hi = np.minimum(hi, -twin_lo if sign < 0 else twin_hi)
-            target_row = r
+            target_row: int | np.ndarray = r
             if mode == "mirror":
                 target_row = r - answer * G
                 if answer == 1:

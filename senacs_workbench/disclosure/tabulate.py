@@ -200,8 +200,8 @@ def _build_layout(
             row_idx.append(gid[ok])
             col_idx.append(all_structs[ok])
     r = np.concatenate(row_idx)
-    c = np.concatenate(col_idx)
-    membership = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(rows), n_struct))
+    cols = np.concatenate(col_idx)
+    membership = sp.csr_matrix((np.ones(len(r)), (r, cols)), shape=(len(rows), n_struct))
 
     inner_cols = ["departement", *[lv for lv in ("epci", "commune") if lv in levels]]
     inner_frame = pd.DataFrame({col: terr.get(col, _as_code(microdata[col])) for col in inner_cols})
@@ -306,7 +306,7 @@ def tabulable(question: Question) -> bool:
 
 
 def numeric_values(microdata: pd.DataFrame, question: Question) -> np.ndarray:
-    values = pd.to_numeric(microdata["value"], errors="coerce").to_numpy(dtype=float)
+    values: np.ndarray = pd.to_numeric(microdata["value"], errors="coerce").to_numpy(dtype=float)
     bad = microdata["value"].notna().to_numpy() & np.isnan(values)
     if bad.any():
         raise TabulationError(
@@ -334,7 +334,9 @@ def answer_matrix(microdata: pd.DataFrame, question: Question) -> tuple[tuple[st
     return answers, answered, matrix
 
 
-def _quantiles(membership: sp.csr_matrix, values: np.ndarray, answered: np.ndarray, min_side: int):
+def _quantiles(
+    membership: sp.csr_matrix, values: np.ndarray, answered: np.ndarray, min_side: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     coo = membership.tocoo()
     keep = answered[coo.col]
     g = coo.row[keep]
@@ -360,7 +362,9 @@ def _quantiles(membership: sp.csr_matrix, values: np.ndarray, answered: np.ndarr
     return out, ok
 
 
-def _top2(membership: sp.csr_matrix, values: np.ndarray, answered: np.ndarray):
+def _top2(
+    membership: sp.csr_matrix, values: np.ndarray, answered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     coo = membership.tocoo()
     keep = answered[coo.col]
     g = coo.row[keep]

@@ -63,7 +63,8 @@ class TemporalConstraints:
 
 
 def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    codes: np.ndarray = frame[column].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    return codes
 
 
 def group_membership(frame: pd.DataFrame, keys: pd.DataFrame) -> sp.csr_matrix:

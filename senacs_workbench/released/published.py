@@ -127,7 +127,7 @@ class PublishedReader:
         year: int,
         *,
         source: str = LOCAL,
-        level: str | None = None,
+        level: str | list[str] | None = None,
         territory: str | None = None,
         variable: str | list[str] | None = None,
         breakdown: str | None = None,

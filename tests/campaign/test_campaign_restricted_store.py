@@ -15,7 +15,7 @@ import pytest
 from campaign_support import NOTEBOOKS, TINY_OK, new_workspace, write_campaign, write_notebook
 
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.demo.synth import generate
+from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.restricted.campaign import CampaignError, run_campaign
 from senacs_workbench.restricted.campaign.spec import load_campaign, released_years
 from senacs_workbench.restricted.coherence.commands import check

@@ -27,7 +27,7 @@ FEDERATION_CORRESPONDENT = {"user": "fedcorr", "name": "Fanny Fédération", "in
 
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from senacs_workbench.demo.synth import generate
+    from senacs_workbench.demo.synthetic import generate
     from senacs_workbench.restricted.importing.run import import_file
 
     root = tmp_path_factory.mktemp("coherence") / "ws"

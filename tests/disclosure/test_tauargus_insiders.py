@@ -21,7 +21,7 @@ from attacks import TableAttacker, cell_key
 
 from senacs_workbench.core import territories
 from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
-from senacs_workbench.demo.synth import generate_frames
+from senacs_workbench.demo.synthetic import generate_frames
 from senacs_workbench.disclosure.cells import CELL_COLUMNS, ReleaseSpec
 from senacs_workbench.disclosure.protect import protect
 

@@ -16,13 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "campaign"))
 from campaign_support import write_campaign
 
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.release import demo_committee
 from senacs_workbench.released.plaquette.build import draft_folder, read_record
 from senacs_workbench.released.plaquette.commune_map import count_by_commune
 from senacs_workbench.restricted.campaign.execute import DONE, FAILED, SKIPPED
 from senacs_workbench.restricted.campaign.plaquettes import state_path
 from senacs_workbench.restricted.campaign.runner import CampaignReport, run_campaign
 from senacs_workbench.restricted.campaign.spec import CampaignError, load_campaign
-from senacs_workbench.restricted.publication.plaquette import approve_plaquette, demo_committee
+from senacs_workbench.restricted.publication.plaquette import approve_plaquette
 
 SECRET = "987654321"  # a non-public column of the directory file: never shown
 DIRECTORY = pd.DataFrame([

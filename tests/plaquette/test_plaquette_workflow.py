@@ -12,13 +12,13 @@ from plaquette_support import YEAR, needs_chromium, released_workspace
 
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.demo.release import demo_plaquettes
 from senacs_workbench.released.plaquette.build import PlaquetteBuilder, draft_folder
 from senacs_workbench.restricted.publication.plaquette import (
     PlaquetteError,
     all_territories,
     approve_plaquette,
     build_plaquette,
-    demo_plaquettes,
     plaquette_states,
     publish_plaquette,
     published_folder,

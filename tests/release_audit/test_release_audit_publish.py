@@ -21,7 +21,7 @@ import pytest
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.demo.synth import generate
+from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.release_audit import audit_union
 from senacs_workbench.restricted.importing import import_file
 from senacs_workbench.restricted.publication.approval import draft_dir

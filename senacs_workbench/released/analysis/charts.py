@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,7 @@ COLOURS = ("#1f5fa8", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#e15759")
 PERCENT_STATISTICS = ("share", "response_rate")
 
 
-def _range(values: pd.Series, fmt: Any) -> str:
+def _range(values: pd.Series, fmt: Callable[[Any], str]) -> str:
     clean = sorted({v for v in values if v is not None and not pd.isna(v)})
     if not clean:
         return SUPPRESSED_MARK if len(values) else "–"

@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -107,6 +107,15 @@ def format_value(value: float | None, statistic: str, unit: str = "") -> str:
     return format_number(value, decimals)
 
 
+class CellLookup(Protocol):
+    """What :func:`indicator_frame` reads: released cells of one year per place (a :class:`CellSource`,
+    or the infra-départemental analysis's source, which adds EPCI and communes)."""
+
+    year: int
+
+    def cells(self, place: geo.Territory, variables: tuple[str, ...], breakdown: str = "") -> pd.DataFrame: ...
+
+
 class CellSource:
     """Released cells of one year, looked up per territory across the local bundle and comparison bundles.
 
@@ -131,9 +140,6 @@ class CellSource:
     @property
     def available(self) -> bool:
         return bool(self._bundles)
-
-    def bundle_hashes(self) -> dict[str, str]:
-        return {s: str(self.reader.bundle(self.year, s).manifest.get("bundle_hash", "")) for s, _ in self._bundles}
 
     def source_for(self, place: geo.Territory) -> str | None:
         exact = [s for s, owner in self._bundles if owner == place and s != LOCAL]
@@ -161,7 +167,7 @@ class CellSource:
 
 
 def indicator_frame(
-    source: CellSource, indicators: list[Indicator], places: list[geo.Territory], breakdown: str = ""
+    source: CellLookup, indicators: list[Indicator], places: list[geo.Territory], breakdown: str = ""
 ) -> pd.DataFrame:
     """One row per (indicator, territory[, category]): value (NaN if suppressed), status, shown, n, response rate."""
     variables = tuple(sorted({i.variable for i in indicators}))

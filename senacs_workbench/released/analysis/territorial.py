@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.territories import LEVEL_LABELS
@@ -134,9 +132,3 @@ def run(published_dir: Path | str, territory: str, year: int, output_dir: Path |
     report = build(published_dir, territory, year)
     write_key_figures(report, output_dir)
     return report
-
-
-def summary_table(report: Report) -> pd.DataFrame:
-    """All figures of the report in one long table (``s`` where suppressed)."""
-    frames = [f.data.assign(figure=f.title) for f in report.figures]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

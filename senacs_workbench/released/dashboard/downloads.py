@@ -27,7 +27,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _csv_value(value: object, statistic: str | None) -> str:
     if isinstance(value, str):
         return value
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return ""
     if statistic is None:
         return str(value)

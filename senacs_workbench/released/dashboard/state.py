@@ -6,7 +6,7 @@ packaged codebook and territory names; a selector can only choose among released
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -36,7 +36,7 @@ def _dropdown(description: str, name: str, width: str = "300px") -> widgets.Drop
     return dropdown
 
 
-def _set_options(dropdown: widgets.Dropdown, options: list[tuple[str, object]], keep: object = None) -> None:
+def _set_options(dropdown: widgets.Dropdown, options: Sequence[tuple[str, object]], keep: object = None) -> None:
     values = [v for _, v in options]
     target = keep if keep in values else (values[0] if values else None)
     if list(dropdown.options) != list(options):

@@ -61,7 +61,7 @@ def display_cell(value: object, column: str, question: Question) -> str:
     statistic = statistic_of_column(column)
     if statistic is None:
         return "" if value is None else str(value)
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return "–"
     return format_value(float(value), statistic, question)  # type: ignore[arg-type]
 

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -120,11 +119,3 @@ class PlaquetteBuilder:
         write_bytes_atomic(folder / PDF_NAME, pdf)
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         return BuildResult(content.slug, year, folder / HTML_NAME, folder / PDF_NAME, digest, seconds)
-
-
-def build_files(published_dir: Path | str, reports_dir: Path | str, territories: Iterable[str], year: int, *,
-                structures: pd.DataFrame | None = None, user: str = "") -> list[BuildResult]:
-    """Build several plaquettes with one kaleido server and one browser (no workspace, no audit)."""
-    with PlaquetteBuilder() as builder:
-        return [builder.build(published_dir, reports_dir, t, year, structures=structures, user=user)
-                for t in territories]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,8 +127,3 @@ def release(workspace: Workspace, year: int, user: str) -> Path:
     audit_log.append(workspace.audit_log_path, user=user, action="release_bundle", territory=territory,
                      details={"year": year, "bundle_hash": bundle_hash(manifest), "folder": target.name})
     return target
-
-
-def discard_draft(folder: Path) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)

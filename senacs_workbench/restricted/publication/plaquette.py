@@ -11,7 +11,7 @@ to the audit log.
 
 For the CLI (wired by the lead): :func:`build_plaquette`, :func:`build_many`,
 :func:`approve_plaquette`, :func:`publish_plaquette`; for ``senacs status``:
-:func:`plaquette_states`; for ``senacs demo``: :func:`demo_plaquettes`.
+:func:`plaquette_states`.
 """
 
 from __future__ import annotations
@@ -320,35 +320,3 @@ def render_states(states: list[dict[str, Any]]) -> str:
             line += f" — une version antérieure est publiée ({s['published']['published_at']})"
         lines.append(line)
     return "\n".join(lines)
-
-
-def demo_committee(territory: str) -> tuple[str, str]:
-    """The demo governance's CAF and federation approvers of ``territory`` (see demo_governance)."""
-    where = parse(territory)
-    if where.level == "national":
-        return "caf.demo", "federation.demo"
-    dep = where.code if where.level == "departement" else None
-    if dep is None:
-        from senacs_workbench.demo.governance import DEMO_DEPARTEMENT
-
-        dep = DEMO_DEPARTEMENT
-    return f"caf.{dep}", f"federation.{dep}"
-
-
-def demo_plaquettes(workspace: Workspace | Path | str, year: int, echo: Echo = print,
-                    builder: PlaquetteBuilder | None = None) -> list[Path]:
-    """``senacs demo``: build, approve (demo CAF + federation members) and publish FR, a région, a département."""
-    from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION
-
-    ws = _workspace(workspace)
-    territories = [geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT]
-    echo(f"Plaquettes {year} : construction (France, région, département)…")
-    build_many(ws, territories, year, echo=echo, builder=builder)
-    published = []
-    for territory in territories:
-        for approver in demo_committee(territory):
-            echo(f"  {approve_plaquette(ws, territory, year, user=approver).message_fr}")
-        target = publish_plaquette(ws, territory, year)
-        echo(f"  publiée : {target / PDF_NAME}")
-        published.append(target)
-    return published

@@ -1,0 +1,66 @@
+"""What the demo publishes on its own: the demo years' bundles and the plaquettes, approved by the
+fictitious demo committee (:mod:`senacs_workbench.demo.governance`).
+
+Demo workspaces only: product code never approves on anyone's behalf, so these steps live in
+the demo zone, above the publication code they call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.errors import WorkspaceError
+from senacs_workbench.core.workspace import Workspace, open_workspace
+from senacs_workbench.demo.governance import DEMO_CAF, DEMO_DEPARTEMENT, DEMO_FEDERATION, DEMO_REGION
+from senacs_workbench.released.bundle_contract import RELEASED, released_versions
+from senacs_workbench.released.plaquette.build import PDF_NAME, PlaquetteBuilder
+from senacs_workbench.released.plaquette.content import parse
+from senacs_workbench.restricted.campaign.lab import REPO_ROOT
+from senacs_workbench.restricted.publication.approval import approve
+from senacs_workbench.restricted.publication.plaquette import approve_plaquette, build_many, publish_plaquette
+from senacs_workbench.restricted.publication.publish import publish_year
+
+DEMO_CAMPAIGN = REPO_ROOT / "parameters" / "demo.yaml"
+DEMO_YEARS = (2024, 2025)
+"""Campaign years that ``parameters/demo.yaml`` reads."""
+Echo = Callable[[str], None]
+
+
+def release_demo_years(workspace: Workspace, years: tuple[int, ...] = DEMO_YEARS, echo: Echo = print) -> None:
+    """Demo workspaces only: publish each year not yet released and have the fictitious demo committee approve it."""
+    if not workspace.config.get("demo"):
+        raise WorkspaceError(f"{workspace.root} n'est pas un espace de démonstration : rien n'est publié d'office.")
+    for year in years:
+        if released_versions(workspace.published / RELEASED, year):
+            continue
+        echo(publish_year(workspace, year).message_fr)
+        approve(workspace, year, user=DEMO_CAF.user)
+        echo(approve(workspace, year, user=DEMO_FEDERATION.user).message_fr)
+
+
+def demo_committee(territory: str) -> tuple[str, str]:
+    """The demo governance's CAF and federation approvers of ``territory``."""
+    where = parse(territory)
+    if where.level == "national":
+        return "caf.demo", "federation.demo"
+    dep = where.code if where.level == "departement" else DEMO_DEPARTEMENT
+    return f"caf.{dep}", f"federation.{dep}"
+
+
+def demo_plaquettes(workspace: Workspace | Path | str, year: int, echo: Echo = print,
+                    builder: PlaquetteBuilder | None = None) -> list[Path]:
+    """``senacs demo``: build, approve (demo CAF + federation members) and publish FR, a région, a département."""
+    ws = workspace if isinstance(workspace, Workspace) else open_workspace(Path(workspace))
+    territories = [geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT]
+    echo(f"Plaquettes {year} : construction (France, région, département)…")
+    build_many(ws, territories, year, echo=echo, builder=builder)
+    published = []
+    for territory in territories:
+        for approver in demo_committee(territory):
+            echo(f"  {approve_plaquette(ws, territory, year, user=approver).message_fr}")
+        target = publish_plaquette(ws, territory, year)
+        echo(f"  publiée : {target / PDF_NAME}")
+        published.append(target)
+    return published

@@ -161,7 +161,7 @@ def synthetic_regions(year: int, regions: tuple[str, ...]) -> tuple[pd.DataFrame
     (seed 2024, the demo's), restricted to ``regions``."""
     from senacs_workbench.core import territories
     from senacs_workbench.core.codebook import BREAKDOWNS
-    from senacs_workbench.demo.synth import generate_frames
+    from senacs_workbench.demo.synthetic import generate_frames
 
     data = generate_frames([year], seed=2024)[year].data
     region_of = {d: r for r in regions for d in territories.departements_of(r)}

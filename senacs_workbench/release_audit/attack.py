@@ -163,7 +163,7 @@ def declared_relations(cells: pd.DataFrame, rows: Rows, relations: Sequence[Rela
     covers as an equality and as an interval (for the report)."""
     true = cells["true"].to_numpy()
     n = cells["n"].to_numpy(dtype=float)
-    counts: dict[str, int] = {}
+    counts: dict[str, tuple[int, int]] = {}
     for relation in relations:
         keys = _relation_keys(cells, relation)
         if keys.empty:
@@ -284,7 +284,7 @@ def _relaxed(j: int, a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower
         eq = equal[rows]
         bounds = np.column_stack([np.where(np.isfinite(lower[cells]), lower[cells] / scale, -np.inf),
                                   np.where(np.isfinite(upper[cells]), upper[cells] / scale, np.inf)])
-        bounds = np.where(np.isfinite(bounds), bounds, None)
+        bounds = np.where(np.isfinite(bounds), bounds, None)  # type: ignore[call-overload]  # linprog: None = no bound
         args = (sub[~eq] if (~eq).any() else None, rhs[rows][~eq] / scale if (~eq).any() else None,
                 sub[eq] if eq.any() else None, rhs[rows][eq] / scale if eq.any() else None, bounds)
         position = int(np.searchsorted(cells, j))
@@ -326,7 +326,7 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
     b_ub = rhs[~equal] / scale if (~equal).any() else None
     bounds = np.column_stack([np.where(np.isfinite(lower), lower / scale, -np.inf),
                               np.where(np.isfinite(upper), upper / scale, np.inf)])
-    bounds = np.where(np.isfinite(bounds), bounds, None)
+    bounds = np.where(np.isfinite(bounds), bounds, None)  # type: ignore[call-overload]  # linprog: None = no bound
     low = true.copy()
     high = true.copy()
     solved = np.zeros(len(true), dtype=bool)

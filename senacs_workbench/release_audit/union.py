@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -307,7 +308,7 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     cells["kind"] = kind
     failing = cells[kind != ""][FINDING_COLUMNS]
     exact_cells = cells[recomputed].assign(kind="exact")[FINDING_COLUMNS]
-    errors = {v for c in result.components if c["errors"] for v in c["variables"]}
+    errors = {v for c in result.components if c["errors"] for v in cast(list[str], c["variables"])}
     for variable in names:
         fails = failing[failing["variable"] == variable].reset_index(drop=True)
         result.variables[variable] = VariableAudit(

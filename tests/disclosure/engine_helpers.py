@@ -9,6 +9,8 @@ and maximises every suppressed additive cell (LP, or MILP for counts).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -203,3 +205,73 @@ def exact_disclosures(intervals: pd.DataFrame, tol: float = 1e-6) -> pd.DataFram
     if intervals.empty:
         return intervals
     return intervals[(intervals["hi"] - intervals["lo"]) <= tol * np.maximum(1.0, intervals["value"].abs())]
+
+
+def linked_attack(
+    frames: dict[str, pd.DataFrame],
+    results: dict[str, Any],
+    questions: list[str],
+    year: int,
+    relation_rows: sp.csr_matrix,
+    equal: bool,
+) -> pd.DataFrame:
+    """A centre-by-centre attacker of questions linked by a relation: one unknown per centre and
+    question (question-major, ``frames[q]["value"]`` the truth), bounded by the codebook, every
+    published sum (or mean × n) of every question, and ``relation_rows`` (= 0 when ``equal``,
+    else ≤ 0). Every hidden sum: true value, attacker's [lo, hi] and required protection."""
+    from senacs_workbench.core.codebook import load_codebook
+
+    base = frames[questions[0]]
+    n_s = len(base)
+    truth = np.concatenate([frames[q]["value"].to_numpy(dtype=float) for q in questions])
+    codebook = load_codebook(year)
+    hi = np.concatenate([np.full(n_s, float(codebook.question(q).maximum)) for q in questions])  # type: ignore[arg-type]
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rhs: list[float] = []
+    for a, q in enumerate(questions):
+        cells = results[q].cells
+        for cell in cells[(cells["status"] == "V") & cells["statistic"].isin(["sum", "mean"])].itertuples():
+            if not np.isfinite(cell.value):
+                continue
+            s = np.flatnonzero(members(base, cell.level, cell.territory, cell.breakdown, cell.category))
+            rows += [len(rhs)] * len(s)
+            cols += list(a * n_s + s)
+            vals += [1.0] * len(s)
+            rhs.append(float(cell.value) * (float(cell.n) if cell.statistic == "mean" else 1.0))
+    published = sp.csr_matrix((vals, (rows, cols)), shape=(len(rhs), len(truth)))
+    zeros = np.zeros(relation_rows.shape[0])
+    a_eq = sp.vstack([published, relation_rows]) if equal else published
+    b_eq = np.concatenate([rhs, zeros]) if equal else np.array(rhs)
+    a_ub, b_ub = (None, None) if equal else (relation_rows, zeros)
+    assert np.allclose(a_eq @ truth, b_eq) and (a_ub is None or np.all(a_ub @ truth <= 1e-9))
+    out = []
+    for a, q in enumerate(questions):
+        cells, protection = results[q].cells, results[q].protection
+        levels = protection.set_index(["level", "territory", "breakdown", "category"])
+        for cell in cells[(cells["statistic"] == "sum") & (cells["status"] != "V")].itertuples():
+            c = np.zeros(len(truth))
+            c[a * n_s + np.flatnonzero(members(base, cell.level, cell.territory, cell.breakdown, cell.category))] = 1
+            bounds = []
+            for sign in (1.0, -1.0):
+                res = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                              bounds=np.column_stack([np.zeros_like(hi), hi]), method="highs")
+                assert res.status == 0, res.message
+                bounds.append(sign * res.fun)
+            key = (cell.level, cell.territory, cell.breakdown, cell.category)
+            up = float(levels.loc[[key], "upper"].max()) if key in levels.index else 0.0
+            down = float(levels.loc[[key], "lower"].max()) if key in levels.index else 0.0
+            out.append({"variable": q, "level": cell.level, "territory": cell.territory, "breakdown": cell.breakdown,
+                        "category": cell.category, "value": float(c @ truth), "lo": bounds[0], "hi": bounds[1],
+                        "upper": up, "lower": down})
+    return pd.DataFrame(out)
+
+
+def linked_failures(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Hidden cells given away exactly, and sensitive cells narrowed inside their protection."""
+    tol = 1e-6 * np.maximum(1.0, intervals["value"].abs())
+    exact = intervals["hi"] - intervals["lo"] <= tol
+    short = ((intervals["upper"] > 0) & (intervals["hi"] < intervals["value"] + intervals["upper"] - tol)) | (
+        (intervals["lower"] > 0) & (intervals["lo"] > intervals["value"] - intervals["lower"] + tol))
+    return intervals[exact | short]

@@ -103,16 +103,25 @@ def linking_cost(frame: pd.DataFrame, base: pd.DataFrame, data: pd.DataFrame, ye
     codebook = load_codebook(year)
     for relation in relations:
         apart_hidden = apart_total = 0.0
+        apart_cells = apart_hidden_cells = 0
         for qid in relation.questions:
             cells = protect(base.assign(value=data[qid].to_numpy()), codebook.question(qid), year, ReleaseSpec()).cells
             add = cells[cells["statistic"].isin(["count", "sum"])]
             apart_total += float(add["value"].abs().sum())
             apart_hidden += float(add.loc[add["status"] != "V", "value"].abs().sum())
+            apart_cells += len(cells)
+            apart_hidden_cells += int((cells["status"] != "V").sum())
         rows = frame[frame["variable"].isin(relation.questions)]
-        together = float(rows["value_suppressed"].sum()) / max(1.0, float(rows["value_total"].sum()))
-        apart = apart_hidden / max(1.0, apart_total)
-        ratio = together / apart if apart else float("nan")
-        print(f"Questions liées « {relation.id} » : valeur masquée {apart:.2%} protégées une à une, "
+        if apart_total > 0:
+            measure = "valeur masquée"
+            together = float(rows["value_suppressed"].sum()) / max(1.0, float(rows["value_total"].sum()))
+            apart = apart_hidden / apart_total
+        else:  # shares (percentages): no additive value, the hidden cells are the measure
+            measure = "cases masquées"
+            together = float(rows["suppressed"].sum()) / max(1.0, float(rows["cells"].sum()))
+            apart = apart_hidden_cells / max(1, apart_cells)
+        ratio = together / apart if apart else 1.0
+        print(f"Questions liées « {relation.id} » : {measure} {apart:.2%} protégées une à une, "
               f"{together:.2%} ensemble ; ratio {ratio:.3f} (objectif ≤ 1,10 : "
               f"{'atteint' if ratio <= 1.10 else 'non atteint'})")
 

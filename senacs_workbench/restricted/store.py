@@ -12,6 +12,15 @@ Tables:
   ISO dates, numbers), ``value_num`` for numbers, and the provenance: who entered it
   (``centre``/``caf``/``federation``), the user who imported or entered it, when, and from
   which import. Append-only.
+- ``corrections``: one row per answer changed by a correction or an entry (old and new value,
+  who, when, why, from which exchange or finding).
+- ``coherence_runs``, ``coherence_findings``, ``coherence_events``: the coherence check's runs,
+  findings and their workflow events (written by ``restricted/coherence``, created here).
+- ``meta``: ``schema_version``, read at every connection: an older schema is migrated (one
+  transaction, see :data:`MIGRATIONS`), a newer one refused (:class:`SchemaTooNew`).
+
+This module creates every table and writes every data version (imports, corrections and
+entries, corrections carried into a new import); inserts name their columns.
 
 Connections are opened briefly (one transaction for a write, read-only for reads) so that
 several processes can use the workspace one after another. :class:`RawDataStore` is the only
@@ -26,7 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -40,7 +49,9 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust.access import require_raw_access
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: imports, data versions, structures, answers (coherence tables created by the coherence
+package when first used). 2: the store creates the coherence and corrections tables itself."""
 LOCK_TIMEOUT_ENV = "SENACS_STORE_LOCK_TIMEOUT"
 PAUSE_BEFORE_COMMIT_ENV = "SENACS_IMPORT_PAUSE_BEFORE_COMMIT"
 """Test hook: seconds to sleep after inserting the answers, before COMMIT (crash tests)."""
@@ -49,6 +60,7 @@ PAUSE_MARKER = "senacs-store: pause before commit"
 KIND_IMPORT = "import"
 KIND_PARTIAL_IMPORT = "partial_import"
 PROVENANCES = ("centre", "caf", "federation")
+IDENTITY_SECTION = "identite"
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
@@ -97,10 +109,91 @@ _DDL = (
         import_id INTEGER)""",
 )
 
+_COHERENCE_DDL = (
+    """CREATE TABLE IF NOT EXISTS coherence_runs (
+        run_id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        territory VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        run_at TIMESTAMP NOT NULL,
+        run_by VARCHAR NOT NULL,
+        found INTEGER NOT NULL,
+        new_findings INTEGER NOT NULL,
+        closed_findings INTEGER NOT NULL,
+        seconds DOUBLE NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS coherence_findings (
+        finding_id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        structure_id VARCHAR NOT NULL,
+        nom_structure VARCHAR,
+        departement VARCHAR,
+        region VARCHAR,
+        rule_id VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        family VARCHAR,
+        variables VARCHAR NOT NULL,
+        values_json VARCHAR NOT NULL,
+        values_text VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        question VARCHAR NOT NULL,
+        origin VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        detected_version INTEGER,
+        last_seen_version INTEGER,
+        run_id INTEGER,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        updated_by VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS coherence_events (
+        event_id INTEGER PRIMARY KEY,
+        finding_id INTEGER NOT NULL,
+        event_at TIMESTAMP NOT NULL,
+        by_user VARCHAR NOT NULL,
+        from_status VARCHAR,
+        to_status VARCHAR NOT NULL,
+        note VARCHAR,
+        exchange VARCHAR,
+        data_version INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS corrections (
+        correction_id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        previous_version INTEGER NOT NULL,
+        structure_id VARCHAR NOT NULL,
+        variable VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR,
+        old_provenance VARCHAR,
+        provenance VARCHAR NOT NULL,
+        entered_by VARCHAR NOT NULL,
+        entered_at TIMESTAMP NOT NULL,
+        why VARCHAR NOT NULL,
+        exchange VARCHAR,
+        finding_id INTEGER,
+        kind VARCHAR NOT NULL)""",
+)
+"""Created by the store since schema 2 (by ``coherence/findings.py`` on first use before)."""
+
+SCHEMA_DDL = (*_DDL, *_COHERENCE_DDL)
+"""Every table of the current schema."""
+
 STRUCTURE_COLUMNS = ("structure_id", "nom_structure", "code_commune", "departement", "region", "epci")
 ANSWER_COLUMNS = (
     "year", "version", "structure_id", "variable", "value", "value_num",
     "provenance", "entered_by", "entered_at", "import_id",
+)
+IMPORT_COLUMNS = (
+    "import_id", "year", "file_name", "sha256", "archived_path", "imported_at", "imported_by", "rows",
+    "rejected_rows",
+)
+DATA_VERSION_COLUMNS = (
+    "year", "version", "import_id", "created_at", "created_by", "n_structures", "n_answers", "kind",
+)
+CORRECTION_COLUMNS = (
+    "correction_id", "year", "version", "previous_version", "structure_id", "variable", "old_value",
+    "new_value", "old_provenance", "provenance", "entered_by", "entered_at", "why", "exchange",
+    "finding_id", "kind",
 )
 
 
@@ -108,40 +201,136 @@ class StoreError(SenacsError):
     """The store is missing, locked, or has no data for the request."""
 
 
+class SchemaTooNew(StoreError):
+    """The store was written by a newer workbench (a schema version this one does not know)."""
+
+    def __init__(self, workspace: Workspace, found: int, supported: int) -> None:
+        super().__init__(
+            f"L'espace de travail {workspace.root} a été écrit par une version plus récente du workbench "
+            f"(schéma de la base : version {found} ; ce workbench connaît au plus la version {supported}). "
+            "Mettez à jour senacs-workbench avant de l'ouvrir ; rien n'a été modifié.",
+            file=str(workspace.store_path),
+            found_version=found,
+            supported_version=supported,
+        )
+        self.found_version = found
+        self.supported_version = supported
+
+
+# ---------------------------------------------------------------------------- schema
+
+
+def _migrate_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 2: the coherence and corrections tables belong to the store (absent from a
+    version-1 workspace where no coherence check nor correction was ever run)."""
+    for statement in _COHERENCE_DDL:
+        con.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _migrate_1_to_2}
+"""``MIGRATIONS[n]`` turns a schema-``n`` store into a schema ``n + 1`` one (inside the
+caller's transaction)."""
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The store's recorded schema version (``None`` for a store with no table yet)."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else int(row[0])
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
+    """Create a new store's tables, or migrate an older one, in one transaction; refuse a newer one."""
+    version = schema_version(con)
+    if version == SCHEMA_VERSION:
+        return
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaTooNew(workspace, version, SCHEMA_VERSION)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if version is None:
+            for statement in SCHEMA_DDL:
+                con.execute(statement)
+            con.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        else:
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](con)
+                con.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+                    [f"migrated_{step}_to_{step + 1}", _now().isoformat()],
+                )
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 # ---------------------------------------------------------------------------- connections
+
+
+def _open(workspace: Workspace, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the database, waiting (up to ``$SENACS_STORE_LOCK_TIMEOUT`` s) for another process's lock."""
+    path = workspace.store_path
+    deadline = time.monotonic() + float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreError(
+                    f"La base {path} est inaccessible (utilisée par un autre processus ?) : {exc}", file=str(path)
+                ) from exc
+            time.sleep(0.1)
 
 
 @contextmanager
 def connect(workspace: Workspace, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection; waits (up to ``$SENACS_STORE_LOCK_TIMEOUT`` s) for another
-    process's connection to close."""
+    """A short-lived connection to a store at the current schema.
+
+    Waits (up to ``$SENACS_STORE_LOCK_TIMEOUT`` s) for another process's connection to close.
+    An older store is migrated first (even for a read), a newer one refused (:class:`SchemaTooNew`).
+    """
     path = workspace.store_path
     if read_only and not path.exists():
         raise StoreError(f"Aucune donnée importée dans l'espace de travail {workspace.root}.")
     created = not path.exists()
-    deadline = time.monotonic() + float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreError(
-                    f"La base {path} est inaccessible (utilisée par un autre processus ?) : {exc}"
-                ) from exc
-            time.sleep(0.1)
+    con = _open(workspace, read_only)
     try:
         if created:
             os.chmod(path, 0o600)
-        if not read_only:
-            for statement in _DDL:
-                con.execute(statement)
-            con.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [str(SCHEMA_VERSION)]
-            )
+        if read_only:
+            version = schema_version(con)
+            if version is not None and version != SCHEMA_VERSION:
+                con.close()
+                if version > SCHEMA_VERSION:
+                    raise SchemaTooNew(workspace, version, SCHEMA_VERSION)
+                with connect(workspace):
+                    pass  # migrates
+                con = _open(workspace, read_only)
+        else:
+            _ensure_schema(con, workspace)
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection inside one transaction: committed if the block ends normally,
+    rolled back if it raises."""
+    with connect(workspace) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
@@ -203,8 +392,8 @@ class StoredImport:
     structures: int
     answers: int
     already_imported: bool = False
-    after_insert: Any = None
-    """What ``record_import``'s ``after_insert`` returned (the carried corrections)."""
+    carried: CarryOver | None = None
+    """What the import did with the campaign's earlier corrections (:func:`carry_corrections`)."""
 
 
 def record_import(
@@ -219,7 +408,6 @@ def record_import(
     answers: pd.DataFrame | pa.Table,
     rejected_rows: int = 0,
     kind: str = KIND_IMPORT,
-    after_insert: Callable[[duckdb.DuckDBPyConnection, int, int], Any] | None = None,
 ) -> StoredImport:
     """Store one import as a new data version of ``year``, in a single transaction.
 
@@ -227,8 +415,8 @@ def record_import(
     respondent``. ``answers`` (DataFrame or Arrow table): ``structure_id, variable, value``
     (null for numbers, formatted here), ``value_num``, ``provenance``. If the same file was
     imported for this year meanwhile, nothing is written and the earlier import is returned with ``already_imported``.
-    ``after_insert(con, year, version)`` runs in the same transaction once the new version is
-    written (the import carries earlier corrections over with it).
+    The campaign's earlier corrections are carried into the new version in the same
+    transaction (:func:`carry_corrections`).
     """
     now = _now()
     with connect(workspace) as con:
@@ -241,23 +429,21 @@ def record_import(
             import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
             version = _scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM data_versions WHERE year = ?", [year])
             con.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}) VALUES ({_marks(IMPORT_COLUMNS)})",
                 [import_id, year, file_name, sha256, archived_path, now, user, len(structures), rejected_rows],
             )
-            con.execute(
-                "INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [year, version, import_id, now, user, len(structures), len(answers), kind],
-            )
+            _insert_data_version(con, year, version, import_id, now, user, len(structures), len(answers), kind)
             new_structures = structures.loc[:, [*STRUCTURE_COLUMNS, "respondent"]]
             con.register("new_structures", new_structures)
             con.execute(
-                f"""INSERT INTO structures SELECT ?, ?, {", ".join(STRUCTURE_COLUMNS)}, respondent
-                    FROM new_structures""",
+                f"""INSERT INTO structures (year, version, {", ".join(STRUCTURE_COLUMNS)}, respondent)
+                    SELECT ?, ?, {", ".join(STRUCTURE_COLUMNS)}, respondent FROM new_structures""",
                 [year, version],
             )
             con.register("new_answers", answers)
             con.execute(
-                """INSERT INTO answers SELECT ?, ?, structure_id, variable,
+                f"""INSERT INTO answers ({", ".join(ANSWER_COLUMNS)})
+                   SELECT ?, ?, structure_id, variable,
                        coalesce(value, CASE WHEN value_num = trunc(value_num) AND abs(value_num) < 1e15
                                             THEN CAST(CAST(value_num AS BIGINT) AS VARCHAR)
                                             ELSE CAST(value_num AS VARCHAR) END),
@@ -265,13 +451,245 @@ def record_import(
                    FROM (SELECT structure_id, variable, value, value_num, provenance FROM new_answers)""",
                 [year, version, user, now, import_id],
             )
-            extra = after_insert(con, year, version) if after_insert is not None else None
+            carried = carry_corrections(con, year, version)
             _pause_for_tests()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return StoredImport(import_id, version, len(structures), len(answers), after_insert=extra)
+    return StoredImport(import_id, version, len(structures), len(answers), carried=carried)
+
+
+def _marks(columns: Sequence[str]) -> str:
+    return ", ".join("?" for _ in columns)
+
+
+def _insert_data_version(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    version: int,
+    import_id: int | None,
+    when: dt.datetime,
+    user: str,
+    n_structures: int,
+    n_answers: int,
+    kind: str,
+) -> None:
+    con.execute(
+        f"INSERT INTO data_versions ({', '.join(DATA_VERSION_COLUMNS)}) VALUES ({_marks(DATA_VERSION_COLUMNS)})",
+        [year, version, import_id, when, user, n_structures, n_answers, kind],
+    )
+
+
+# ---------------------------------------------------------------------------- corrections and entries
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One answer changed by a correction or an entry (``value`` ``None``: the answer is removed)."""
+
+    structure_id: str
+    variable: str
+    value: str | None
+    value_num: float | None
+    provenance: str
+    why: str
+    exchange: str | None = None
+    finding_id: int | None = None
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, year: int) -> int:
+    """The newest data version of ``year`` (inside an open connection)."""
+    rows = con.execute("SELECT max(version) FROM data_versions WHERE year = ?", [year]).fetchall()
+    if not rows or rows[0][0] is None:
+        raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
+    return int(rows[0][0])
+
+
+def structure_row(con: duckdb.DuckDBPyConnection, year: int, version: int, structure_id: str) -> dict[str, Any] | None:
+    """One structure of a data version (its identity and geography), or ``None``."""
+    frame = con.execute(
+        f"SELECT year, version, {', '.join(STRUCTURE_COLUMNS)}, respondent FROM structures "
+        "WHERE year = ? AND version = ? AND structure_id = ?",
+        [year, version, structure_id],
+    ).fetchdf()
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def current_answers(
+    con: duckdb.DuckDBPyConnection, year: int, version: int, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored answers of some (structure, variable) pairs in a data version."""
+    if not pairs:
+        return {}
+    wanted = pd.DataFrame(pairs, columns=["structure_id", "variable"])
+    con.register("wanted_pairs", wanted)
+    try:
+        frame = con.execute(
+            """SELECT a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by, a.entered_at
+               FROM answers a JOIN wanted_pairs w USING (structure_id, variable)
+               WHERE a.year = ? AND a.version = ?""",
+            [year, version],
+        ).fetchdf()
+    finally:
+        con.unregister("wanted_pairs")
+    return {(r["structure_id"], r["variable"]): r for r in frame.to_dict("records")}
+
+
+def write_version(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    changes: Sequence[AnswerChange],
+    *,
+    kind: str,
+    user: str,
+    when: dt.datetime,
+) -> tuple[int, int]:
+    """Write a new complete version of ``year`` with ``changes`` (inside the caller's transaction).
+
+    The previous version's structures and answers are copied, the changed (structure, variable)
+    rows replaced, each change logged in ``corrections``; a touched structure is a respondent
+    when it answers a question outside the identity block.
+    Returns ``(new_version, previous_version)``.
+    """
+    previous = latest_version(con, year)
+    version = previous + 1
+    pairs = [(c.structure_id, c.variable) for c in changes]
+    if len(set(pairs)) != len(pairs):
+        raise StoreError("La même réponse est modifiée deux fois dans une même opération.")
+    old = current_answers(con, year, previous, pairs)
+    changed = pd.DataFrame(pairs, columns=["structure_id", "variable"])
+    columns = ", ".join(STRUCTURE_COLUMNS)
+    answer_columns = ", ".join(ANSWER_COLUMNS)
+    con.register("changed_pairs", changed)
+    try:
+        con.execute(
+            f"""INSERT INTO structures (year, version, {columns}, respondent)
+                SELECT year, ?, {columns}, respondent FROM structures WHERE year = ? AND version = ?""",
+            [version, year, previous],
+        )
+        con.execute(
+            f"""INSERT INTO answers ({answer_columns})
+                SELECT a.year, ?, a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by,
+                       a.entered_at, a.import_id
+                FROM answers a ANTI JOIN changed_pairs c USING (structure_id, variable)
+                WHERE a.year = ? AND a.version = ?""",
+            [version, year, previous],
+        )
+    finally:
+        con.unregister("changed_pairs")
+    correction_id = _scalar(con, "SELECT coalesce(max(correction_id), 0) + 1 FROM corrections")
+    for offset, change in enumerate(changes):
+        before = old.get((change.structure_id, change.variable))
+        if change.value is not None:
+            con.execute(
+                f"INSERT INTO answers ({', '.join(ANSWER_COLUMNS)}) VALUES ({_marks(ANSWER_COLUMNS)})",
+                [year, version, change.structure_id, change.variable, change.value, change.value_num,
+                 change.provenance, user, when, None],
+            )
+        con.execute(
+            f"INSERT INTO corrections ({', '.join(CORRECTION_COLUMNS)}) VALUES ({_marks(CORRECTION_COLUMNS)})",
+            [
+                correction_id + offset, year, version, previous, change.structure_id, change.variable,
+                None if before is None else before["value"], change.value,
+                None if before is None else before["provenance"], change.provenance, user, when,
+                change.why, change.exchange, change.finding_id, kind,
+            ],
+        )
+    touched = sorted({c.structure_id for c in changes})
+    non_identity = [q.id for q in load_codebook(year).questions if q.section != IDENTITY_SECTION]
+    con.execute(
+        """UPDATE structures s SET respondent = EXISTS (
+               SELECT 1 FROM answers a WHERE a.year = s.year AND a.version = s.version
+                 AND a.structure_id = s.structure_id AND a.variable IN (SELECT unnest(?)))
+           WHERE s.year = ? AND s.version = ? AND s.structure_id IN (SELECT unnest(?))""",
+        [non_identity, year, version, touched],
+    )
+    counts = con.execute(
+        """SELECT (SELECT count(*) FROM structures WHERE year = ? AND version = ?),
+                  (SELECT count(*) FROM answers WHERE year = ? AND version = ?)""",
+        [year, version, year, version],
+    ).fetchall()[0]
+    _insert_data_version(con, year, version, None, when, user, int(counts[0]), int(counts[1]), kind)
+    return version, previous
+
+
+@dataclass(frozen=True)
+class CarryOver:
+    """What a new import did with the campaign's earlier corrections."""
+
+    carried: int = 0
+    superseded: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # file brings a third value
+    gone: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # structure absent from the file
+
+    def message_fr(self) -> str:
+        parts = []
+        if self.carried:
+            parts.append(f"{self.carried} correction(s) ou saisie(s) des versions précédentes reprise(s) "
+                         "(le fichier portait encore la valeur corrigée)")
+        if self.superseded:
+            sample = ", ".join(f"{s} / {v}" for s, v in self.superseded[:5])
+            parts.append(f"{len(self.superseded)} réponse(s) corrigée(s) que le nouveau fichier modifie à nouveau "
+                         f"(valeur du fichier gardée, à vérifier : {sample}{'…' if len(self.superseded) > 5 else ''})")
+        if self.gone:
+            parts.append(f"{len(self.gone)} correction(s) sur des structures absentes du nouveau fichier")
+        return " ; ".join(parts)
+
+
+_LATEST_CORRECTIONS = """
+    SELECT c.structure_id, c.variable, c.version, c.old_value, c.new_value,
+           a.value AS file_value, s.structure_id IS NOT NULL AS present
+    FROM (SELECT structure_id, variable, version, old_value, new_value FROM corrections WHERE year = $year
+          QUALIFY row_number() OVER (PARTITION BY structure_id, variable
+                                     ORDER BY version DESC, correction_id DESC) = 1) AS c
+    LEFT JOIN answers AS a
+           ON a.year = $year AND a.version = $version
+          AND a.structure_id = c.structure_id AND a.variable = c.variable
+    LEFT JOIN structures AS s
+           ON s.year = $year AND s.version = $version AND s.structure_id = c.structure_id
+    ORDER BY c.structure_id, c.variable
+"""
+
+
+def carry_corrections(con: duckdb.DuckDBPyConnection, year: int, version: int) -> CarryOver:
+    """Carry the campaign's corrections into the new import's ``version`` (inside its transaction).
+
+    For each (structure, question), the latest correction of the campaign is compared with the
+    new file's answer: the file still has the value that was corrected → the correction's row
+    (value, provenance, author, date) is carried into the new version; the file has the
+    corrected value → nothing to do; a third value → the file wins and the answer is reported;
+    the structure is gone → reported.
+    """
+    rows = con.execute(_LATEST_CORRECTIONS, {"year": year, "version": version}).fetchall()
+    carried = 0
+    superseded: list[tuple[str, str]] = []
+    gone: list[tuple[str, str]] = []
+    for structure_id, variable, corrected_in, old_value, new_value, file_value, present in rows:
+        if not present:
+            gone.append((structure_id, variable))
+            continue
+        if file_value == new_value:
+            continue
+        if file_value != old_value:
+            superseded.append((structure_id, variable))
+            continue
+        where = [year, version, structure_id, variable]
+        con.execute("DELETE FROM answers WHERE year = ? AND version = ? AND structure_id = ? AND variable = ?", where)
+        con.execute(
+            f"""INSERT INTO answers ({", ".join(ANSWER_COLUMNS)})
+               SELECT year, ?, structure_id, variable, value, value_num, provenance, entered_by, entered_at, import_id
+               FROM answers WHERE year = ? AND version = ? AND structure_id = ? AND variable = ?""",
+            [version, year, corrected_in, structure_id, variable],
+        )
+        carried += 1
+    if carried:
+        con.execute(
+            """UPDATE data_versions SET n_answers = (SELECT count(*) FROM answers WHERE year = $year
+                                                      AND version = $version)
+               WHERE year = $year AND version = $version""",
+            {"year": year, "version": version},
+        )
+    return CarryOver(carried, tuple(superseded), tuple(gone))
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> int:

@@ -95,9 +95,8 @@ def test_newer_schema_is_refused_in_french(national_workspace: Workspace, read_o
     con.close()
     before = national_workspace.store_path.read_bytes()
 
-    with pytest.raises(SchemaTooNew) as refused:
-        with store.connect(national_workspace, read_only=read_only):
-            pass
+    with pytest.raises(SchemaTooNew) as refused, store.connect(national_workspace, read_only=read_only):
+        pass
 
     error = refused.value
     assert isinstance(error, SenacsError)

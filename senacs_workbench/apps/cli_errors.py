@@ -66,7 +66,9 @@ _VALUE_MESSAGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], .
 _USAGE_MESSAGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
     (re.compile(pattern, re.DOTALL), render)
     for pattern, render in (
-        (r"^No such command (?P<name>.+)\.$", lambda m: f"Commande inconnue : {_quoted(m['name'])}."),
+        (r"^No such command (?P<name>'[^']*')\.(?: Did you mean (?P<close>'[^']*')\?)?$",
+         lambda m: f"Commande inconnue : {_quoted(m['name'])}."
+         + (f" Vouliez-vous dire {_quoted(m['close'])} ?" if m["close"] else "")),
         (r"^Missing command\.$", lambda m: "Commande manquante."),
         (r"^Got unexpected extra arguments? \((?P<args>.*)\)$", lambda m: f"Argument(s) en trop : {m['args']}."),
         (r"^Option (?P<name>.+) requires an argument\.$",

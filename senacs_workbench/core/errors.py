@@ -39,11 +39,12 @@ class SenacsError(Exception):
         **details: Any,
     ) -> None:
         super().__init__(message, *args)
-        self.file = file
-        self.line = line
-        self.column = column
-        self.cell = cell
-        self.details = details
+        # A subclass may have set its location before calling this constructor: keep it.
+        self.file = file if file is not None else getattr(self, "file", None)
+        self.line = line if line is not None else getattr(self, "line", None)
+        self.column = column if column is not None else getattr(self, "column", None)
+        self.cell = cell if cell is not None else getattr(self, "cell", None)
+        self.details = {**getattr(self, "details", {}), **details}
 
     @property
     def message(self) -> str:
@@ -74,6 +75,14 @@ class InputError(SenacsError, ValueError):
 
     Also a ``ValueError``, so callers that caught the former ``ValueError`` keep working.
     """
+
+
+class UnknownQuestion(InputError, KeyError):
+    """A question id the questionnaire of that campaign does not have (also a ``KeyError``)."""
+
+
+class ReleaseError(SenacsError):
+    """Tables that cannot be released as asked (e.g. a change the released tables would disclose)."""
 
 
 class WorkspaceError(SenacsError):

@@ -57,7 +57,10 @@ class CorrectionsFileError(SenacsError):
         self.issues = issues
         super().__init__(
             f"Fichier de corrections refusé : {file} contient {len(issues)} problème(s) ; aucune correction "
-            f"n'a été appliquée.\n{format_issues(issues)}"
+            f"n'a été appliquée.\n{format_issues(issues)}",
+            file=file,
+            line=issues[0].line if issues else None,
+            column=issues[0].column if issues else None,
         )
 
 

@@ -114,3 +114,32 @@ def test_new_store_is_created_at_the_current_schema(national_workspace: Workspac
         pass
     assert dict(_raw(national_workspace, "SELECT key, value FROM meta")) == {"schema_version": str(SCHEMA_VERSION)}
     assert {"corrections", "coherence_findings", "answers", "data_versions"} <= _tables(national_workspace)
+
+
+DATA_TABLES = ("imports", "data_versions", "structures", "answers", "corrections", "meta")
+
+
+def test_only_the_store_creates_tables_writes_data_versions_and_opens_duckdb() -> None:
+    """The store owns its data: no other module creates a table, writes a data table, or
+    opens DuckDB itself; ``importing/`` does not reach into ``coherence/``."""
+    import re
+
+    import senacs_workbench
+
+    package = Path(senacs_workbench.__file__).parent
+    writes = re.compile(rf"\b(INSERT INTO|UPDATE|DELETE FROM)\s+({'|'.join(DATA_TABLES)})\b", re.IGNORECASE)
+    found: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        if path == package / "restricted" / "store.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        where = str(path.relative_to(package))
+        if re.search(r"\bCREATE\s+TABLE\b", text, re.IGNORECASE):
+            found.append(f"{where}: CREATE TABLE")
+        if writes.search(text):
+            found.append(f"{where}: {writes.search(text).group(0)}")  # type: ignore[union-attr]
+        if "duckdb.connect" in text:
+            found.append(f"{where}: duckdb.connect")
+        if path.is_relative_to(package / "restricted" / "importing") and "restricted.coherence" in text:
+            found.append(f"{where}: imports coherence")
+    assert found == []

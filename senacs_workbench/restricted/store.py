@@ -234,10 +234,7 @@ caller's transaction)."""
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The store's recorded schema version (``None`` for a store with no table yet)."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
-    if not found or not found[0]:
+    if not has_table(con, "meta"):
         return None
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return None if row is None else int(row[0])
@@ -334,10 +331,7 @@ def transaction(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'data_versions'"
-    ).fetchone()
-    return bool(found and found[0])
+    return has_table(con, "data_versions")
 
 
 def _now() -> dt.datetime:
@@ -534,6 +528,65 @@ def current_answers(
     finally:
         con.unregister("wanted_pairs")
     return {(r["structure_id"], r["variable"]): r for r in frame.to_dict("records")}
+
+
+def answers_of_structure(con: duckdb.DuckDBPyConnection, year: int, version: int, structure_id: str) -> pd.DataFrame:
+    """One structure's stored answers in a data version: ``variable, value, value_num,
+    provenance, entered_by, entered_at`` (the caller has checked the access)."""
+    return con.execute(
+        """SELECT variable, value, value_num, provenance, entered_by, entered_at FROM answers
+           WHERE year = ? AND version = ? AND structure_id = ?""",
+        [year, version, structure_id],
+    ).fetchdf()
+
+
+@dataclass(frozen=True)
+class AnswerHistory:
+    """The raw material of one answer's history (the caller has checked the access)."""
+
+    versions: pd.DataFrame
+    """``version, kind, created_at, present`` (is the structure in that version)."""
+    answers: pd.DataFrame
+    """``version, value, provenance, entered_by, entered_at`` where answered."""
+    corrections: pd.DataFrame
+    """``version, why, exchange, finding_id`` where a correction or an entry changed it."""
+
+
+def answer_history(con: duckdb.DuckDBPyConnection, year: int, structure_id: str, variable: str) -> AnswerHistory:
+    """Every data version of ``year`` with one structure's answer to ``variable`` and its corrections."""
+    versions = con.execute(
+        """SELECT v.version, v.kind, v.created_at, s.structure_id IS NOT NULL AS present
+           FROM data_versions v LEFT JOIN structures s
+             ON s.year = v.year AND s.version = v.version AND s.structure_id = ?
+           WHERE v.year = ? ORDER BY v.version""",
+        [structure_id, year],
+    ).fetchdf()
+    answers = con.execute(
+        """SELECT version, value, provenance, entered_by, entered_at FROM answers
+           WHERE year = ? AND structure_id = ? AND variable = ?""",
+        [year, structure_id, variable],
+    ).fetchdf()
+    corrections = con.execute(
+        """SELECT version, why, exchange, finding_id FROM corrections
+           WHERE year = ? AND structure_id = ? AND variable = ?""",
+        [year, structure_id, variable],
+    ).fetchdf()
+    return AnswerHistory(versions, answers, corrections)
+
+
+def corrections_log(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """The corrections and entries made to ``year``, oldest first: ``structure_id, variable,
+    new_value, provenance``."""
+    return con.execute(
+        "SELECT structure_id, variable, new_value, provenance FROM corrections WHERE year = ? ORDER BY correction_id",
+        [year],
+    ).fetchdf()
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the store has table ``name`` (a store being created has none yet)."""
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(found and found[0])
 
 
 def write_version(

@@ -26,6 +26,7 @@ from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.store import (
     PROVENANCES,
     AnswerChange,
+    answer_history,
     connect,
     current_answers,
     latest_version,
@@ -192,27 +193,8 @@ def value_history(
         user=user,
     )
     with connect(workspace, read_only=True) as con:
-        versions = con.execute(
-            """SELECT v.version, v.kind, v.created_at, s.structure_id IS NOT NULL AS present
-               FROM data_versions v LEFT JOIN structures s
-                 ON s.year = v.year AND s.version = v.version AND s.structure_id = ?
-               WHERE v.year = ? ORDER BY v.version""",
-            [structure_id, year],
-        ).fetchdf()
-        answers = con.execute(
-            """SELECT version, value, provenance, entered_by, entered_at FROM answers
-               WHERE year = ? AND structure_id = ? AND variable = ?""",
-            [year, structure_id, variable],
-        ).fetchdf()
-        corrections = (
-            con.execute(
-                """SELECT version, why, exchange, finding_id FROM corrections
-                   WHERE year = ? AND structure_id = ? AND variable = ?""",
-                [year, structure_id, variable],
-            ).fetchdf()
-            if fs.has_tables(con)
-            else pd.DataFrame(columns=["version", "why", "exchange", "finding_id"])
-        )
+        found = answer_history(con, year, structure_id, variable)
+    versions, answers, corrections = found.versions, found.answers, found.corrections
     question = codebook.question(variable)
     merged = (
         versions[versions["present"]]

@@ -33,6 +33,7 @@ from senacs_workbench.restricted.store import (
     connect,
     current_answers,
     latest_version,
+    structure_row,
     transaction,
     write_version,
 )
@@ -287,15 +288,12 @@ def import_corrections(
             if key in departements:
                 continue
             version = latest_version(con, item["year"])
-            found = con.execute(
-                "SELECT departement FROM structures WHERE year = ? AND version = ? AND structure_id = ?",
-                [item["year"], version, item["structure"]],
-            ).fetchall()
-            if not found:
+            found = structure_row(con, item["year"], version, item["structure"])
+            if found is None:
                 problem(item["row"], "structure", f"structure inconnue dans les données de la campagne {item['year']}")
                 departements[key] = None
             else:
-                departements[key] = found[0][0]
+                departements[key] = found["departement"]
     if issues:
         raise CorrectionsFileError(name, issues)
     acting = None

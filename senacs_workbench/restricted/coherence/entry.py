@@ -18,6 +18,7 @@ from senacs_workbench.restricted.coherence.corrections import KIND_ENTRY, Correc
 from senacs_workbench.restricted.coherence.scope import structure_territory
 from senacs_workbench.restricted.store import (
     AnswerChange,
+    answers_of_structure,
     connect,
     current_answers,
     latest_version,
@@ -73,11 +74,7 @@ def structure_answers(
         user=user,
     )
     with connect(workspace, read_only=True) as con:
-        frame = con.execute(
-            """SELECT variable, value, value_num, provenance, entered_by, entered_at FROM answers
-               WHERE year = ? AND version = ? AND structure_id = ?""",
-            [year, version, structure_id],
-        ).fetchdf()
+        frame = answers_of_structure(con, year, version, structure_id)
     return row, {r["variable"]: r for r in frame.to_dict("records")}
 
 
@@ -142,8 +139,7 @@ def enter_answers(
             changes.append(
                 AnswerChange(structure_id, variable, answer.value, answer.value_num, provenance, why or DEFAULT_WHY)
             )
-        if not changes:
-            con.execute("ROLLBACK")
+        if not changes:  # nothing written: the empty transaction commits
             return CorrectionResult(
                 year, previous, previous, 0, "Aucune réponse modifiée : rien n'a été enregistré."
             )

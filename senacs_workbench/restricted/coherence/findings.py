@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.restricted.store import has_table
 
 OPEN, ASKED, CONFIRMED, CORRECTED, WITHDRAWN = "open", "asked", "confirmed", "corrected", "withdrawn"
 STATUSES = (OPEN, ASKED, CONFIRMED, CORRECTED, WITHDRAWN)
@@ -67,10 +68,7 @@ class FindingError(SenacsError):
 
 
 def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'coherence_findings'"
-    ).fetchall()
-    return bool(rows and rows[0][0])
+    return has_table(con, "coherence_findings")
 
 
 def now() -> dt.datetime:

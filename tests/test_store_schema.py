@@ -130,7 +130,7 @@ def test_only_the_store_creates_tables_writes_data_versions_and_opens_duckdb() -
     writes = re.compile(rf"\b(INSERT INTO|UPDATE|DELETE FROM)\s+({'|'.join(DATA_TABLES)})\b", re.IGNORECASE)
     found: list[str] = []
     for path in sorted(package.rglob("*.py")):
-        if path == package / "restricted" / "store.py":
+        if path.is_relative_to(package / "restricted" / "store"):
             continue
         text = path.read_text(encoding="utf-8")
         where = str(path.relative_to(package))

@@ -2,7 +2,7 @@
 
 Each subcommand is a thin wrapper: parse options, call one package function, print the
 result in French. Errors deriving from :class:`SenacsError` are printed without traceback
-and exit with status 2.
+and exit with status 2; so are click's own usage errors, translated (``apps/cli_errors.py``).
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from senacs_workbench.apps.cli_errors import usage_error
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import ENV_VAR, Workspace, default_workspace_path, open_workspace
 
@@ -86,8 +87,38 @@ class SenacsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SenacsError as exc:
-            click.secho(f"Erreur : {exc}", fg="red", err=True)
+            report_error(exc)
             sys.exit(2)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """As click's, but its own usage errors (missing or invalid parameters, unknown options
+        or commands, missing files) are printed in French like a :class:`SenacsError` (exit 2)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            report_error(usage_error(exc))
+            sys.exit(2)
+        except SenacsError as exc:
+            report_error(exc)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("Interrompu.", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def report_error(error: SenacsError) -> None:
+    """Print a :class:`SenacsError` for the user: its French message, no traceback."""
+    click.secho(f"Erreur : {error}", fg="red", err=True)
 
 
 @click.group(cls=SenacsGroup, help="Atelier d'analyse des données SENACS (centres sociaux et EVS).")

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from senacs_workbench.core.errors import InputError, UnknownQuestion
+
 
 class QuestionType(enum.StrEnum):
     COUNT = "count"
@@ -193,8 +195,10 @@ class Codebook:
         except KeyError:
             if question_id in DERIVED_BREAKDOWNS:
                 return DERIVED_BREAKDOWNS[question_id]
-            raise KeyError(
-                f"La question « {question_id} » n'existe pas dans le questionnaire {self.year}."
+            raise UnknownQuestion(
+                f"La question « {question_id} » n'existe pas dans le questionnaire {self.year}.",
+                question=question_id,
+                year=self.year,
             ) from None
 
     @property
@@ -228,7 +232,7 @@ def _question(raw: dict[str, Any], section: str | None = None, theme: str | None
     if "magnitude" in raw:
         # Where dominance and p % apply is the disclosure rule set's decision (dominance.exempt),
         # not the questionnaire's: a second source of truth would drift.
-        raise ValueError(
+        raise CodebookError(
             f"Question « {raw['id']} » : le champ « magnitude » n'existe plus ; la règle de dominance "
             "s'applique à toute question quantitative sauf exemption du jeu de règles."
         )
@@ -248,7 +252,7 @@ def _question(raw: dict[str, Any], section: str | None = None, theme: str | None
     )
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError):
     """The packaged codebook is malformed (a developer's error, reported in French)."""
 
 
@@ -305,7 +309,7 @@ def load_codebook(year: int) -> Codebook:
     themes = _raw("themes.yaml")["themes"]
     if year not in themes:
         known = ", ".join(str(y) for y in available_years())
-        raise ValueError(f"Aucun questionnaire pour la campagne {year} (campagnes connues : {known}).")
+        raise InputError(f"Aucun questionnaire pour la campagne {year} (campagnes connues : {known}).", year=year)
     questions = [
         _question(q)
         for q in core["questions"]

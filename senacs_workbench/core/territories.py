@@ -13,6 +13,8 @@ from typing import Literal
 
 import pandas as pd
 
+from senacs_workbench.core.errors import InputError
+
 Level = Literal["national", "region", "departement", "epci", "commune"]
 NATIONAL_CODE = "FR"
 _DATA = "senacs_workbench.data.territories"
@@ -84,11 +86,13 @@ def territory(level: Level, code: str) -> Territory:
         frame = _table("communes")
         match = frame.loc[frame.code == code, "nom"]
         if match.empty:
-            raise ValueError(f"Commune inconnue : « {code} ».")
+            raise InputError(f"Commune inconnue : « {code} ».", territory=code)
         return Territory(level, code, str(match.iloc[0]))
     name = _names().get((level, code))
     if name is None:
-        raise ValueError(f"Territoire inconnu : {LEVEL_LABELS.get(level, level)} « {code} ».")
+        raise InputError(
+            f"Territoire inconnu : {LEVEL_LABELS.get(level, level)} « {code} ».", territory=f"{level}:{code}"
+        )
     return Territory(level, code, name)
 
 
@@ -101,8 +105,9 @@ def parse_territory(text: str) -> Territory:
     if ":" in text:
         level, code = text.split(":", 1)
         if level not in ("region", "departement", "epci", "commune"):
-            raise ValueError(
-                f"Niveau de territoire inconnu : « {level} » (attendu : region, departement, epci, commune)."
+            raise InputError(
+                f"Niveau de territoire inconnu : « {level} » (attendu : region, departement, epci, commune).",
+                territory=text,
             )
         return territory(level, code)  # type: ignore[arg-type]
     if text.upper().startswith("R") and ("region", text[1:]) in _names():
@@ -114,7 +119,7 @@ def region_of(departement_code: str) -> str:
     frame = _table("departements")
     match = frame.loc[frame.code == departement_code, "region"]
     if match.empty:
-        raise ValueError(f"Département inconnu : « {departement_code} ».")
+        raise InputError(f"Département inconnu : « {departement_code} ».", territory=departement_code)
     return str(match.iloc[0])
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.workspace import Workspace, init_workspace, open_workspace, write_text_atomic
 from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance
-from senacs_workbench.restricted.store import connect
+from senacs_workbench.restricted.store import connect, corrections_log
 from senacs_workbench.trust.access import acting_user
 from senacs_workbench.trust.governance import dump_governance
 
@@ -87,10 +87,7 @@ def territory_export(national_export: Path, territory: DemoTerritory, target: Pa
 def national_corrections(national: Workspace, year: int) -> pd.DataFrame:
     """The corrections the national workspace made to ``year`` (oldest first)."""
     with connect(national, read_only=True) as con:
-        return con.execute(
-            "SELECT structure_id, variable, new_value, provenance FROM corrections WHERE year = ? "
-            "ORDER BY correction_id", [year]
-        ).df()
+        return corrections_log(con, year)
 
 
 def _export_ids(export: Path) -> set[str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from senacs_workbench.core.errors import ReleaseError
 from senacs_workbench.disclosure.cells import CELL_COLUMNS
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ LEDGER_CELL_COLUMNS = (*CELL_COLUMNS, "data_version")
 DIGEST_COLUMNS = ("year", "variable", "structure_id", "digest", "data_version")
 
 
-class LedgerConflict(ValueError):
+class LedgerConflict(ReleaseError, ValueError):
     """A new data version cannot be released without disclosing the change (French message)."""
 
     def __init__(self, message: str, cells: pd.DataFrame | None = None) -> None:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from senacs_workbench.core.errors import InputError
+
 if TYPE_CHECKING:
     from senacs_workbench.core.codebook import Question
 
@@ -33,7 +35,7 @@ _DATA = "senacs_workbench.data.disclosure"
 _LEVEL_KEYS = ("national", "region", "departement", "epci", "commune")
 
 
-class RuleSetError(ValueError):
+class RuleSetError(InputError):
     """An invalid rule set (message in French, for the preparer)."""
 
 

@@ -24,6 +24,7 @@ from senacs_workbench.core.codebook import (
     QuestionType,
     load_codebook,
 )
+from senacs_workbench.core.errors import InputError
 from senacs_workbench.disclosure.cells import (
     COUNT,
     MEAN,
@@ -46,7 +47,7 @@ MISSING_CATEGORY = "non_renseigne"
 QUANTILES = ((MEDIAN, 0.5), (Q1, 0.25), (Q3, 0.75))
 
 
-class TabulationError(ValueError):
+class TabulationError(InputError):
     """Microdata that cannot be tabulated (message in French)."""
 
 

@@ -21,12 +21,14 @@ from typing import Any
 
 import yaml
 
+from senacs_workbench.core.errors import InputError
+
 RULES_FILE = "rules-v2.yaml"
 """The packaged rule-set file the audit reads by default (``senacs_workbench/data/disclosure/``)."""
 _DATA = "senacs_workbench.data.disclosure"
 
 
-class AuditRulesError(ValueError):
+class AuditRulesError(InputError):
     """The rule set cannot be read by the audit (message in French)."""
 
 

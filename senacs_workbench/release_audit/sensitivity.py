@@ -40,6 +40,7 @@ from senacs_workbench.core.codebook import (
     Relation,
     RelationKind,
 )
+from senacs_workbench.core.errors import InputError
 from senacs_workbench.release_audit.rules import AuditRules
 
 NATIONAL = "FR"
@@ -54,7 +55,7 @@ NEED_DOWN = "down"
 LEVEL_COLUMNS = {"national": None, "region": "region", "departement": "departement"}
 
 
-class MicrodataError(ValueError):
+class MicrodataError(InputError):
     """The microdata cannot support the tables (message in French)."""
 
 

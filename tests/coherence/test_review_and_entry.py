@@ -69,6 +69,10 @@ def test_entered_answers_appear_on_the_review_sheet_and_objection_becomes_a_find
     )
     assert result.changes == 2
     assert RawDataStore(workspace).versions(YEAR)["kind"].iloc[-1] == "entry"
+    versions = len(RawDataStore(workspace).versions(YEAR))
+    same = enter_answers(workspace, YEAR, centre, {"evenements": "42"}, provenance="federation")
+    assert (same.changes, same.message_fr) == (0, "Aucune réponse modifiée : rien n'a été enregistré.")
+    assert len(RawDataStore(workspace).versions(YEAR)) == versions
     entered = entered_for_centres(workspace, YEAR).query("structure_id == @centre")
     assert sorted(entered["variable"]) == ["evenements", "ouverture_samedi"]
     assert set(entered["provenance"]) == {"federation"}

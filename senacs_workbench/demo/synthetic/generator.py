@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from senacs_workbench.core.codebook import Codebook, load_codebook
+from senacs_workbench.core.errors import InputError
 from senacs_workbench.demo.synthetic import calibration as cal
 from senacs_workbench.demo.synthetic import export
 from senacs_workbench.demo.synthetic.answers import AGE_COLUMNS, Values, YearBuilder, keep_where, stable_rng
@@ -72,9 +73,9 @@ class SyntheticYear:
 def _check_arguments(years: Sequence[int], scale: float) -> list[int]:
     wanted = sorted({int(y) for y in years})
     if not wanted:
-        raise ValueError("Aucune année demandée pour les données synthétiques.")
+        raise InputError("Aucune année demandée pour les données synthétiques.")
     if not 0 < scale <= 2:
-        raise ValueError(f"Échelle invalide : {scale} (attendu : un nombre entre 0 et 2, 1 = taille nationale).")
+        raise InputError(f"Échelle invalide : {scale} (attendu : un nombre entre 0 et 2, 1 = taille nationale).")
     for year in range(wanted[0], wanted[-1] + 1):
         load_codebook(year)  # a clear French error for a year without a questionnaire
     return wanted

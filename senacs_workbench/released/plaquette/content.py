@@ -20,7 +20,7 @@ import yaml
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, Question, QuestionType, load_codebook
-from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.errors import InputError, SenacsError
 from senacs_workbench.core.formatting import NBSP, format_euros, format_number, format_percent
 from senacs_workbench.released.plaquette.commune_map import CODE_COLUMNS, count_by_commune, insee_code
 from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE, SUPPRESSED_MARK, PublishedReader
@@ -237,7 +237,7 @@ def parse(territory: str | geo.Territory) -> geo.Territory:
         return territory
     found = geo.parse_territory(territory)
     if found.level not in ("national", "region", "departement"):
-        raise ValueError(
+        raise InputError(
             f"Une plaquette se construit pour la France, une région ou un département, pas pour {territory}."
         )
     return found

@@ -23,6 +23,7 @@ import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.errors import InputError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.analysis.audience import RESTRICTED
@@ -77,11 +78,12 @@ def qpv_communes(departement: str, reference: Path | str | None = None) -> tuple
         try:
             listed = pd.read_csv(path, sep=None, engine="python", dtype=str)
         except (OSError, ValueError) as error:
-            raise ValueError(f"Liste des communes en QPV illisible ({path}) : {error}") from error
+            raise InputError(f"Liste des communes en QPV illisible ({path}) : {error}", file=str(path)) from error
         column = next((c for c in ("code_commune", "code", "insee_com", "code_insee") if c in listed.columns), None)
         if column is None:
-            raise ValueError(
-                f"{path} : colonne « code_commune » (ou « code ») absente de la liste des communes en QPV.")
+            raise InputError(
+                f"{path} : colonne « code_commune » (ou « code ») absente de la liste des communes en QPV.",
+                file=str(path), column="code_commune")
         codes = set(listed[column].dropna().str.strip())
         chosen = own[own["code"].isin(codes)]
         note = f"Communes accueillant un quartier prioritaire : liste fournie ({path.name})."

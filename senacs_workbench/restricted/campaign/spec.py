@@ -81,7 +81,10 @@ class CampaignError(SenacsError):
     def __init__(self, problems: list[str], path: Path | None = None) -> None:
         self.problems = problems
         where = f" ({path})" if path else ""
-        super().__init__(f"Campagne refusée{where}, rien n'a été lancé :\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(
+            f"Campagne refusée{where}, rien n'a été lancé :\n" + "\n".join(f"  - {p}" for p in problems),
+            file=None if path is None else str(path),
+        )
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ def findings_list(
     rule: str | None = None,
     show_all: bool = False,
 ) -> str:
+    if status and status not in fs.STATUSES:
+        raise fs.FindingError(
+            f"État « {status} » inconnu (attendu : {', '.join(fs.STATUSES)}).", status=status
+        )
     statuses: Any = status if status else (None if show_all else list(fs.ACTIVE))
     frame = list_findings(workspace, year, territory=territory, status=statuses, structure=structure, rule=rule)
     return render_findings(frame, limit=None if show_all else 50)

@@ -1,22 +1,19 @@
 """Corrections and answers entered for a centre: each change makes a new, complete data version.
 
-A change never edits an answer in place. :func:`write_version` copies the previous version's
-structures and answers into a new version (kind ``correction`` or ``entry``) inside the
-caller's transaction, replacing only the changed (structure, variable) rows; those carry their
-provenance (``centre``, ``caf`` or ``federation``), the user and the time, and the
-``corrections`` table records the old and new values, who, when, why and from which exchange or
-finding. Earlier versions stay readable, so the history of every value can be shown
-(:func:`value_history`).
+A change never edits an answer in place. The store (:func:`senacs_workbench.restricted.store.write_version`)
+copies the previous version's structures and answers into a new version (kind ``correction``
+or ``entry``) inside the caller's transaction, replacing only the changed (structure, variable)
+rows; those carry their provenance (``centre``, ``caf`` or ``federation``), the user and the
+time, and the ``corrections`` table records the old and new values, who, when, why and from
+which exchange or finding. Earlier versions stay readable, so the history of every value can be
+shown (:func:`value_history`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from senacs_workbench.core.codebook import load_codebook
@@ -26,29 +23,39 @@ from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, parse_answer
 from senacs_workbench.restricted.coherence.scope import structure_territory
 from senacs_workbench.restricted.coherence.values import display_value
-from senacs_workbench.restricted.store import PROVENANCES, StoreError, connect
+from senacs_workbench.restricted.store import (
+    PROVENANCES,
+    AnswerChange,
+    answer_history,
+    connect,
+    current_answers,
+    latest_version,
+    structure_row,
+    transaction,
+    write_version,
+)
 from senacs_workbench.trust.access import require_raw_access
+
+__all__ = [
+    "AnswerChange",
+    "CorrectionError",
+    "CorrectionResult",
+    "correct_answer",
+    "current_answers",
+    "latest_version",
+    "render_history",
+    "structure_row",
+    "value_history",
+    "write_version",
+]
 
 KIND_CORRECTION = "correction"
 KIND_ENTRY = "entry"
 PROVENANCE_LABELS = {"centre": "le centre", "caf": "la Caf", "federation": "la fédération"}
-IDENTITY_SECTION = "identite"
 
 
 class CorrectionError(SenacsError):
     """A correction that cannot be applied (French message naming what is wrong)."""
-
-
-@dataclass(frozen=True)
-class AnswerChange:
-    structure_id: str
-    variable: str
-    value: str | None
-    value_num: float | None
-    provenance: str
-    why: str
-    exchange: str | None = None
-    finding_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,142 +65,6 @@ class CorrectionResult:
     previous_version: int
     changes: int
     message_fr: str
-
-
-# ---------------------------------------------------------------------------- store helpers
-
-
-def latest_version(con: duckdb.DuckDBPyConnection, year: int) -> int:
-    rows = con.execute("SELECT max(version) FROM data_versions WHERE year = ?", [year]).fetchall()
-    if not rows or rows[0][0] is None:
-        raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
-    return int(rows[0][0])
-
-
-def structure_row(con: duckdb.DuckDBPyConnection, year: int, version: int, structure_id: str) -> dict[str, Any] | None:
-    frame = con.execute(
-        "SELECT * FROM structures WHERE year = ? AND version = ? AND structure_id = ?", [year, version, structure_id]
-    ).fetchdf()
-    return None if frame.empty else frame.iloc[0].to_dict()
-
-
-def current_answers(
-    con: duckdb.DuckDBPyConnection, year: int, version: int, pairs: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    if not pairs:
-        return {}
-    wanted = pd.DataFrame(pairs, columns=["structure_id", "variable"])
-    con.register("wanted_pairs", wanted)
-    try:
-        frame = con.execute(
-            """SELECT a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by, a.entered_at
-               FROM answers a JOIN wanted_pairs w USING (structure_id, variable)
-               WHERE a.year = ? AND a.version = ?""",
-            [year, version],
-        ).fetchdf()
-    finally:
-        con.unregister("wanted_pairs")
-    return {(r["structure_id"], r["variable"]): r for r in frame.to_dict("records")}
-
-
-def write_version(
-    con: duckdb.DuckDBPyConnection,
-    year: int,
-    changes: Sequence[AnswerChange],
-    *,
-    kind: str,
-    user: str,
-    when: dt.datetime,
-) -> tuple[int, int]:
-    """Write a new complete version of ``year`` with ``changes`` (inside the caller's transaction).
-
-    Returns ``(new_version, previous_version)``.
-    """
-    fs.ensure_tables(con)
-    previous = latest_version(con, year)
-    version = previous + 1
-    codebook = load_codebook(year)
-    pairs = [(c.structure_id, c.variable) for c in changes]
-    if len(set(pairs)) != len(pairs):
-        raise CorrectionError("La même réponse est modifiée deux fois dans une même opération.")
-    old = current_answers(con, year, previous, pairs)
-    changed = pd.DataFrame(pairs, columns=["structure_id", "variable"])
-    con.register("changed_pairs", changed)
-    try:
-        con.execute(
-            """INSERT INTO structures
-               SELECT year, ?, structure_id, nom_structure, code_commune, departement, region, epci, respondent
-               FROM structures WHERE year = ? AND version = ?""",
-            [version, year, previous],
-        )
-        con.execute(
-            """INSERT INTO answers
-               SELECT a.year, ?, a.structure_id, a.variable, a.value, a.value_num, a.provenance, a.entered_by,
-                      a.entered_at, a.import_id
-               FROM answers a ANTI JOIN changed_pairs c USING (structure_id, variable)
-               WHERE a.year = ? AND a.version = ?""",
-            [version, year, previous],
-        )
-    finally:
-        con.unregister("changed_pairs")
-    correction_id = fs.next_id(con, "corrections", "correction_id")
-    for offset, change in enumerate(changes):
-        before = old.get((change.structure_id, change.variable))
-        if change.value is not None:
-            con.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                [
-                    year,
-                    version,
-                    change.structure_id,
-                    change.variable,
-                    change.value,
-                    change.value_num,
-                    change.provenance,
-                    user,
-                    when,
-                ],
-            )
-        con.execute(
-            "INSERT INTO corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                correction_id + offset,
-                year,
-                version,
-                previous,
-                change.structure_id,
-                change.variable,
-                None if before is None else before["value"],
-                change.value,
-                None if before is None else before["provenance"],
-                change.provenance,
-                user,
-                when,
-                change.why,
-                change.exchange,
-                change.finding_id,
-                kind,
-            ],
-        )
-    outside = [q.id for q in codebook.questions if q.section != IDENTITY_SECTION]
-    touched = sorted({c.structure_id for c in changes})
-    con.execute(
-        """UPDATE structures s SET respondent = EXISTS (
-               SELECT 1 FROM answers a WHERE a.year = s.year AND a.version = s.version
-                 AND a.structure_id = s.structure_id AND a.variable IN (SELECT unnest(?)))
-           WHERE s.year = ? AND s.version = ? AND s.structure_id IN (SELECT unnest(?))""",
-        [outside, year, version, touched],
-    )
-    counts = con.execute(
-        """SELECT (SELECT count(*) FROM structures WHERE year = ? AND version = ?),
-                  (SELECT count(*) FROM answers WHERE year = ? AND version = ?)""",
-        [year, version, year, version],
-    ).fetchall()[0]
-    con.execute(
-        "INSERT INTO data_versions VALUES (?, ?, NULL, ?, ?, ?, ?, ?)",
-        [year, version, when, user, int(counts[0]), int(counts[1]), kind],
-    )
-    return version, previous
 
 
 # ---------------------------------------------------------------------------- one correction
@@ -255,34 +126,25 @@ def correct_answer(
             f"Valeur « {value} » refusée pour « {question.label} » ({variable}) : {problem}."
         ) from None
     when = fs.now()
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            finding = None
-            if finding_id is not None:
-                finding = fs.get_finding(con, finding_id)
-                check_finding_target(finding, year, structure_id, variable)
-            previous = latest_version(con, year)
-            old = current_answers(con, year, previous, [(structure_id, variable)]).get((structure_id, variable))
-            if (old is None and parsed.value is None) or (old is not None and old["value"] == parsed.value):
-                raise CorrectionError(
-                    f"La réponse « {question.label} » de {structure_id} vaut déjà "
-                    f"{display_value(question, parsed.value)} : rien à corriger "
-                    "(pour dire qu'elle est juste, confirmez le constat)."
-                )
-            change = AnswerChange(
-                structure_id, variable, parsed.value, parsed.value_num, source, why.strip(), exchange, finding_id
+    with transaction(workspace) as con:
+        finding = None
+        if finding_id is not None:
+            finding = fs.get_finding(con, finding_id)
+            check_finding_target(finding, year, structure_id, variable)
+        previous = latest_version(con, year)
+        old = current_answers(con, year, previous, [(structure_id, variable)]).get((structure_id, variable))
+        if (old is None and parsed.value is None) or (old is not None and old["value"] == parsed.value):
+            raise CorrectionError(
+                f"La réponse « {question.label} » de {structure_id} vaut déjà "
+                f"{display_value(question, parsed.value)} : rien à corriger "
+                "(pour dire qu'elle est juste, confirmez le constat)."
             )
-            version, previous = write_version(con, year, [change], kind=KIND_CORRECTION, user=user, when=when)
-            if finding is not None:
-                fs.move(
-                    con, finding, fs.CORRECTED, user, when, note=why.strip(), exchange=exchange, data_version=version
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        change = AnswerChange(
+            structure_id, variable, parsed.value, parsed.value_num, source, why.strip(), exchange, finding_id
+        )
+        version, previous = write_version(con, year, [change], kind=KIND_CORRECTION, user=user, when=when)
+        if finding is not None:
+            fs.move(con, finding, fs.CORRECTED, user, when, note=why.strip(), exchange=exchange, data_version=version)
     old_text = display_value(question, None if old is None else old["value"])
     message = (
         f"Réponse « {question.label} » de {structure_id} corrigée : {old_text} → "
@@ -331,27 +193,8 @@ def value_history(
         user=user,
     )
     with connect(workspace, read_only=True) as con:
-        versions = con.execute(
-            """SELECT v.version, v.kind, v.created_at, s.structure_id IS NOT NULL AS present
-               FROM data_versions v LEFT JOIN structures s
-                 ON s.year = v.year AND s.version = v.version AND s.structure_id = ?
-               WHERE v.year = ? ORDER BY v.version""",
-            [structure_id, year],
-        ).fetchdf()
-        answers = con.execute(
-            """SELECT version, value, provenance, entered_by, entered_at FROM answers
-               WHERE year = ? AND structure_id = ? AND variable = ?""",
-            [year, structure_id, variable],
-        ).fetchdf()
-        corrections = (
-            con.execute(
-                """SELECT version, why, exchange, finding_id FROM corrections
-                   WHERE year = ? AND structure_id = ? AND variable = ?""",
-                [year, structure_id, variable],
-            ).fetchdf()
-            if fs.has_tables(con)
-            else pd.DataFrame(columns=["version", "why", "exchange", "finding_id"])
-        )
+        found = answer_history(con, year, structure_id, variable)
+    versions, answers, corrections = found.versions, found.answers, found.corrections
     question = codebook.question(variable)
     merged = (
         versions[versions["present"]]

@@ -22,18 +22,21 @@ from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence import sheets
 from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, parse_answer
-from senacs_workbench.restricted.coherence.corrections import (
-    KIND_CORRECTION,
-    AnswerChange,
-    current_answers,
-    latest_version,
-    write_version,
-)
+from senacs_workbench.restricted.coherence.corrections import KIND_CORRECTION
 from senacs_workbench.restricted.coherence.scope import structure_territory
 from senacs_workbench.restricted.importing.issues import ImportIssue, format_issues
 from senacs_workbench.restricted.importing.text import fold
 from senacs_workbench.restricted.importing.values import NO_WORDS, YES_WORDS
-from senacs_workbench.restricted.store import PROVENANCES, connect
+from senacs_workbench.restricted.store import (
+    PROVENANCES,
+    AnswerChange,
+    connect,
+    current_answers,
+    latest_version,
+    structure_row,
+    transaction,
+    write_version,
+)
 from senacs_workbench.trust.access import require_raw_access
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -55,7 +58,10 @@ class CorrectionsFileError(SenacsError):
         self.issues = issues
         super().__init__(
             f"Fichier de corrections refusé : {file} contient {len(issues)} problème(s) ; aucune correction "
-            f"n'a été appliquée.\n{format_issues(issues)}"
+            f"n'a été appliquée.\n{format_issues(issues)}",
+            file=file,
+            line=issues[0].line if issues else None,
+            column=issues[0].column if issues else None,
         )
 
 
@@ -282,15 +288,12 @@ def import_corrections(
             if key in departements:
                 continue
             version = latest_version(con, item["year"])
-            found = con.execute(
-                "SELECT departement FROM structures WHERE year = ? AND version = ? AND structure_id = ?",
-                [item["year"], version, item["structure"]],
-            ).fetchall()
-            if not found:
+            found = structure_row(con, item["year"], version, item["structure"])
+            if found is None:
                 problem(item["row"], "structure", f"structure inconnue dans les données de la campagne {item['year']}")
                 departements[key] = None
             else:
-                departements[key] = found[0][0]
+                departements[key] = found["departement"]
     if issues:
         raise CorrectionsFileError(name, issues)
     acting = None
@@ -305,17 +308,10 @@ def import_corrections(
     assert acting is not None
 
     when = fs.now()
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            report = _apply(con, name, active, issues, problem, acting, when, source, exchange)
-            if issues:
-                raise CorrectionsFileError(name, issues)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        report = _apply(con, name, active, issues, problem, acting, when, source, exchange)
+        if issues:
+            raise CorrectionsFileError(name, issues)
     version, corrected_values, corrected, confirmed = report
     message = (
         f"{name} appliqué : {corrected_values} valeur(s) corrigée(s)"

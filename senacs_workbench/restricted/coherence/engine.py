@@ -27,12 +27,16 @@ from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate
 from senacs_workbench.restricted.coherence.rules import SEVERITIES, SEVERITY_LABELS, load_catalogue
 from senacs_workbench.restricted.coherence.scope import in_territory, resolve_territory
-from senacs_workbench.restricted.store import RawDataStore, StoreError, connect
+from senacs_workbench.restricted.store import RawDataStore, StoreError, transaction
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
 from senacs_workbench.trust.governance import territory_key
 
 IMPORT_KINDS = ("import", "partial_import")
+RUN_COLUMNS = (
+    "run_id", "year", "territory", "version", "run_at", "run_by", "found", "new_findings", "closed_findings",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -102,33 +106,26 @@ def run_check(
     raw = evaluate(catalogue, data, rule_ids)
     rules_run = {r.id for r in catalogue.check_rules if rule_ids is None or r.id in rule_ids}
     geo_frame = data.frame[["nom_structure", "departement", "region"]]
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            outcome = _store(con, year, place, version, raw, rules_run, data, geo_frame, user)
-            seconds = time.perf_counter() - started
-            run_id = fs.next_id(con, "coherence_runs", "run_id")
-            con.execute(
-                "INSERT INTO coherence_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    year,
-                    territory_key(place),
-                    version,
-                    fs.now(),
-                    user,
-                    len(raw),
-                    outcome["new"],
-                    outcome["closed"],
-                    seconds,
-                ],
-            )
-            con.execute("UPDATE coherence_findings SET run_id = ? WHERE run_id = -1", [run_id])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        outcome = _store(con, year, place, version, raw, rules_run, data, geo_frame, user)
+        seconds = time.perf_counter() - started
+        run_id = fs.next_id(con, "coherence_runs", "run_id")
+        con.execute(
+            f"INSERT INTO coherence_runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' for _ in RUN_COLUMNS)})",
+            [
+                run_id,
+                year,
+                territory_key(place),
+                version,
+                fs.now(),
+                user,
+                len(raw),
+                outcome["new"],
+                outcome["closed"],
+                seconds,
+            ],
+        )
+        con.execute("UPDATE coherence_findings SET run_id = ? WHERE run_id = -1", [run_id])
     by_severity = {s: int((raw["severity"] == s).sum()) for s in SEVERITIES}
     by_rule = {str(k): int(v) for k, v in raw["rule_id"].value_counts().sort_index().items()}
     audit_log.append(

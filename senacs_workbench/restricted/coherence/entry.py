@@ -14,18 +14,18 @@ from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, ParsedAnswer, parse_answer
-from senacs_workbench.restricted.coherence.corrections import (
-    KIND_ENTRY,
+from senacs_workbench.restricted.coherence.corrections import KIND_ENTRY, CorrectionError, CorrectionResult
+from senacs_workbench.restricted.coherence.scope import structure_territory
+from senacs_workbench.restricted.store import (
     AnswerChange,
-    CorrectionError,
-    CorrectionResult,
+    answers_of_structure,
+    connect,
     current_answers,
     latest_version,
     structure_row,
+    transaction,
     write_version,
 )
-from senacs_workbench.restricted.coherence.scope import structure_territory
-from senacs_workbench.restricted.store import connect
 from senacs_workbench.trust.access import require_raw_access
 from senacs_workbench.trust.governance import acting_user, load_governance
 
@@ -74,11 +74,7 @@ def structure_answers(
         user=user,
     )
     with connect(workspace, read_only=True) as con:
-        frame = con.execute(
-            """SELECT variable, value, value_num, provenance, entered_by, entered_at FROM answers
-               WHERE year = ? AND version = ? AND structure_id = ?""",
-            [year, version, structure_id],
-        ).fetchdf()
+        frame = answers_of_structure(con, year, version, structure_id)
     return row, {r["variable"]: r for r in frame.to_dict("records")}
 
 
@@ -130,32 +126,24 @@ def enter_answers(
         user=user,
     )
     when = fs.now()
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            previous = latest_version(con, year)
-            old = current_answers(con, year, previous, [(structure_id, v) for v in parsed])
-            changes = []
-            for variable, answer in parsed.items():
-                before = old.get((structure_id, variable))
-                if (before is None and answer.value is None) or (
-                    before is not None and before["value"] == answer.value
-                ):
-                    continue
-                changes.append(
-                    AnswerChange(structure_id, variable, answer.value, answer.value_num, provenance, why or DEFAULT_WHY)
-                )
-            if not changes:
-                con.execute("ROLLBACK")
-                return CorrectionResult(
-                    year, previous, previous, 0, "Aucune réponse modifiée : rien n'a été enregistré."
-                )
-            version, previous = write_version(con, year, changes, kind=KIND_ENTRY, user=acting, when=when)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        previous = latest_version(con, year)
+        old = current_answers(con, year, previous, [(structure_id, v) for v in parsed])
+        changes = []
+        for variable, answer in parsed.items():
+            before = old.get((structure_id, variable))
+            if (before is None and answer.value is None) or (
+                before is not None and before["value"] == answer.value
+            ):
+                continue
+            changes.append(
+                AnswerChange(structure_id, variable, answer.value, answer.value_num, provenance, why or DEFAULT_WHY)
+            )
+        if not changes:  # nothing written: the empty transaction commits
+            return CorrectionResult(
+                year, previous, previous, 0, "Aucune réponse modifiée : rien n'a été enregistré."
+            )
+        version, previous = write_version(con, year, changes, kind=KIND_ENTRY, user=acting, when=when)
     who = "la Caf" if provenance == "caf" else "la fédération"
     return CorrectionResult(
         year,

@@ -1,7 +1,8 @@
 """Findings, their resolution events and the corrections log: DuckDB tables in the store.
 
-The tables live beside the answers in the restricted store (``restricted/senacs.duckdb``) and
-are created when absent. A finding moves ``open → asked → confirmed | corrected | withdrawn``;
+The tables live beside the answers in the restricted store (``restricted/senacs.duckdb``); the
+store creates them (``senacs_workbench.restricted.store``, schema version 2).
+A finding moves ``open → asked → confirmed | corrected | withdrawn``;
 every move is an event (who, when, from which exchange, why), nothing is deleted.
 """
 
@@ -15,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.restricted.store import has_table
 
 OPEN, ASKED, CONFIRMED, CORRECTED, WITHDRAWN = "open", "asked", "confirmed", "corrected", "withdrawn"
 STATUSES = (OPEN, ASKED, CONFIRMED, CORRECTED, WITHDRAWN)
@@ -28,71 +30,6 @@ STATUS_LABELS = {
     WITHDRAWN: "retiré",
 }
 ORIGIN_CHECK, ORIGIN_OBJECTION = "check", "objection"
-
-DDL = (
-    """CREATE TABLE IF NOT EXISTS coherence_runs (
-        run_id INTEGER PRIMARY KEY,
-        year INTEGER NOT NULL,
-        territory VARCHAR NOT NULL,
-        version INTEGER NOT NULL,
-        run_at TIMESTAMP NOT NULL,
-        run_by VARCHAR NOT NULL,
-        found INTEGER NOT NULL,
-        new_findings INTEGER NOT NULL,
-        closed_findings INTEGER NOT NULL,
-        seconds DOUBLE NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS coherence_findings (
-        finding_id INTEGER PRIMARY KEY,
-        year INTEGER NOT NULL,
-        structure_id VARCHAR NOT NULL,
-        nom_structure VARCHAR,
-        departement VARCHAR,
-        region VARCHAR,
-        rule_id VARCHAR NOT NULL,
-        severity VARCHAR NOT NULL,
-        family VARCHAR,
-        variables VARCHAR NOT NULL,
-        values_json VARCHAR NOT NULL,
-        values_text VARCHAR NOT NULL,
-        message VARCHAR NOT NULL,
-        question VARCHAR NOT NULL,
-        origin VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        detected_version INTEGER,
-        last_seen_version INTEGER,
-        run_id INTEGER,
-        created_at TIMESTAMP NOT NULL,
-        created_by VARCHAR NOT NULL,
-        updated_at TIMESTAMP NOT NULL,
-        updated_by VARCHAR NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS coherence_events (
-        event_id INTEGER PRIMARY KEY,
-        finding_id INTEGER NOT NULL,
-        event_at TIMESTAMP NOT NULL,
-        by_user VARCHAR NOT NULL,
-        from_status VARCHAR,
-        to_status VARCHAR NOT NULL,
-        note VARCHAR,
-        exchange VARCHAR,
-        data_version INTEGER)""",
-    """CREATE TABLE IF NOT EXISTS corrections (
-        correction_id INTEGER PRIMARY KEY,
-        year INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        previous_version INTEGER NOT NULL,
-        structure_id VARCHAR NOT NULL,
-        variable VARCHAR NOT NULL,
-        old_value VARCHAR,
-        new_value VARCHAR,
-        old_provenance VARCHAR,
-        provenance VARCHAR NOT NULL,
-        entered_by VARCHAR NOT NULL,
-        entered_at TIMESTAMP NOT NULL,
-        why VARCHAR NOT NULL,
-        exchange VARCHAR,
-        finding_id INTEGER,
-        kind VARCHAR NOT NULL)""",
-)
 
 FINDING_COLUMNS = (
     "finding_id",
@@ -121,20 +58,17 @@ FINDING_COLUMNS = (
 )
 
 
+EVENT_COLUMNS = (
+    "event_id", "finding_id", "event_at", "by_user", "from_status", "to_status", "note", "exchange", "data_version",
+)
+
+
 class FindingError(SenacsError):
     """A finding that does not exist, or a move the workflow does not allow."""
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
-        con.execute(statement)
-
-
 def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'coherence_findings'"
-    ).fetchall()
-    return bool(rows and rows[0][0])
+    return has_table(con, "coherence_findings")
 
 
 def now() -> dt.datetime:
@@ -209,7 +143,7 @@ def add_event(
 ) -> None:
     event_id = next_id(con, "coherence_events", "event_id")
     con.execute(
-        "INSERT INTO coherence_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO coherence_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})",
         [event_id, int(finding_id), when, user, from_status, to_status, note, exchange, data_version],
     )
 
@@ -246,20 +180,8 @@ def move(
 
 def events(con: duckdb.DuckDBPyConnection, finding_ids: list[int] | None = None) -> pd.DataFrame:
     if not has_tables(con):
-        return pd.DataFrame(
-            columns=[
-                "event_id",
-                "finding_id",
-                "event_at",
-                "by_user",
-                "from_status",
-                "to_status",
-                "note",
-                "exchange",
-                "data_version",
-            ]
-        )
-    query = "SELECT * FROM coherence_events"
+        return pd.DataFrame(columns=list(EVENT_COLUMNS))
+    query = f"SELECT {', '.join(EVENT_COLUMNS)} FROM coherence_events"
     params: list[Any] = []
     if finding_ids is not None:
         query += " WHERE finding_id IN (SELECT unnest(?))"

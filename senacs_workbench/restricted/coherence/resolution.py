@@ -19,17 +19,11 @@ from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.formatting import format_number, format_percent
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
-from senacs_workbench.restricted.coherence.corrections import (
-    PROVENANCE_LABELS,
-    CorrectionError,
-    current_answers,
-    latest_version,
-    structure_row,
-)
+from senacs_workbench.restricted.coherence.corrections import PROVENANCE_LABELS, CorrectionError
 from senacs_workbench.restricted.coherence.rules import OBJECTION_RULE, SEVERITIES, SEVERITY_LABELS, load_catalogue
 from senacs_workbench.restricted.coherence.scope import in_territory, resolve_territory, structure_territory
 from senacs_workbench.restricted.coherence.values import display_value
-from senacs_workbench.restricted.store import connect
+from senacs_workbench.restricted.store import connect, current_answers, latest_version, structure_row, transaction
 from senacs_workbench.trust.access import require_raw_access
 from senacs_workbench.trust.governance import territory_key
 
@@ -131,16 +125,9 @@ def ask_findings(
     acting, records = _load_for_move(workspace, finding_ids, user, "ask")
     when = fs.now()
     exchange = exchange or f"fiche de questions du {when:%d/%m/%Y}"
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for fresh in fs.get_findings(con, [int(r["finding_id"]) for r in records]):
-                fs.move(con, fresh, fs.ASKED, acting, when, note="Question posée au centre.", exchange=exchange)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        for fresh in fs.get_findings(con, [int(r["finding_id"]) for r in records]):
+            fs.move(con, fresh, fs.ASKED, acting, when, note="Question posée au centre.", exchange=exchange)
     return len(records)
 
 
@@ -165,15 +152,9 @@ def resolve_finding(
         raise fs.FindingError("Indiquez pourquoi le constat est clos (--why) : c'est conservé dans son historique.")
     acting, records = _load_for_move(workspace, [finding_id], user, target)
     when = fs.now()
-    with connect(workspace) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            fresh = fs.get_finding(con, finding_id)
-            fs.move(con, fresh, target, acting, when, note=note.strip(), exchange=exchange)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        fresh = fs.get_finding(con, finding_id)
+        fs.move(con, fresh, target, acting, when, note=note.strip(), exchange=exchange)
     return f"Constat n° {finding_id} ({records[0]['structure_id']}) clos : {fs.STATUS_LABELS[target]}."
 
 
@@ -220,53 +201,46 @@ def record_objection(
     )
     rule = load_catalogue().rule(OBJECTION_RULE)
     when = fs.now()
-    with connect(workspace) as con:
-        fs.ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            answer = current_answers(con, year, version, [(structure_id, variable)]).get((structure_id, variable))
-            value = None if answer is None else answer["value"]
-            who = "–" if answer is None else PROVENANCE_LABELS.get(str(answer["provenance"]), str(answer["provenance"]))
-            texts = {
-                "valeur": display_value(question, value),
-                "question": question.label,
-                "saisi_par": who,
-                "commentaire": comment.strip(),
-            }
-            values: dict[str, Any] = {variable: value, "saisi_par": None if answer is None else answer["provenance"]}
-            values_text = f"{question.label} : {texts['valeur']} (saisi par {who})"
-            if proposed_value not in (None, ""):
-                values["valeur_proposee"] = str(proposed_value)
-                values_text += f" ; valeur proposée par le centre : {proposed_value}"
-            finding_id = fs.insert_finding(
-                con,
-                {
-                    "year": year,
-                    "structure_id": structure_id,
-                    "nom_structure": row.get("nom_structure"),
-                    "departement": row.get("departement"),
-                    "region": row.get("region"),
-                    "rule_id": rule.id,
-                    "severity": rule.severity,
-                    "family": None,
-                    "variables": variable,
-                    "values_json": json.dumps(values, ensure_ascii=False, sort_keys=True),
-                    "values_text": values_text,
-                    "message": rule.message.format(**texts),
-                    "question": rule.question,
-                    "origin": fs.ORIGIN_OBJECTION,
-                    "detected_version": version,
-                    "last_seen_version": version,
-                    "run_id": None,
-                    "_note": f"Objection du centre{f' ({exchange})' if exchange else ''} : {comment.strip()}",
-                },
-                acting,
-                when,
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with transaction(workspace) as con:
+        answer = current_answers(con, year, version, [(structure_id, variable)]).get((structure_id, variable))
+        value = None if answer is None else answer["value"]
+        who = "–" if answer is None else PROVENANCE_LABELS.get(str(answer["provenance"]), str(answer["provenance"]))
+        texts = {
+            "valeur": display_value(question, value),
+            "question": question.label,
+            "saisi_par": who,
+            "commentaire": comment.strip(),
+        }
+        values: dict[str, Any] = {variable: value, "saisi_par": None if answer is None else answer["provenance"]}
+        values_text = f"{question.label} : {texts['valeur']} (saisi par {who})"
+        if proposed_value not in (None, ""):
+            values["valeur_proposee"] = str(proposed_value)
+            values_text += f" ; valeur proposée par le centre : {proposed_value}"
+        finding_id = fs.insert_finding(
+            con,
+            {
+                "year": year,
+                "structure_id": structure_id,
+                "nom_structure": row.get("nom_structure"),
+                "departement": row.get("departement"),
+                "region": row.get("region"),
+                "rule_id": rule.id,
+                "severity": rule.severity,
+                "family": None,
+                "variables": variable,
+                "values_json": json.dumps(values, ensure_ascii=False, sort_keys=True),
+                "values_text": values_text,
+                "message": rule.message.format(**texts),
+                "question": rule.question,
+                "origin": fs.ORIGIN_OBJECTION,
+                "detected_version": version,
+                "last_seen_version": version,
+                "run_id": None,
+                "_note": f"Objection du centre{f' ({exchange})' if exchange else ''} : {comment.strip()}",
+            },
+            acting,
+            when,
+        )
     return finding_id
 
 

@@ -10,6 +10,7 @@ centre's opinion, and HTML) under ``restricted/coherence/<year>/relecture/``.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,10 @@ class ReviewFileError(SenacsError):
         self.issues = issues
         super().__init__(
             f"Fiche de relecture refusée : {file} contient {len(issues)} problème(s) ; aucune objection n'a été "
-            f"enregistrée.\n{format_issues(issues)}"
+            f"enregistrée.\n{format_issues(issues)}",
+            file=file,
+            line=issues[0].line if issues else None,
+            column=issues[0].column if issues else None,
         )
 
 
@@ -191,9 +195,14 @@ def import_review_answers(workspace: Workspace, path: Path, *, user: str | None 
     Every row is checked first (nothing recorded if one is wrong). Returns the findings' numbers.
     """
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     path = Path(path)
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        rule = f"fichier illisible : une fiche de relecture est un classeur Excel (.xlsx) ({type(exc).__name__})"
+        raise ReviewFileError(path.name, [ImportIssue(file=path.name, rule=rule)]) from None
     try:
         grid = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
     finally:

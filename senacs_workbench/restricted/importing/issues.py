@@ -68,7 +68,13 @@ class ImportRejected(SenacsError):
             if count != 1
             else f"Import refusé : {file} contient 1 problème ; aucune donnée n'a été enregistrée."
         )
-        super().__init__(f"{self.summary}\n{format_issues(self.issues)}")
+        first = self.issues[0] if self.issues else None
+        super().__init__(
+            f"{self.summary}\n{format_issues(self.issues)}",
+            file=file,
+            line=None if first is None else first.line,
+            column=None if first is None else first.column,
+        )
 
     def report(self, limit: int | None = 20) -> str:
         """The French report: summary line, then up to ``limit`` issues and the count."""

@@ -24,7 +24,6 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.restricted import store
-from senacs_workbench.restricted.coherence.carry_over import carry_corrections
 from senacs_workbench.restricted.importing.headers import ResolvedColumns, header_keys, load_mapping, resolve_headers
 from senacs_workbench.restricted.importing.issues import ImportIssue, ImportRejected
 from senacs_workbench.restricted.importing.reading import RawTable, read_table
@@ -137,7 +136,6 @@ def import_file(
         answers=answers,
         rejected_rows=len(bad_rows),
         kind=kind,
-        after_insert=carry_corrections,
     )
     if stored.already_imported:
         return _already(path, year, sha256, stored.version, None, None)
@@ -159,7 +157,7 @@ def import_file(
             f" {format_number(len(bad_rows))} ligne(s) rejetée(s) ({format_number(len(issues))} problème(s)), "
             f"détail dans {rejects_path}."
         )
-    carried = stored.after_insert
+    carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
     if warnings:

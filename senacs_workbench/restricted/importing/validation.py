@@ -20,6 +20,7 @@ from pandera.errors import SchemaErrors
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, Question, QuestionType
+from senacs_workbench.core.errors import InputError
 from senacs_workbench.restricted.importing.headers import ResolvedColumns
 from senacs_workbench.restricted.importing.issues import ImportIssue
 from senacs_workbench.restricted.importing.reading import RawTable
@@ -70,7 +71,7 @@ def _territory_departements(territory: geo.Territory) -> set[str] | None:
         return set(geo.departements_of(territory.code))
     if territory.level == "departement":
         return {territory.code}
-    raise ValueError(f"Territoire d'espace de travail non pris en charge : {territory.level}.")
+    raise InputError(f"Territoire d'espace de travail non pris en charge : {territory.level}.")
 
 
 def build_schema(

@@ -1,290 +1,19 @@
-"""The restricted store: a DuckDB database at ``workspace.store_path``.
-
-Tables:
-
-- ``imports``: one row per imported file (sha256, archived path, who, when, rows kept).
-- ``data_versions``: per campaign year, versions 1, 2, … Each version is a complete snapshot
-  of the year's answers; the first comes from an import, later ones from a new import or
-  (later issues) from corrections. Versions are never changed nor deleted.
-- ``structures``: the structures of each (year, version), with their geography.
-- ``answers``: long form, one row per (year, version, structure, variable) answered, with
-  the canonical text ``value`` (category codes, ``oui``/``non``, sorted ``|``-joined codes,
-  ISO dates, numbers), ``value_num`` for numbers, and the provenance: who entered it
-  (``centre``/``caf``/``federation``), the user who imported or entered it, when, and from
-  which import. Append-only.
-
-Connections are opened briefly (one transaction for a write, read-only for reads) so that
-several processes can use the workspace one after another. :class:`RawDataStore` is the only
-way code reads raw answers: every read goes through :func:`access.require_raw_access`.
-"""
+"""Reading the store: its summary (no answers) and :class:`RawDataStore`, the only reader of raw answers."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import QuestionType, available_years, load_codebook
-from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.store.connection import connect, has_data_tables, iso_or_none
+from senacs_workbench.restricted.store.schema import ANSWER_COLUMNS, STRUCTURE_COLUMNS, StoreError
 from senacs_workbench.trust.access import require_raw_access
-
-SCHEMA_VERSION = 1
-LOCK_TIMEOUT_ENV = "SENACS_STORE_LOCK_TIMEOUT"
-PAUSE_BEFORE_COMMIT_ENV = "SENACS_IMPORT_PAUSE_BEFORE_COMMIT"
-"""Test hook: seconds to sleep after inserting the answers, before COMMIT (crash tests)."""
-PAUSE_MARKER = "senacs-store: pause before commit"
-
-KIND_IMPORT = "import"
-KIND_PARTIAL_IMPORT = "partial_import"
-PROVENANCES = ("centre", "caf", "federation")
-
-_DDL = (
-    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS imports (
-        import_id INTEGER PRIMARY KEY,
-        year INTEGER NOT NULL,
-        file_name VARCHAR NOT NULL,
-        sha256 VARCHAR NOT NULL,
-        archived_path VARCHAR NOT NULL,
-        imported_at TIMESTAMP NOT NULL,
-        imported_by VARCHAR NOT NULL,
-        rows INTEGER NOT NULL,
-        rejected_rows INTEGER NOT NULL DEFAULT 0,
-        UNIQUE (sha256, year))""",
-    """CREATE TABLE IF NOT EXISTS data_versions (
-        year INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        import_id INTEGER,
-        created_at TIMESTAMP NOT NULL,
-        created_by VARCHAR NOT NULL,
-        n_structures INTEGER NOT NULL,
-        n_answers BIGINT NOT NULL,
-        kind VARCHAR NOT NULL,
-        PRIMARY KEY (year, version))""",
-    """CREATE TABLE IF NOT EXISTS structures (
-        year INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        structure_id VARCHAR NOT NULL,
-        nom_structure VARCHAR,
-        code_commune VARCHAR,
-        departement VARCHAR,
-        region VARCHAR,
-        epci VARCHAR,
-        respondent BOOLEAN NOT NULL,
-        PRIMARY KEY (year, version, structure_id))""",
-    """CREATE TABLE IF NOT EXISTS answers (
-        year INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        structure_id VARCHAR NOT NULL,
-        variable VARCHAR NOT NULL,
-        value VARCHAR NOT NULL,
-        value_num DOUBLE,
-        provenance VARCHAR NOT NULL,
-        entered_by VARCHAR NOT NULL,
-        entered_at TIMESTAMP NOT NULL,
-        import_id INTEGER)""",
-)
-
-STRUCTURE_COLUMNS = ("structure_id", "nom_structure", "code_commune", "departement", "region", "epci")
-ANSWER_COLUMNS = (
-    "year", "version", "structure_id", "variable", "value", "value_num",
-    "provenance", "entered_by", "entered_at", "import_id",
-)
-
-
-class StoreError(SenacsError):
-    """The store is missing, locked, or has no data for the request."""
-
-
-# ---------------------------------------------------------------------------- connections
-
-
-@contextmanager
-def connect(workspace: Workspace, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection; waits (up to ``$SENACS_STORE_LOCK_TIMEOUT`` s) for another
-    process's connection to close."""
-    path = workspace.store_path
-    if read_only and not path.exists():
-        raise StoreError(f"Aucune donnée importée dans l'espace de travail {workspace.root}.")
-    created = not path.exists()
-    deadline = time.monotonic() + float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreError(
-                    f"La base {path} est inaccessible (utilisée par un autre processus ?) : {exc}"
-                ) from exc
-            time.sleep(0.1)
-    try:
-        if created:
-            os.chmod(path, 0o600)
-        if not read_only:
-            for statement in _DDL:
-                con.execute(statement)
-            con.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [str(SCHEMA_VERSION)]
-            )
-        yield con
-    finally:
-        con.close()
-
-
-def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'data_versions'"
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _iso(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC").isoformat() if stamp.tzinfo is None else stamp.isoformat()
-
-
-# ---------------------------------------------------------------------------- writing
-
-
-@dataclass(frozen=True)
-class ExistingImport:
-    import_id: int
-    version: int | None
-    file_name: str
-    imported_at: str | None
-    imported_by: str
-
-
-def find_import(workspace: Workspace, sha256: str, year: int) -> ExistingImport | None:
-    """The earlier import of the same file for the same year, if any."""
-    if not workspace.store_path.exists():
-        return None
-    with connect(workspace, read_only=True) as con:
-        if not _has_tables(con):
-            return None
-        return _find_import(con, sha256, year)
-
-
-def _find_import(con: duckdb.DuckDBPyConnection, sha256: str, year: int) -> ExistingImport | None:
-    row = con.execute(
-        """SELECT i.import_id, v.version, i.file_name, i.imported_at, i.imported_by
-           FROM imports i LEFT JOIN data_versions v USING (import_id)
-           WHERE i.sha256 = ? AND i.year = ?""",
-        [sha256, year],
-    ).fetchone()
-    if row is None:
-        return None
-    return ExistingImport(int(row[0]), None if row[1] is None else int(row[1]), row[2], _iso(row[3]), row[4])
-
-
-@dataclass(frozen=True)
-class StoredImport:
-    import_id: int
-    version: int
-    structures: int
-    answers: int
-    already_imported: bool = False
-    after_insert: Any = None
-    """What ``record_import``'s ``after_insert`` returned (the carried corrections)."""
-
-
-def record_import(
-    workspace: Workspace,
-    *,
-    year: int,
-    file_name: str,
-    sha256: str,
-    archived_path: str,
-    user: str,
-    structures: pd.DataFrame,
-    answers: pd.DataFrame | pa.Table,
-    rejected_rows: int = 0,
-    kind: str = KIND_IMPORT,
-    after_insert: Callable[[duckdb.DuckDBPyConnection, int, int], Any] | None = None,
-) -> StoredImport:
-    """Store one import as a new data version of ``year``, in a single transaction.
-
-    ``structures``: ``structure_id, nom_structure, code_commune, departement, region, epci,
-    respondent``. ``answers`` (DataFrame or Arrow table): ``structure_id, variable, value``
-    (null for numbers, formatted here), ``value_num``, ``provenance``. If the same file was
-    imported for this year meanwhile, nothing is written and the earlier import is returned with ``already_imported``.
-    ``after_insert(con, year, version)`` runs in the same transaction once the new version is
-    written (the import carries earlier corrections over with it).
-    """
-    now = _now()
-    with connect(workspace) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            existing = _find_import(con, sha256, year)
-            if existing is not None:
-                con.execute("ROLLBACK")
-                return StoredImport(existing.import_id, existing.version or 0, 0, 0, already_imported=True)
-            import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
-            version = _scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM data_versions WHERE year = ?", [year])
-            con.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [import_id, year, file_name, sha256, archived_path, now, user, len(structures), rejected_rows],
-            )
-            con.execute(
-                "INSERT INTO data_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [year, version, import_id, now, user, len(structures), len(answers), kind],
-            )
-            new_structures = structures.loc[:, [*STRUCTURE_COLUMNS, "respondent"]]
-            con.register("new_structures", new_structures)
-            con.execute(
-                f"""INSERT INTO structures SELECT ?, ?, {", ".join(STRUCTURE_COLUMNS)}, respondent
-                    FROM new_structures""",
-                [year, version],
-            )
-            con.register("new_answers", answers)
-            con.execute(
-                """INSERT INTO answers SELECT ?, ?, structure_id, variable,
-                       coalesce(value, CASE WHEN value_num = trunc(value_num) AND abs(value_num) < 1e15
-                                            THEN CAST(CAST(value_num AS BIGINT) AS VARCHAR)
-                                            ELSE CAST(value_num AS VARCHAR) END),
-                       value_num, provenance, ?, ?, ?
-                   FROM (SELECT structure_id, variable, value, value_num, provenance FROM new_answers)""",
-                [year, version, user, now, import_id],
-            )
-            extra = after_insert(con, year, version) if after_insert is not None else None
-            _pause_for_tests()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return StoredImport(import_id, version, len(structures), len(answers), after_insert=extra)
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> int:
-    row = con.execute(query, params or []).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _pause_for_tests() -> None:
-    pause = os.environ.get(PAUSE_BEFORE_COMMIT_ENV)
-    if pause:
-        print(PAUSE_MARKER, file=sys.stderr, flush=True)
-        time.sleep(float(pause))
-
 
 # ---------------------------------------------------------------------------- summary
 
@@ -295,7 +24,7 @@ def store_summary(workspace: Workspace) -> dict[str, Any]:
     if not workspace.store_path.exists():
         return summary
     with connect(workspace, read_only=True) as con:
-        if not _has_tables(con):
+        if not has_data_tables(con):
             return summary
         versions = con.execute(
             """SELECT v.year, v.version, v.n_structures, v.n_answers, v.created_at, v.kind, i.file_name
@@ -315,7 +44,7 @@ def store_summary(workspace: Workspace) -> dict[str, Any]:
             "version": int(version),
             "structures": int(n_structures),
             "answers": int(n_answers),
-            "created_at": _iso(created_at),
+            "created_at": iso_or_none(created_at),
             "kind": kind,
             "import_file": file_name,
         }
@@ -327,7 +56,7 @@ def store_summary(workspace: Workspace) -> dict[str, Any]:
             "sha256": sha,
             "year": int(year),
             "version": None if version is None else int(version),
-            "imported_at": _iso(imported_at),
+            "imported_at": iso_or_none(imported_at),
             "imported_by": imported_by,
             "rows": int(rows),
             "rejected_rows": int(rejected),
@@ -372,7 +101,7 @@ class RawDataStore:
         if not self.workspace.store_path.exists():
             return pd.DataFrame(columns=columns)
         with connect(self.workspace, read_only=True) as con:
-            if not _has_tables(con):
+            if not has_data_tables(con):
                 return pd.DataFrame(columns=columns)
             frame = con.execute(
                 """SELECT v.version, v.created_at, v.created_by, v.kind, v.n_structures AS structures,

@@ -36,7 +36,7 @@ TERRITORIES_DIR = "territoires"
 
 @dataclass(frozen=True)
 class DemoTerritory:
-    level: str
+    level: geo.Level
     code: str
     caf: str
     federation: str

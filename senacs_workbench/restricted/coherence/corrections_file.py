@@ -312,16 +312,16 @@ def import_corrections(
         report = _apply(con, name, active, issues, problem, acting, when, source, exchange)
         if issues:
             raise CorrectionsFileError(name, issues)
-    version, corrected_values, corrected, confirmed = report
+    new_version, corrected_values, corrected, confirmed = report
     message = (
         f"{name} appliqué : {corrected_values} valeur(s) corrigée(s)"
-        + (f" (version {version} des données)" if version else "")
+        + (f" (version {new_version} des données)" if new_version else "")
         + f", {len(corrected)} constat(s) corrigé(s), {len(confirmed)} confirmé(s)"
         + (f", {skipped} ligne(s) sans réponse laissée(s) en attente" if skipped else "")
         + "."
     )
     return CorrectionsImportReport(
-        name, version, corrected_values, tuple(corrected), tuple(confirmed), message, skipped, tuple(sorted(years))
+        name, new_version, corrected_values, tuple(corrected), tuple(confirmed), message, skipped, tuple(sorted(years))
     )
 
 

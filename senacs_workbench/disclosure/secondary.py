@@ -19,8 +19,10 @@ invalidates them, and one witness usually protects several primary cells.
 
 Insiders: a structure that is the sole respondent of some group knows its inner cell. A
 witness for p must not move the inner cell of such a structure unless the structure
-contributes to p; if no witness avoids every such insider at once, one witness per insider
-is sought (protection against each single insider).
+contributes to p; if no witness avoids every such insider at once, or if the one that does
+hides a cell of a higher level than p (a régional cell for a département's), one witness per
+insider is sought (protection against each single insider, the rule set's requirement), and
+kept when it hides cheaper cells.
 
 Dominated unions: in every published relation (parent = Σ children), the suppressed children
 sum to a known value; for sums, that union must itself pass the primary rules, otherwise one
@@ -48,6 +50,7 @@ _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP re
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
 PARTNER_DEPARTEMENTS = 16  # départements with hidden cells added to a cell's narrowest scope
 SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
+PER_INSIDER_WHEN_CHEAPER = True  # see _Engine._insiders_cost_more
 LINKED_PARTNERS = 2  # linked questions: parts a witness may move with, besides the total (_linked_pairs)
 
 
@@ -747,6 +750,63 @@ class _Engine:
                     prev = self.state.get((q, direction))
                     self.state[(q, direction)] = foreign if prev is None else prev & foreign
 
+    def _per_insider(self, r: int, direction: int) -> bool:
+        """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move
+        any structure, then one witness per insider it relied on, holding that insider's
+        cell (the rule set's insider protection: against each of them). False when no
+        witness exists (diagnostics name the insiders left unprotected)."""
+        sysm = self.sys
+        w = self.witness(r, direction, None)
+        if w is None:
+            return False
+        self.apply_witness(*w)
+        for _ in range(50):
+            st = self.state.get((r, direction))
+            if st is None or st == frozenset():
+                break
+            insider = min(st)
+            only = np.zeros(sysm.n_inner, dtype=bool)
+            only[insider] = True
+            w2 = self.witness(r, direction, only)
+            if w2 is None:
+                self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
+                break
+            before = self.state.get((r, direction))
+            self.apply_witness(*w2)
+            if self.state.get((r, direction)) == before:
+                self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
+                break
+        return True
+
+    def _insiders_cost_more(self, r: int, w: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether the witness that avoids every insider at once hides a new cell of a higher
+        level than ``r``'s own (a régional cell for a département's): then the witnesses
+        against each insider in turn (:meth:`_per_insider`) are tried as well."""
+        if not PER_INSIDER_WHEN_CHEAPER:
+            return False
+        new = self._new_cells(w)[0]
+        if not len(new):
+            return False
+        rank = LEVEL_ORDER.index(str(self.layout.level[r % self.G]))
+        levels = self.layout.level[new % self.G]
+        return any(LEVEL_ORDER.index(str(lv)) < rank for lv in set(levels.tolist()))
+
+    def _cheaper_per_insider(self, r: int, direction: int, w: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Protect ``r`` against each insider in turn when that hides cheaper cells than
+        ``w`` (the witness avoiding every insider at once) and protects ``r``; otherwise
+        leave everything as it was and return False."""
+        w_cost = float(self.cost[self._new_cells(w)[0]].sum())
+        saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses)
+        done = self._per_insider(r, direction)
+        st = self.state.get((r, direction))
+        spent = float(self.cost[self.suppressed & ~saved[0]].sum())
+        if done and st == frozenset() and len(self.diag) == saved[3] and spent < w_cost:
+            return True
+        self.suppressed, self.status, self.state = saved[0], saved[1], saved[2]
+        del self.diag[saved[3]:]
+        self.n_witnesses = saved[4]
+        return False
+
     # ------------------------------------------------------------------ main loop
     def protect_primary(self, r: int) -> None:
         sysm = self.sys
@@ -767,27 +827,13 @@ class _Engine:
                 fixed = sysm.singleton_inner.copy()
                 fixed[list(self.inner_set(r))] = False
             w = self.witness(r, direction, fixed)
-            if w is None and fixed is not None:
-                w = self.witness(r, direction, None)
-                if w is not None:
-                    self.apply_witness(*w)
-                    # one witness per remaining insider
-                    for _ in range(50):
-                        st = self.state.get((r, direction))
-                        if st is None or st == frozenset():
-                            break
-                        insider = min(st)
-                        only = np.zeros(sysm.n_inner, dtype=bool)
-                        only[insider] = True
-                        w2 = self.witness(r, direction, only)
-                        if w2 is None:
-                            self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
-                            break
-                        before = self.state.get((r, direction))
-                        self.apply_witness(*w2)
-                        if self.state.get((r, direction)) == before:
-                            self.diag.append({"row": int(r), "reason": "initie", "inner": int(insider)})
-                            break
+            if fixed is not None and (w is None or self._insiders_cost_more(r, w)):
+                # protection against each insider in turn, when no witness avoids every
+                # insider at once or when the one that does hides costlier cells
+                if w is None:
+                    if self._per_insider(r, direction):
+                        continue
+                elif self._cheaper_per_insider(r, direction, w):
                     continue
             if w is None:
                 if self.need[r] != NEED_EITHER:

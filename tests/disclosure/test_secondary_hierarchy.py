@@ -90,3 +90,36 @@ def test_a_departement_cell_is_protected_against_each_insider_without_a_regional
     before = _hidden(_protect(micro))
     assert {"region/76/caf", "region/76/associatif"} <= before
     assert len(before) > len(hidden)
+
+
+def _two_small_regions_with_caf_cells() -> pd.DataFrame:
+    """Régions 11 and 84: the largest, many CAF and associative centres (large budgets).
+    Régions 27 and 53: associative centres and two CAF centres each, in one département
+    (the régional and départemental CAF cells are sensitive: two centres)."""
+    rows = []
+    for region, deps in (("11", ("75", "77", "78")), ("84", ("01", "38", "69"))):
+        for i, dep in enumerate(deps):
+            rows += [(region, dep, "caf", 1_000_000.0 + 10_000 * k + 3_000 * i) for k in range(8)]
+            rows += [(region, dep, "associatif", 500_000.0 + 5_000 * k + 2_000 * i) for k in range(10)]
+    rows += [("27", "21", "caf", 400_000.0), ("27", "21", "caf", 350_000.0)]
+    rows += [("53", "22", "caf", 300_000.0), ("53", "22", "caf", 280_000.0)]
+    for region, deps in (("27", ("21", "25")), ("53", ("22", "29"))):
+        for i, dep in enumerate(deps):
+            rows += [(region, dep, "associatif", 200_000.0 + 4_000 * k + 1_000 * i) for k in range(6)]
+    return _microdata(rows)
+
+
+def test_a_regional_cell_is_balanced_by_the_cheapest_region_not_the_largest(monkeypatch):
+    """The CAF cells of régions 27 and 53 protect each other (one moves up, the other down,
+    their associative cells the other way): four régional cells, two of them sensitive. The
+    engine used to seek a régional cell's witness in its région and the two largest ones
+    first, found one there (through région 84's CAF and associative cells, the costliest)
+    and hid two more régional cells and the département cells under them."""
+    micro = _two_small_regions_with_caf_cells()
+    hidden = _hidden(_protect(micro))
+    regional = {cell for cell in hidden if cell.startswith("region/")}
+    assert regional == {"region/27/caf", "region/27/associatif", "region/53/caf", "region/53/associatif"}
+    monkeypatch.setattr(secondary, "REGION_WITNESS_COUNTRYWIDE", False)
+    before = _hidden(_protect(micro))
+    assert {"region/84/caf", "region/84/associatif"} <= before
+    assert hidden < before

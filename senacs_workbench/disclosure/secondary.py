@@ -804,7 +804,9 @@ class _Engine:
         """Whether the witness that avoids every insider at once hides a new cell of a higher
         level than ``r``'s own (a régional cell for a département's): then the witnesses
         against each insider in turn (:meth:`_per_insider`) are tried as well."""
-        if not PER_INSIDER_WHEN_CHEAPER:
+        if not PER_INSIDER_WHEN_CHEAPER or self.sys.linked_total is not None:
+            # linked questions: measured on the budget group (national 2025), 12.79 % → 12.77 %
+            # of its value hidden for 63 % more processor time
             return False
         new = self._new_cells(w)[0]
         if not len(new):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from attacks import StructureAttacker
 
-from senacs_workbench.codebook import load_codebook
+from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.disclosure import secondary
 from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec

@@ -36,6 +36,7 @@ from typing import Any
 
 from senacs_workbench.core.codebook import available_years
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.fingerprint import package_fingerprint
 from senacs_workbench.core.workspace import Workspace, write_text_atomic
 from senacs_workbench.released.bundle_contract import (
     RELEASED,
@@ -49,15 +50,6 @@ from senacs_workbench.restricted.campaign.execute import DONE, FAILED, SKIPPED, 
 
 SECTION = "plaquettes"
 KEYS = ("territories", "year")
-PACKAGE = Path(__file__).resolve().parents[2]
-SOURCES = (  # what a plaquette's look and content depend on, besides the published inputs
-    *sorted((PACKAGE / "released" / "plaquette").glob("*.py")),
-    *sorted((PACKAGE / "templates" / "plaquette").glob("*")),
-    *sorted((PACKAGE / "data" / "territories").glob("*.*")),
-    *sorted((PACKAGE / "data" / "codebook").glob("*.yaml")),
-    PACKAGE / "core" / "formatting.py",
-    PACKAGE / "released" / "published.py",
-)
 PLAQUETTE_LABELS = {
     DONE: "construite (brouillon à faire approuver)",
     SKIPPED: "inchangée, non reconstruite (approbations conservées)",
@@ -131,20 +123,13 @@ class PlaquetteOutcome:
 # ---------------------------------------------------------------------------- resume
 
 
-def _hash_files(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(str(path.relative_to(PACKAGE) if path.is_relative_to(PACKAGE) else path.name).encode())
-        digest.update(path.read_bytes() if path.is_file() else b"-")
-    return digest.hexdigest()
-
-
 def code_hash() -> str:
-    """The template, the plaquette code and the packaged data it draws with (incl. pygal_maps_fr's map)."""
+    """The package (code, templates, packaged data: :mod:`senacs_workbench.core.fingerprint`) and
+    pygal_maps_fr's map, which the plaquette draws with."""
     from importlib import resources
 
     pygal_map = resources.files("pygal_maps_fr").joinpath("fr.departments.svg").read_bytes()
-    return hashlib.sha256(_hash_files(list(SOURCES)).encode() + hashlib.sha256(pygal_map).digest()).hexdigest()
+    return hashlib.sha256(package_fingerprint().encode() + hashlib.sha256(pygal_map).digest()).hexdigest()
 
 
 def fingerprint(workspace: Workspace, territory: str, year: int, code: str) -> str:

@@ -35,6 +35,7 @@ import plotly
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.fingerprint import package_fingerprint
 from senacs_workbench.core.workspace import Workspace, write_text_atomic
 from senacs_workbench.released.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE, RESTRICTED
 from senacs_workbench.released.bundle_contract import (
@@ -64,7 +65,6 @@ LOCK_FILE = ".campaign.lock"
 STATE_DIR = ".campaigns"
 INDEX = "index.html"
 EXECUTORS = ("local", "dask")
-ANALYSIS_DIRS = tuple(Path(__file__).resolve().parents[2] / zone / "analysis" for zone in ("released", "restricted"))
 
 
 class CampaignLocked(SenacsError):
@@ -151,14 +151,6 @@ class CampaignReport:
 
 
 # ---------------------------------------------------------------------------- fingerprints
-
-
-def _hash_files(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _bundle_hashes(workspace: Workspace, year: int) -> dict[str, str]:
@@ -443,7 +435,7 @@ def run_campaign(
     started = time.perf_counter()
     with campaign_lock(workspace):
         campaign = load_campaign(workspace, campaign_file)
-        code_hash = _hash_files([path for folder in ANALYSIS_DIRS for path in folder.glob("*.py")])
+        code_hash = package_fingerprint()
         state_path = _state_path(workspace, campaign.name)
         state = _load_state(state_path)
         panels = _panel_sizes(workspace, campaign.runs)

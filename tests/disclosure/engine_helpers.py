@@ -275,3 +275,16 @@ def linked_failures(intervals: pd.DataFrame) -> pd.DataFrame:
     short = ((intervals["upper"] > 0) & (intervals["hi"] < intervals["value"] + intervals["upper"] - tol)) | (
         (intervals["lower"] > 0) & (intervals["lo"] > intervals["value"] - intervals["lower"] + tol))
     return intervals[exact | short]
+
+
+def structures(rng: np.random.Generator, departements: dict[str, tuple[str, int]]) -> pd.DataFrame:
+    """``departements`` (code → (région, number of structures)) as one row per structure with
+    its geography and random breakdown categories (``structure_id`` S0000, S0001…)."""
+    rows = []
+    for dep, (region, n) in sorted(departements.items()):
+        for _ in range(n):
+            row = {"structure_id": f"S{len(rows):04d}", "region": region, "departement": dep}
+            for breakdown, (categories, weights) in BREAKDOWN_CHOICES.items():
+                row[breakdown] = str(rng.choice(categories, p=weights))
+            rows.append(row)
+    return pd.DataFrame(rows)

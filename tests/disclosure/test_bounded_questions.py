@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from engine_helpers import BREAKDOWN_CHOICES, linked_attack, linked_failures
+from engine_helpers import linked_attack, linked_failures, structures
 
 from senacs_workbench.core.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
@@ -34,14 +34,7 @@ def bounded_microdata(seed: int) -> dict[str, pd.DataFrame]:
     (young = volunteers: no slack); among the social centres, every fourth has only young
     volunteers and dominates its cells of young volunteers, not its cells of volunteers."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for dep, (region, n) in sorted(DEPARTEMENTS.items()):
-        for _ in range(n):
-            row = {"structure_id": f"S{len(rows):04d}", "region": region, "departement": dep}
-            for breakdown, (categories, weights) in BREAKDOWN_CHOICES.items():
-                row[breakdown] = str(rng.choice(categories, p=weights))
-            rows.append(row)
-    base = pd.DataFrame(rows)
+    base = structures(rng, DEPARTEMENTS)
     volunteers = np.round(rng.lognormal(3.5, 0.5, len(base)))
     young = np.round(volunteers * rng.uniform(0.0, 0.1, len(base)))
     centres = np.flatnonzero(base["type_structure"].eq("CS").to_numpy())

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from engine_helpers import BREAKDOWN_CHOICES, linked_attack, linked_failures
+from engine_helpers import linked_attack, linked_failures, structures
 
 from senacs_workbench.core.codebook import load_codebook, relation
 from senacs_workbench.disclosure.cells import ReleaseSpec
@@ -30,14 +30,7 @@ DEPARTEMENTS = {"01": ("84", 11), "03": ("84", 8), "07": ("84", 9), "15": ("84",
 def linked_microdata(seed: int) -> dict[str, pd.DataFrame]:
     """One frame per question of the relation, the budget the exact sum of the sources."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for dep, (region, n) in sorted(DEPARTEMENTS.items()):
-        for _ in range(n):
-            row = {"structure_id": f"S{len(rows):04d}", "region": region, "departement": dep}
-            for breakdown, (categories, weights) in BREAKDOWN_CHOICES.items():
-                row[breakdown] = str(rng.choice(categories, p=weights))
-            rows.append(row)
-    base = pd.DataFrame(rows)
+    base = structures(rng, DEPARTEMENTS)
     parts = RELATION.parts
     sources = np.round(rng.lognormal(10, 0.8, (len(base), len(parts))))
     sources[rng.random(sources.shape) < 0.2] = 0.0  # not every centre has every funder

@@ -6,8 +6,9 @@ release knows them: where the budget of a territory and seven of its sources are
 the eighth source is their difference. Protected one question at a time, each pattern is safe
 alone and the pair is not.
 
-:func:`protect_linked` protects the questions of one such *equality* relation (``sum_to_total``,
-``sum_to_constant``) in one linear system: each question keeps its own cells, primary rules,
+:func:`protect_linked` protects the questions of one group (:class:`LinkedGroup`: an equality,
+``sum_to_total`` or ``sum_to_constant``, or the inequalities sharing one bound, below) in one
+linear system: each question keeps its own cells, primary rules,
 ledger and costs (:func:`.protect.prepare`), and the joint system stacks the questions as the
 "answers" of one table (rows ``a * G + g``, as for the answers of a categorical question),
 with one linking row per inner cell that every witness must respect:
@@ -17,7 +18,9 @@ with one linking row per inner cell that every witness must respect:
 
 Holding the identity *exactly* on the changes is the strongest reader's model (a reader who
 assumes the identity holds to the euro), so it protects against any tolerance the codebook
-declares. A witness for a hidden funding source must then move the budget or another source at
+declares; where the identity does not hold exactly in an inner cell, its gap stays within the
+centres' tolerances, and a relation binds only the structures that answered it whole (see
+:func:`_linking`). A witness for a hidden funding source must then move the budget or another source at
 the same cells, and hides the cheapest of them. The dominated-union check, which concerns one
 question's own relations, runs afterwards on each question with the joint pattern.
 

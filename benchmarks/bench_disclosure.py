@@ -54,16 +54,16 @@ def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.Da
 
 
 def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, LinkedGroup | None]) -> list[dict[str, object]]:
-    """Protect (and audit) one question, or the questions of one linked relation together, as a
+    """Protect (and audit) one question, or the questions of one linked group together, as a
     release does (``publication/protection.py``); one row of figures per question (a linked
     group's times are shared equally between its questions)."""
-    micros, questions, year, do_audit, relation = args
+    micros, questions, year, do_audit, group = args
     rules = load_rules()  # the engine and the audit read the same rule set
     t0, c0 = time.perf_counter(), time.process_time()
-    if relation is None:
+    if group is None:
         results = [protect(micros[0], questions[0], year, ReleaseSpec(), rules)]
     else:
-        joint = protect_linked({q.id: m for q, m in zip(questions, micros, strict=True)}, questions, relation, year,
+        joint = protect_linked({q.id: m for q, m in zip(questions, micros, strict=True)}, questions, group, year,
                                rules=rules)
         results = [joint[q.id] for q in questions]
     t1, c1 = time.perf_counter(), time.process_time()
@@ -72,7 +72,7 @@ def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, LinkedGroup 
     for question, result in zip(questions, results, strict=True):
         out: dict[str, object] = {
             "variable": question.id,
-            "linked": relation.id if relation is not None else "",
+            "linked": group.id if group is not None else "",
             "protect_s": (t1 - t0) * share,
             "protect_cpu": (c1 - c0) * share,
             "cells": len(result.cells),
@@ -97,21 +97,21 @@ def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, LinkedGroup 
 
 
 def linking_cost(frame: pd.DataFrame, base: pd.DataFrame, data: pd.DataFrame, year: int,
-                 relations: list[LinkedGroup]) -> None:
+                 groups: list[LinkedGroup]) -> None:
     """The cost of protecting linked questions together: their suppressed value in the run
     above against the same questions protected one at a time (goal: at most 10 % more)."""
     codebook = load_codebook(year)
-    for relation in relations:
+    for group in groups:
         apart_hidden = apart_total = 0.0
         apart_cells = apart_hidden_cells = 0
-        for qid in relation.questions:
+        for qid in group.questions:
             cells = protect(base.assign(value=data[qid].to_numpy()), codebook.question(qid), year, ReleaseSpec()).cells
             add = cells[cells["statistic"].isin(["count", "sum"])]
             apart_total += float(add["value"].abs().sum())
             apart_hidden += float(add.loc[add["status"] != "V", "value"].abs().sum())
             apart_cells += len(cells)
             apart_hidden_cells += int((cells["status"] != "V").sum())
-        rows = frame[frame["variable"].isin(relation.questions)]
+        rows = frame[frame["variable"].isin(group.questions)]
         if apart_total > 0:
             measure = "valeur masquée"
             together = float(rows["value_suppressed"].sum()) / max(1.0, float(rows["value_total"].sum()))
@@ -121,7 +121,7 @@ def linking_cost(frame: pd.DataFrame, base: pd.DataFrame, data: pd.DataFrame, ye
             together = float(rows["suppressed"].sum()) / max(1.0, float(rows["cells"].sum()))
             apart = apart_hidden_cells / max(1, apart_cells)
         ratio = together / apart if apart else 1.0
-        print(f"Questions liées « {relation.id} » : {measure} {apart:.2%} protégées une à une, "
+        print(f"Questions liées « {group.id} » : {measure} {apart:.2%} protégées une à une, "
               f"{together:.2%} ensemble ; ratio {ratio:.3f} (objectif ≤ 1,10 : "
               f"{'atteint' if ratio <= 1.10 else 'non atteint'})")
 
@@ -238,8 +238,8 @@ def main() -> None:
     # order), so that no worker is left with one slow variable at the end
     weight = {q.id: (len(q.answer_codes) if q.type.is_categorical else 1) for q in questions}
     order = sorted(range(len(questions)), key=lambda i: (-weight[questions[i].id], i))
-    relations = linked_groups(codebook.relations, questions)
-    grouped = {qid for relation in relations for qid in relation.questions}
+    groups = linked_groups(codebook.relations, questions)
+    grouped = {qid for group in groups for qid in group.questions}
     by_id = {q.id: q for q in questions}
 
     def micro(question: Question) -> pd.DataFrame:
@@ -247,7 +247,7 @@ def main() -> None:
 
     # the linked groups first (the longest jobs), then the rest, longest first
     jobs = [([micro(by_id[q]) for q in r.questions], [by_id[q] for q in r.questions], args.year, not args.no_audit, r)
-            for r in relations]
+            for r in groups]
     jobs += [([micro(q)], [q], args.year, not args.no_audit, None)
              for q in (questions[i] for i in order) if q.id not in grouped]
     print(
@@ -290,7 +290,7 @@ def main() -> None:
         failed = frame.loc[frame["audit_ok"] == False, "variable"].tolist()  # noqa: E712
         print(f"Audit : {'réussi' if not failed else 'ÉCHEC sur ' + ', '.join(failed)}")
     print(f"Diagnostics du moteur : {int(frame['diagnostics'].sum())}")
-    linking_cost(frame, base, data, args.year, relations)
+    linking_cost(frame, base, data, args.year, groups)
     if args.tauargus:
         tauargus_comparison(base, data, args.year, list(TAU_VARIABLES))
         from tauargus_hierarchy import compare as hierarchical_comparison

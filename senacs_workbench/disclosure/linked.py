@@ -45,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
@@ -63,7 +64,7 @@ from senacs_workbench.disclosure.protect import (
 from senacs_workbench.disclosure.relations import SecretSystem
 from senacs_workbench.disclosure.rules import RuleSet, load_rules
 from senacs_workbench.disclosure.secondary import SecondaryResult, secondary_suppression
-from senacs_workbench.disclosure.tabulate import Tabulation
+from senacs_workbench.disclosure.tabulate import Layout, Tabulation
 
 __all__ = ["LINKED_KINDS", "LinkedGroup", "linked_groups", "protect_linked"]
 
@@ -141,6 +142,11 @@ def _joint_tabulation(preps: Sequence[PreparedQuestion]) -> Tabulation:
     )
 
 
+def _per_inner(layout: Layout, per_structure: npt.ArrayLike) -> np.ndarray:
+    """A per-structure array summed over each inner cell."""
+    return np.bincount(layout.inner_of, weights=np.asarray(per_structure, dtype=float), minlength=layout.n_inner)
+
+
 def _bounded_linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
                      ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """One row per relation and inner cell, Δpart − Δbound, bounded above by the cell's slack
@@ -158,13 +164,12 @@ def _bounded_linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
         part, bound = index[relation.parts[0]], index[str(relation.bound)]
         blocks.append(sp.hstack([identity if a == part else -identity if a == bound else zero
                                  for a in range(len(preps))], format="csr"))
-        respondents = np.bincount(layout.inner_of, weights=preps[part].tab.answered.astype(float),
-                                  minlength=n_inner)
+        respondents = _per_inner(layout, preps[part].tab.answered)
         y_part, y_bound = preps[part].system.y, preps[bound].system.y
         slack = ((1.0 + relation.relative_tolerance) * y_bound + relation.absolute_tolerance * respondents - y_part)
         # a structure that answered the part and not the bound is not bound by it
         alone = preps[part].tab.answered & ~preps[bound].tab.answered
-        free = np.bincount(layout.inner_of, weights=alone.astype(float), minlength=n_inner) > 0
+        free = _per_inner(layout, alone) > 0
         slacks.append(np.where(free, np.inf, np.maximum(slack, 0.0)))
     hi = np.concatenate(slacks)
     return sp.vstack(blocks, format="csr"), np.full(len(hi), -np.inf), hi
@@ -192,7 +197,7 @@ def _linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
     identity = sp.identity(layout.n_inner, format="csr")
     answered = np.column_stack([p.tab.answered for p in preps])
     partial = answered.any(axis=1) & ~answered.all(axis=1)
-    mixed = np.bincount(layout.inner_of[partial], minlength=layout.n_inner) > 0
+    mixed = _per_inner(layout, partial) > 0
     if relation.kind is RelationKind.SUM_TO_TOTAL:
         # the total is the relation's first question
         rows = sp.hstack([identity, *([-identity] * (len(preps) - 1))], format="csr")
@@ -200,7 +205,7 @@ def _linking(group: LinkedGroup, preps: Sequence[PreparedQuestion]
         total = preps[0].tab
         per_centre = np.where(total.answered, np.maximum(relation.relative_tolerance * np.abs(total.unit_values[:, 0]),
                                                          relation.absolute_tolerance), 0.0)
-        tolerance = np.bincount(layout.inner_of, weights=per_centre, minlength=layout.n_inner)
+        tolerance = _per_inner(layout, per_centre)
         exact = np.abs(gap) < 0.5
         lo = np.where(exact, 0.0, np.minimum(0.0, -tolerance - gap))
         hi = np.where(exact, 0.0, np.maximum(0.0, tolerance - gap))

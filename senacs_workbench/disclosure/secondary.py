@@ -554,6 +554,10 @@ class _Engine:
         another part moving against it (−1, the total unchanged), or, for the total, a part
         moving with it (+1). Parts with the most hidden cells first (moving a hidden cell costs
         nothing), then the largest; at most :data:`LINKED_PARTNERS` besides the total."""
+        if self.sys.linked_inequality:
+            # a part ≤ its bound: a question may move alone within its slack, which only the
+            # LP over every question sees
+            return []
         total = self.sys.linked_total
         n = self.sys.n_answers
         hidden = self.suppressed.reshape(n, self.G).sum(axis=1)
@@ -599,10 +603,7 @@ class _Engine:
         answer = r // self.G
         vars_, rows, sub, _ = self._linked_scope(key, answer)
         best: tuple[float, tuple[np.ndarray, np.ndarray]] | None = None
-        # inequalities (a part ≤ its bound): a question may move alone within its slack, which
-        # only the LP over every question sees
-        pairs = [] if self.sys.linked_inequality else self._linked_pairs(answer)
-        for pair in pairs:
+        for pair in self._linked_pairs(answer):
             w = self._lp_witness(r, direction, fixed_inner, guard, "pair", vars_, rows, sub, None, pair=pair)
             if w is None:
                 continue

@@ -7,11 +7,15 @@ Baseline: for each territory, one after the other, the ``papermill`` command lin
 
 The baseline is timed on a sample of ``--sample`` territories (national, régions and
 départements) and extrapolated to 120 (``--sample 120`` runs it all). The released bundle is
-synthetic (tests/campaign/sample_bundles.py: every département, realistic cells, some
-suppressed), in a temporary workspace. The key figures of the sampled baseline runs are
+synthetic, in a temporary workspace: by default of national size (``--size national``:
+tests/dashboards/released_bundles.py's national scale, every département, ~3 400 structures, every
+tabulated question and four breakdowns, about 870 000 cells, as a national committee releases), or
+the small sample of tests/campaign/sample_bundles.py (``--size sample``, 532 structures).
+The key figures of the sampled baseline runs are
 compared with the campaign's.
 
-    python benchmarks/bench_campaign.py [--sample 6] [--workers 2] [--keep DIR] [--baseline-only]
+    python benchmarks/bench_campaign.py [--size national|sample] [--sample 6] [--workers 2] [--keep DIR]
+                                        [--baseline-only]
 
 ``--baseline-only`` (with ``--keep DIR`` of an earlier run) re-times the baseline alone.
 """
@@ -54,6 +58,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="keep the workspace in this folder")
     parser.add_argument("--baseline-only", action="store_true", help="reuse the campaign of an earlier --keep run")
+    parser.add_argument("--size", choices=("national", "sample"), default="national",
+                        help="released bundle of national size (default) or the 532-structure sample")
     args = parser.parse_args()
 
     from sample_bundles import cells, microdata, release
@@ -74,12 +80,20 @@ def main() -> int:
     else:
         if base.exists() and args.keep:
             shutil.rmtree(base)
-        workspace = init_workspace(base / "ws")
-        workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
         started = time.perf_counter()
-        micro = microdata(YEAR)
-        release(workspace, YEAR, cells(micro, YEAR))
-        print(f"Released bundle {YEAR}: {len(micro)} synthetic structures, all 101 départements "
+        if args.size == "national":
+            sys.path.insert(0, str(REPO / "tests" / "dashboards"))
+            from released_bundles import NATIONAL, build_workspace, true_cells
+
+            workspace = build_workspace(base / "ws", (YEAR,), NATIONAL)
+            size = f"{len(true_cells(YEAR, NATIONAL)):,} cells (national size)"
+        else:
+            workspace = init_workspace(base / "ws")
+            workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+            micro = microdata(YEAR)
+            release(workspace, YEAR, cells(micro, YEAR))
+            size = f"{len(micro)} synthetic structures (sample)"
+        print(f"Released bundle {YEAR}: {size}, all 101 départements "
               f"({time.perf_counter() - started:.0f} s to build).")
         campaign = base / "bench.yaml"
         campaign.write_text(yaml.safe_dump({

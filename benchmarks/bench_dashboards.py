@@ -10,8 +10,11 @@ Baselines and goals (issue 8):
 Runs Debian's chromium through Playwright on released bundles built like the browser tests', at the size
 of a national committee bundle by default (two campaigns, every département, ~3 400 structures, every
 tabulated question, four breakdowns: ~870 000 cells a year; building them takes a few minutes), or at
-the browser tests' size with ``--scale test``. Usage: ``python3 benchmarks/bench_dashboards.py``
-(``--scale national|test``, ``--loads N``, ``--changes N``).
+the browser tests' size with ``--scale test``. ``--workspace departement`` (the default: most committees
+are départemental) serves the Dordogne's workspace instead: its own cells, with the national bundles of
+that size added for comparison, so every view reads the région and the nation from the received
+bundles. Usage: ``python3 benchmarks/bench_dashboards.py`` (``--scale national|test``,
+``--workspace departement|national``, ``--loads N``, ``--changes N``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "dashboards"))
 
-from released_bundles import NATIONAL, TEST, YEARS, build_workspace  # noqa: E402
+from released_bundles import NATIONAL, TEST, YEARS, build_departement_workspace, build_workspace  # noqa: E402
 
 from senacs_workbench.apps.serve import DashboardServer, serve  # noqa: E402
 
@@ -71,14 +74,13 @@ def time_to_first_chart(browser: Any, server: DashboardServer, loads: int) -> li
     return timings
 
 
-def selector_latency(browser: Any, server: DashboardServer, changes: int) -> list[float]:
+def selector_latency(browser: Any, server: DashboardServer, changes: int, territories: list[str]) -> list[float]:
     server.wait_idle(120, quiet=1.5)
     context = browser.new_context()
     page = context.new_page()
     page.goto(server.urls[DASHBOARD], timeout=180_000)
     page.wait_for_function(FIRST_CHART, timeout=180_000, polling="raf")
     server.wait_idle(120, quiet=1.5)  # the pool refill triggered by this page load is done
-    territories = ["Landes (40)", "Gironde (33)", "Rhône (69)", "Paris (75)", "Ain (01)"]
     timings = []
     for i in range(changes):
         label = territories[i % len(territories)]
@@ -93,13 +95,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--changes", type=int, default=15)
     parser.add_argument("--scale", choices=("national", "test"), default="national")
+    parser.add_argument("--workspace", choices=("departement", "national"), default="departement")
     args = parser.parse_args(argv)
     scale, years = (NATIONAL, YEARS[-2:]) if args.scale == "national" else (TEST, YEARS)
     with tempfile.TemporaryDirectory(prefix="bench-dashboards-") as tmp:
         started = time.perf_counter()
         workspace = build_workspace(Path(tmp) / "workspace", years, scale)
+        territories = ["Landes (40)", "Gironde (33)", "Rhône (69)", "Paris (75)", "Ain (01)"]
+        if args.workspace == "departement":
+            workspace = build_departement_workspace(workspace, Path(tmp) / "dordogne", years, scale)
+            territories = ["Landes (40)", "Gironde (33)", "Dordogne (24)"]
         elapsed = time.perf_counter() - started
-        print(f"jeux de tableaux « {scale.name} » {years[0]}–{years[-1]} publiés en {elapsed:.0f} s", flush=True)
+        print(f"jeux de tableaux « {scale.name} » {years[0]}–{years[-1]} publiés en {elapsed:.0f} s "
+              f"(espace {args.workspace})", flush=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             results: dict[str, list[float]] = {}
@@ -109,7 +117,7 @@ def main(argv: list[str]) -> int:
                     server.wait_ready(300)
                     results[mode] = time_to_first_chart(browser, server, args.loads)
                     if preheat:
-                        results["latence"] = selector_latency(browser, server, args.changes)
+                        results["latence"] = selector_latency(browser, server, args.changes, territories)
                 finally:
                     server.stop()
             browser.close()

@@ -36,8 +36,9 @@ def texts(payload: str | bytes) -> Iterator[str]:
             continue
 
 
-def leaks(payload: str | bytes) -> list[str]:
+def leaks(payload: str | bytes, pattern: re.Pattern[str] = SENTINEL_PATTERN) -> list[str]:
+    """Every match of ``pattern`` (by default the planted sentinels) in the payload and what it carries."""
     found = []
     for text in texts(payload):
-        found += [m.group(0) for m in SENTINEL_PATTERN.finditer(text.replace("\\u202f", " ").replace("\\u00a0", " "))]
+        found += [m.group(0) for m in pattern.finditer(text.replace("\\u202f", " ").replace("\\u00a0", " "))]
     return found

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, QuestionType, load_codebook
-from senacs_workbench.demo.governance import demo_governance
+from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, demo_governance
+from senacs_workbench.restricted.publication.comparisons import add_comparison
 from senacs_workbench.trust.governance import dump_governance
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
@@ -234,6 +235,25 @@ def build_workspace(root: Path, years: tuple[int, ...] = YEARS, scale: Scale = T
         approve(workspace, year, user="caf.demo")
         outcome = approve(workspace, year, user="federation.demo")
         assert outcome.released is not None, outcome.message_fr
+    return workspace
+
+
+def build_departement_workspace(national: Workspace, root: Path, years: tuple[int, ...] = YEARS,
+                                scale: Scale = TEST, code: str = DEMO_DEPARTEMENT) -> Workspace:
+    """The workspace of département ``code``: its own cells (the national ones of that département,
+    approved by its committee) and the national bundles added for comparison (``senacs compare add``)."""
+    workspace = init_workspace(root, name=f"Tests — département {code}", territory=f"departement:{code}")
+    workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    for year in years:
+        table = true_cells(year, scale)
+        own = table[(table.level == "departement") & (table.territory == code)].reset_index(drop=True)
+        description = BundleDescription(year, f"departement:{code}", 1, "r" * 64,
+                                        {"suppressed": int((own.status != "V").sum()), "exact": 0}, True, "prep")
+        write_draft(workspace.published, own, description)
+        approve(workspace, year, user=f"caf.{code}")
+        outcome = approve(workspace, year, user=f"federation.{code}")
+        assert outcome.released is not None, outcome.message_fr
+    add_comparison(workspace, national.published)
     return workspace
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import re
 import zipfile
 from typing import Any
 
 import pytest
 from dashboard_browser import RENDER_TIMEOUT_MS, choose, open_dashboard, options
 from leak_detector import leaks
-from released_bundles import SENTINEL_BUDGET, SENTINEL_NAME, sentinel_cells
+from released_bundles import SENTINEL_BUDGET, SENTINEL_NAME, SENTINEL_PATTERN, sentinel_cells
 
 from senacs_workbench.apps.serve import DashboardServer
 from senacs_workbench.core.workspace import Workspace
@@ -44,8 +45,8 @@ class Capture:
             with contextlib.suppress(Exception):  # redirects and aborted requests have no body
                 self.bodies.append(response.body())
 
-    def leaks(self) -> list[str]:
-        return [leak for payload in (*self.frames, *self.bodies) for leak in leaks(payload)]
+    def leaks(self, pattern: re.Pattern[str] = SENTINEL_PATTERN) -> list[str]:
+        return [leak for payload in (*self.frames, *self.bodies) for leak in leaks(payload, pattern)]
 
 
 def test_the_detector_finds_planted_sentinels(released_workspace: Workspace) -> None:

@@ -84,4 +84,5 @@ def test_every_section_from_released_bundles(released: Workspace) -> None:
     rows = content.sections["structures"].figs["by_territory"]
     assert {r["code"] for r in rows} == set(geo.departements_of("75"))
     national = content.sections["national"].figs["rows"]
-    assert all(local.n is not None and nat.n is not None for _, local, nat in national)
+    assert all(len(figs) == 2 and all(f.n is not None for f in figs) for _, figs in national)
+    assert [header for header, _ in content.sections["national"].figs["columns"]] == ["Nouvelle-Aquitaine", "France"]

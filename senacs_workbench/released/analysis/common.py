@@ -17,7 +17,8 @@ import pandas as pd
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import QuestionType, load_codebook
 from senacs_workbench.core.formatting import format_euros, format_number, format_percent
-from senacs_workbench.released.published import LOCAL, SUPPRESSED_MARK, BundleError, PublishedReader
+from senacs_workbench.released.published import SUPPRESSED_MARK, PublishedReader
+from senacs_workbench.released.sources import ReleasedSources, neighbours
 
 KEY_FIGURES_FILE = "key_figures.json"
 ABSENT_MARK = "–"
@@ -61,24 +62,13 @@ def parse(territory: str | geo.Territory) -> geo.Territory:
 def comparators(territory: str | geo.Territory) -> list[geo.Territory]:
     """The territory, then its région (for a département), then the nation."""
     place = parse(territory)
-    chain = [place]
-    if place.level == "departement":
-        chain.append(geo.territory("region", geo.region_of(place.code)))
-    if place.level != "national":
-        chain.append(geo.territory("national", geo.NATIONAL_CODE))
-    return chain
+    return [place, *neighbours(place)]
 
 
 def display_name(place: geo.Territory) -> str:
     if place.level == "national":
         return "France"
     return f"{place.name} ({place.code})" if place.level == "departement" else place.name
-
-
-def _contains(outer: geo.Territory, inner: geo.Territory) -> bool:
-    if outer.level == "national" or outer == inner:
-        return True
-    return outer.level == "region" and inner.level == "departement" and geo.region_of(inner.code) == outer.code
 
 
 def indicator_label(year: int, indicator: Indicator) -> str:
@@ -117,40 +107,23 @@ class CellLookup(Protocol):
 
 
 class CellSource:
-    """Released cells of one year, looked up per territory across the local bundle and comparison bundles.
-
-    For each territory the bundle chosen is the one whose own territory is closest to it: a
-    comparison bundle published for exactly that territory, else the local bundle if the
-    workspace's territory contains it, else any bundle whose territory contains it.
-    """
+    """Released cells of one year, looked up per territory across the local bundle and comparison
+    bundles, each territory from the one bundle :class:`~senacs_workbench.released.sources.ReleasedSources`
+    chooses for it."""
 
     def __init__(self, published_dir: Path | str, year: int) -> None:
         self.reader = PublishedReader(published_dir)
         self.year = year
-        self._bundles: list[tuple[str, geo.Territory]] = []
-        for source in self.reader.sources():
-            try:
-                bundle = self.reader.bundle(year, source)
-            except BundleError:
-                continue
-            owner = parse(str(bundle.manifest.get("territory", "FR")))
-            self._bundles.append((source, owner))
+        self.released = ReleasedSources(self.reader, year)
         self._cache: dict[tuple[str, str, str], pd.DataFrame] = {}
 
     @property
     def available(self) -> bool:
-        return bool(self._bundles)
+        return bool(self.released.sources)
 
     def source_for(self, place: geo.Territory) -> str | None:
-        exact = [s for s, owner in self._bundles if owner == place and s != LOCAL]
-        if exact:
-            return exact[0]
-        local = [s for s, owner in self._bundles if s == LOCAL and _contains(owner, place)]
-        if local:
-            return local[0]
-        containing = [(s, owner) for s, owner in self._bundles if _contains(owner, place)]
-        containing.sort(key=lambda item: ("national", "region", "departement").index(item[1].level), reverse=True)
-        return containing[0][0] if containing else None
+        source = self.released.source_for(place)
+        return None if source is None else source.name
 
     def cells(self, place: geo.Territory, variables: tuple[str, ...], breakdown: str = "") -> pd.DataFrame:
         source = self.source_for(place)
@@ -159,8 +132,7 @@ class CellSource:
             return pd.DataFrame(columns=columns)
         key = (source, territory_key(place), breakdown)
         if key not in self._cache:
-            frame = self.reader.table(self.year, source=source, level=place.level, territory=place.code,
-                                      breakdown=breakdown)
+            frame = self.released.cells(place, breakdown=breakdown)
             self._cache[key] = frame[columns].reset_index(drop=True)
         frame = self._cache[key]
         return frame[frame["variable"].isin(variables)]

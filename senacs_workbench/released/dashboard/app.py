@@ -128,6 +128,8 @@ class Overview(_Dashboard):
         self.table = widgets.HTML()
         self.table.add_class("senacs-table-box")
         self.downloads = widgets.HTML()
+        self.sources = widgets.HTML()
+        self.sources.add_class("senacs-sources")
         self.status = widgets.HTML()
         self.stamp = RenderStamp()
         self.update = _guarded(self._render, self.status, self.stamp)
@@ -135,7 +137,7 @@ class Overview(_Dashboard):
         self.root = widgets.VBox([
             widgets.HTML(STYLE), self.selectors.widgets(), self.status, self.cards,
             widgets.HBox([self.comparison, self.breakdown], layout=widgets.Layout(flex_flow="row wrap")),
-            self.table, self.downloads, self.stamp.widget,
+            self.sources, self.table, self.downloads, self.stamp.widget,
         ])
         self.root.add_class("senacs-dashboard")
         self.update()
@@ -143,7 +145,7 @@ class Overview(_Dashboard):
     def render(self, selection: Selection) -> None:
         year, key, variable = selection.year, selection.territory, selection.variable
         question = self.catalog.question(variable, year)
-        keys = comparison_set(key)
+        keys = self.catalog.chart_keys(key, year)
         cells = self.catalog.cells(year, variable, keys)
         if cells.empty:
             raise DashboardError("Aucune donnée publiée pour cette sélection.")
@@ -155,6 +157,8 @@ class Overview(_Dashboard):
                 cells, question, key, selection.breakdown, codebook.question(selection.breakdown), year))
         else:
             self.breakdown.clear_output()
+        note = self.catalog.source_note(year, keys)
+        self.sources.value = _message(note, "senacs-note").value if note else ""
         table = shown_table(self.catalog, year, variable, keys, selection.breakdown)
         title = f"{question.label} ({variable}) — {territory_label(key)} — campagne {year}"
         self.table.value = table_html(table, question, title)

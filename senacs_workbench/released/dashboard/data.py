@@ -18,6 +18,7 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, Question, load_codebook
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.released.published import LOCAL, PublishedReader
+from senacs_workbench.released.sources import ReleasedSources, comparison_places, neighbours
 
 PUBLISHED_ENV = "SENACS_PUBLISHED_DIR"
 COMMITTEE_LEVELS = ("national", "region", "departement")
@@ -53,17 +54,19 @@ def territory_label(key: TerritoryKey) -> str:
     return f"{name} ({key[1]})"
 
 
+def _place(key: TerritoryKey) -> geo.Territory | None:
+    try:
+        return geo.territory(key[0], key[1])  # type: ignore[arg-type]
+    except SenacsError:
+        return None
+
+
 def comparison_set(key: TerritoryKey) -> list[TerritoryKey]:
     """The territory, its région (for a département) and the nation."""
-    level, code = key
-    if level == "departement":
-        try:
-            return [key, ("region", geo.region_of(code)), ("national", geo.NATIONAL_CODE)]
-        except ValueError:
-            return [key, ("national", geo.NATIONAL_CODE)]
-    if level == "region":
-        return [key, ("national", geo.NATIONAL_CODE)]
-    return [key]
+    place = _place(key)
+    if place is None:
+        return [key]
+    return [key, *((p.level, p.code) for p in neighbours(place))]
 
 
 @dataclass(eq=False)
@@ -72,6 +75,10 @@ class Catalog:
 
     reader: PublishedReader
     years: list[int]
+    home: TerritoryKey = ("national", geo.NATIONAL_CODE)
+    """The workspace's own territory: what the dashboards open on."""
+    _sources: dict[tuple[int, TerritoryKey], str] = field(default_factory=dict)
+    """(year, territory) → French description of the released bundle its cells come from."""
     _by_variable: dict[tuple[int, str], pd.DataFrame] = field(default_factory=dict)
     _territories: dict[int, list[TerritoryKey]] = field(default_factory=dict)
 
@@ -98,6 +105,30 @@ class Catalog:
         keys = {k for y in years for k in self._territories.get(y, [])}
         return sorted(keys, key=lambda k: (LEVEL_ORDER.get(k[0], 9), territory_name(k)))
 
+    def chart_keys(self, key: TerritoryKey, year: int) -> list[TerritoryKey]:
+        """A territory on the comparison chart: itself, the other départements of its région that have
+        released cells this year, its région and the nation."""
+        keys = comparison_set(key)
+        if key[0] != "departement" or len(keys) < 3:
+            return keys
+        region = keys[1][1]
+        released = set(self._territories.get(year, []))
+        siblings = [("departement", code) for code in geo.departements_of(region)
+                    if code != key[1] and ("departement", code) in released]
+        return [key, *siblings, *keys[1:]]
+
+    def source_note(self, year: int, keys: list[TerritoryKey]) -> str:
+        """Where the figures of ``keys`` come from, when some come from bundles added for comparison."""
+        labels = {k: self._sources.get((year, k), "") for k in keys}
+        if all(label in ("", LOCAL_LABEL) for label in labels.values()):
+            return ""
+        parts = []
+        for label in dict.fromkeys(v for v in labels.values() if v):
+            names = ", ".join(territory_name(k) if k[0] != "national" else "France" for k, v in labels.items()
+                              if v == label)
+            parts.append(f"{names} : {label}")
+        return "Sources : " + " ; ".join(parts) + "."
+
     def cells(self, year: int, variable: str, territories: list[TerritoryKey] | None = None) -> pd.DataFrame:
         """The released cells of one question (suppressed values are NaN), optionally for some territories."""
         frame = self._by_variable.get((year, variable))
@@ -111,21 +142,53 @@ class Catalog:
         return frame
 
 
+LOCAL_LABEL = "jeu de tableaux du comité"
+
+
+def _year_cells(reader: PublishedReader, year: int) -> tuple[pd.DataFrame, TerritoryKey, dict[TerritoryKey, str]]:
+    """The committee-level cells of ``year``: the workspace's own, and for a département or région
+    workspace the région, nation and neighbouring départements from the bundles added for comparison
+    (each territory from the one bundle :class:`ReleasedSources` chooses)."""
+    released = ReleasedSources(reader, year)
+    home = released.home or geo.territory("national", geo.NATIONAL_CODE)
+    local = reader.table(year, level=list(COMMITTEE_LEVELS))
+    pairs = [(str(lv), str(c)) for lv, c in local[["level", "territory"]].drop_duplicates().itertuples(index=False)]
+    labels: dict[TerritoryKey, str] = dict.fromkeys(pairs, LOCAL_LABEL)
+    scope = comparison_places(home)
+    if scope is None:
+        return local, (home.level, home.code), labels
+    frames = [local]
+    for place in scope:
+        source = released.source_for(place)
+        key = (place.level, place.code)
+        if source is None or source.name == LOCAL:
+            continue
+        cells = released.cells(place).drop(columns="source")
+        if cells.empty:
+            continue
+        frames = [f[~((f.level == place.level) & (f.territory == place.code))] for f in frames]
+        frames.append(cells)
+        labels[key] = source.label
+    return pd.concat(frames, ignore_index=True), (home.level, home.code), labels
+
+
 def load_catalog(published_dir: Path | str | None = None) -> Catalog:
-    """Read every released year of the local source (committee levels only) through the reader."""
+    """Read every released year of the workspace (committee levels only) through the reader, with
+    the région and national figures of the bundles added for comparison."""
     reader = PublishedReader(published_dir if published_dir is not None else published_dir_from_env())
     years = reader.years(LOCAL)
     if not years:
         raise DashboardError("Aucun jeu de tableaux validé par le comité n'est disponible pour l'instant.")
     catalog = Catalog(reader=reader, years=years)
     for year in years:
-        frame = reader.table(year, level=list(COMMITTEE_LEVELS))
+        frame, catalog.home, labels = _year_cells(reader, year)
         for column in ("answer", "breakdown", "category"):
             frame[column] = frame[column].fillna("").astype(str)
         for variable, part in frame.groupby("variable", sort=False):
             catalog._by_variable[(year, str(variable))] = part.reset_index(drop=True)
         pairs = frame[["level", "territory"]].drop_duplicates()
         catalog._territories[year] = [(str(lv), str(c)) for lv, c in pairs.itertuples(index=False)]
+        catalog._sources.update({(year, key): label for key, label in labels.items()})
     return catalog
 
 

@@ -66,8 +66,10 @@ class Selectors:
         years = catalog.years
         _set_options(self.year, [(str(y), y) for y in reversed(years)])
         _set_options(self.level, [(label, lv) for label, lv in LEVEL_OPTIONS
-                                  if any(k[0] == lv for k in catalog.territories())], keep="departement")
+                                  if any(k[0] == lv for k in catalog.territories())], keep=catalog.home[0])
         self._refresh_territories()
+        if catalog.home in [v for _, v in self.territory.options]:
+            self.territory.value = catalog.home
         self._refresh_sections()
         self._refresh_questions()
         self._refresh_breakdowns()

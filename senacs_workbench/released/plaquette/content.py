@@ -24,6 +24,7 @@ from senacs_workbench.core.errors import InputError, SenacsError
 from senacs_workbench.core.formatting import NBSP, format_euros, format_number, format_percent
 from senacs_workbench.released.plaquette.commune_map import CODE_COLUMNS, count_by_commune, insee_code
 from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE, SUPPRESSED_MARK, PublishedReader
+from senacs_workbench.released.sources import ReleasedSources, neighbours
 
 Format = Literal["int", "dec", "ratio", "pct", "eur"]
 
@@ -434,7 +435,7 @@ def public_structure_list(structures: pd.DataFrame, territory: geo.Territory) ->
     return sorted(rows, key=lambda r: (r["commune"], r["nom"]))
 
 
-def _national_rows(local: Cells, national: Cells) -> list[tuple[str, Fig, Fig]]:
+def _comparison_rows(columns: list[Cells]) -> list[tuple[str, list[Fig]]]:
     spec: list[tuple[str, str, str, str, Format]] = [
         ("Structures", "type_structure", "structures", "", "int"),
         ("Part de centres sociaux", "type_structure", "share", "CS", "ratio"),
@@ -452,8 +453,22 @@ def _national_rows(local: Cells, national: Cells) -> list[tuple[str, Fig, Fig]]:
         ("Partenariat avec la commune", "partenaire_commune", "share", "oui", "ratio"),
         ("Taux de réponse", "personnes_touchees", "response_rate", "", "ratio"),
     ]
-    return [(label, local.fig(label, v, s, a, fmt=f), national.fig(label, v, s, a, fmt=f))
-            for label, v, s, a, f in spec]
+    return [(label, [cells.fig(label, v, s, a, fmt=f) for cells in columns]) for label, v, s, a, f in spec]
+
+
+def _comparison_columns(reader: PublishedReader, year: int, where: geo.Territory,
+                        cells: Cells) -> tuple[list[Cells], list[tuple[str, str]]]:
+    """The territory's own cells, then its région's (for a département) and the nation's, each from
+    the one released bundle :class:`ReleasedSources` chooses (the bundles of the région and the nation
+    added with ``senacs compare add`` in a département's workspace); with (header, source) per column."""
+    released = ReleasedSources(reader, year)
+    columns, headers = [cells], [(where.name if where.level != "national" else "France", "")]
+    for place in neighbours(where):
+        source = released.source_for(place)
+        columns.append(Cells(released.cells(place)))
+        label = "absent des publications reçues" if source is None else source.label
+        headers.append((place.name if place.level != "national" else "France", label))
+    return columns, headers
 
 
 def assemble(published_dir: Path | str, territory: str | geo.Territory, year: int,
@@ -467,10 +482,6 @@ def assemble(published_dir: Path | str, territory: str | geo.Territory, year: in
     codebook: Codebook = load_codebook(year)
     frame = reader.table(year, level=where.level, territory=where.code)
     cells = Cells(frame)
-    if where.level == "national":
-        national = cells
-    else:
-        national = Cells(reader.table(year, level="national", territory=geo.NATIONAL_CODE))
     sections: dict[str, Section] = {}
 
     def section(key: str) -> Section:
@@ -588,7 +599,9 @@ def assemble(published_dir: Path | str, territory: str | geo.Territory, year: in
     method.figs["cells"] = len(frame)
 
     nat = section("national")
-    nat.figs["rows"] = _national_rows(cells, national)
+    columns, headers = _comparison_columns(reader, year, where, cells)
+    nat.figs["rows"] = _comparison_rows(columns)
+    nat.figs["columns"] = headers
 
     version = bundle.folder.name
     return PlaquetteContent(

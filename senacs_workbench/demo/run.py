@@ -187,5 +187,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         echo(f"  - {workspace.published / 'plaquettes'} : les plaquettes publiées (PDF) ;")
     echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture (réservées) ;")
     echo(f"  - {incoming} : les exports synthétiques et la vérité terrain des incohérences ;")
-    echo(f"  - « senacs serve --workspace {workspace.root} » : les tableaux de bord du comité dans le navigateur.")
+    echo(f"  - « senacs serve --workspace {workspace.root} » : les tableaux de bord du comité dans le navigateur ;")
+    echo(f"  - « senacs serve --workspace {hierarchy[-1].root} » : ceux du comité départemental, comparés à "
+         "sa région et à la France à partir des publications reçues.")
     return workspace

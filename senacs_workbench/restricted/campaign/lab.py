@@ -12,10 +12,13 @@ and its access check.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import ENV_VAR, Workspace
@@ -58,11 +61,21 @@ def start_lab(workspace: Workspace, port: int | None = None, echo: Callable[[str
     return subprocess.Popen(argv, env=env, cwd=folder)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_lab(workspace: Workspace, port: int | None = None, echo: Callable[[str], None] | None = None) -> int:
-    """Start JupyterLab and wait until it stops (Ctrl-C); return its exit status (for ``senacs lab``)."""
+    """Start JupyterLab and wait until it stops (Ctrl-C or SIGTERM stop it too); return its exit status."""
     process = start_lab(workspace, port, echo)
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
         return process.wait()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)

@@ -128,6 +128,7 @@ def demo_copy(demo_cli_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_p
     return Workspace(target)
 
 
+@pytest.mark.timeout(1500)  # the first user of demo_cli_run pays for the demo (up to 600 s)
 def test_every_shipped_notebook_runs_as_lab_opens_it_on_the_national_workspace(demo_copy: Workspace) -> None:
     shipped_before = _digests(shipped("notebooks"))
     errors = _execute_as_lab_opens_it(demo_copy)
@@ -140,6 +141,7 @@ def test_every_shipped_notebook_runs_as_lab_opens_it_on_the_national_workspace(d
     assert _digests(shipped("notebooks")) == shipped_before
 
 
+@pytest.mark.timeout(1500)  # the first user of demo_cli_run pays for the demo (up to 600 s)
 def test_every_shipped_notebook_runs_as_lab_opens_it_on_a_departement_workspace(demo_copy: Workspace) -> None:
     workspace = Workspace(demo_copy.root / DEMO_DEPARTEMENT_WORKSPACE)
     # the département's preparer publishes its infra views first, as the infra notebook says

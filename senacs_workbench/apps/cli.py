@@ -484,7 +484,7 @@ def run(workspace: Workspace, campaign_file: Path, resume: bool, executor: str, 
                          workers=workers, fresh_kernels=fresh_kernels, echo=click.echo))
 
 
-@main.command(help="Ouvrir JupyterLab (préparateur) sur les carnets, en local uniquement.")
+@main.command(help="Ouvrir JupyterLab (préparateur) sur sa copie des carnets, dans l'espace, en local uniquement.")
 @click.option("--port", type=int, default=None, help="Port (par défaut : un port libre).")
 @workspace_option
 def lab(workspace: Workspace, port: int | None) -> None:

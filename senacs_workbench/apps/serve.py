@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.shipped import shipped
 from senacs_workbench.released.bundle_contract import RELEASED
 
 PUBLISHED_ENV = "SENACS_PUBLISHED_DIR"
@@ -84,11 +85,6 @@ KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", 
 
 class ServeError(SenacsError):
     """The dashboards cannot be served (message in French)."""
-
-
-def checkout_dashboards_dir() -> Path:
-    """``dashboards/`` of the checkout this package runs from."""
-    return Path(__file__).resolve().parents[2] / "dashboards"
 
 
 @dataclass(frozen=True)
@@ -454,7 +450,7 @@ def serve(
     :meth:`DashboardServer.stop` at the end (or use the server as a context manager).
     """
     published = check_published_dir(published_dir)
-    source_dir = Path(dashboards_dir) if dashboards_dir is not None else checkout_dashboards_dir()
+    source_dir = Path(dashboards_dir) if dashboards_dir is not None else shipped("dashboards")
     wanted = [(n, t) for n, t in DASHBOARDS if dashboards is None or n in dashboards]
     missing = [n for n, _ in wanted if not (source_dir / f"{n}.ipynb").exists()]
     if missing or not wanted:

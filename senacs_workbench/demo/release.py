@@ -12,17 +12,17 @@ from pathlib import Path
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import WorkspaceError
+from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace, open_workspace
 from senacs_workbench.demo.governance import DEMO_CAF, DEMO_DEPARTEMENT, DEMO_FEDERATION, DEMO_REGION
 from senacs_workbench.released.bundle_contract import RELEASED, released_versions
 from senacs_workbench.released.plaquette.build import PDF_NAME, PlaquetteBuilder
 from senacs_workbench.released.plaquette.content import parse
-from senacs_workbench.restricted.campaign.lab import REPO_ROOT
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.plaquette import approve_plaquette, build_many, publish_plaquette
 from senacs_workbench.restricted.publication.publish import publish_year
 
-DEMO_CAMPAIGN = REPO_ROOT / "parameters" / "demo.yaml"
+DEMO_CAMPAIGN = shipped("parameters") / "demo.yaml"
 DEMO_YEARS = (2024, 2025)
 """Campaign years that ``parameters/demo.yaml`` reads."""
 Echo = Callable[[str], None]

@@ -19,6 +19,7 @@ from pathlib import Path
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.formatting import format_number, format_percent
+from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace, init_workspace, open_workspace, write_text_atomic
 from senacs_workbench.demo.summary import structures_by_region
 from senacs_workbench.trust.governance import acting_user, dump_governance
@@ -56,7 +57,7 @@ def demo_campaign_file(workspace: Workspace, years: Sequence[int]) -> Path:
     from senacs_workbench.demo.release import DEMO_CAMPAIGN
 
     raw = yaml.safe_load(DEMO_CAMPAIGN.read_text(encoding="utf-8"))
-    raw["notebooks"] = str((DEMO_CAMPAIGN.parent / str(raw.get("notebooks", "../notebooks"))).resolve())
+    raw["notebooks"] = str(shipped("notebooks"))
     for run in raw["runs"]:
         parameters = run.setdefault("parameters", {})
         if "year" in parameters:

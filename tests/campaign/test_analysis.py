@@ -11,7 +11,6 @@ from campaign_support import NOTEBOOKS
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.released.analysis import charts, territorial, thematic, trends
 from senacs_workbench.released.analysis.audience import may_publish_to
-from senacs_workbench.restricted.campaign.lab import LOOPBACK, lab_command
 from senacs_workbench.restricted.store import RawDataStore, StoreError
 from senacs_workbench.trust.audit_log import entries
 
@@ -74,44 +73,6 @@ def test_centre_answers_reads_one_structure_and_checks_access(released_template,
     assert entries(released_template.audit_log_path)[-1]["action"] == "refused:read_answers"
     with pytest.raises(StoreError, match="n'existe pas"):
         store.centre_answers(2024, "INCONNU")
-
-
-def test_lab_listens_on_loopback_only_without_browser(released_template, tmp_path: Path) -> None:
-    argv, env, folder = lab_command(released_template, port=8899)
-    assert f"--ServerApp.ip={LOOPBACK}" in argv and "--no-browser" in argv
-    assert "--ServerApp.port=8899" in argv
-    assert env["SENACS_WORKSPACE"] == str(released_template.root)
-    assert str(Path(__file__).resolve().parents[2]) in env["PYTHONPATH"].split(":")
-    assert folder == NOTEBOOKS.resolve()
-
-
-def test_lab_starts_on_loopback_and_answers(released_template, tmp_path: Path) -> None:
-    import socket
-    import time
-    import urllib.request
-
-    from senacs_workbench.restricted.campaign.lab import start_lab
-
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port = probe.getsockname()[1]
-    process = start_lab(released_template, port=port)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/api", timeout=2) as response:
-                    assert response.status == 200 and b"version" in response.read()
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.5)
-        listening = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-        local = [entry[1] for entry in listening if entry[3] == "0A" and int(entry[1].split(":")[1], 16) == port]
-        assert local and all(address.startswith("0100007F:") for address in local)  # 127.0.0.1 only
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_committee_analysis_modules_never_reach_the_restricted_side() -> None:

@@ -30,4 +30,4 @@ def lab_command_line(workspace: Workspace, port: int | None = None, echo: Echo =
     """``senacs lab [--port N]``."""
     echo("JupyterLab démarre sur 127.0.0.1 uniquement (accès local) ; l'adresse avec son jeton s'affiche "
          "ci-dessous. Arrêt : Ctrl-C.")
-    return run_lab(workspace, port)
+    return run_lab(workspace, port, echo)

@@ -3,7 +3,7 @@
 A campaign file::
 
     name: campagne-2024          # optional; default: the file's name
-    notebooks: ../notebooks      # optional; folder of the notebooks, relative to this file
+    notebooks: ../notebooks      # optional; folder of the notebooks, relative to this file (default: the shipped ones)
     timeout: 600                 # optional; seconds allowed per cell
     runs:
       - notebook: territorial_analysis
@@ -46,6 +46,7 @@ import yaml
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import available_years
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.analysis.audience import (
     AUDIENCES,
@@ -249,7 +250,8 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     name = str(raw.get("name") or path.stem)
     if not SAFE_ID.match(name):
         problems.append(f"name = {name!r} : nom de campagne invalide (lettres, chiffres, _ . -).")
-    notebooks_dir = (path.parent / str(raw.get("notebooks", "../notebooks"))).resolve()
+    # the shipped notebooks unless the file names a folder (relative to the file): a copied example still runs
+    notebooks_dir = (path.parent / str(raw["notebooks"])).resolve() if raw.get("notebooks") else shipped("notebooks")
     default_timeout = raw.get("timeout", DEFAULT_TIMEOUT)
     released = released_years(workspace)
     campaign = Campaign(name, path.resolve(), notebooks_dir)

@@ -123,6 +123,7 @@ def test_no_sentinel_in_the_trends_across_every_selector(browser: Any, dashboard
     page.set_default_timeout(RENDER_TIMEOUT_MS)
     open_dashboard(page, dashboard_server, "tendances")
     try:
+        choose(page, "level", "Département")
         choose(page, "territory", "Landes (40)")
         choose(page, "question", "Budget total")
         for statistic in options(page, "statistic"):

@@ -34,6 +34,11 @@ def test_overview_renders_cards_charts_table_and_downloads(overview_page) -> Non
     headers = table.locator("th").all_text_contents()
     assert headers[:5] == ["Niveau", "Code", "Territoire", "Ventilation", "Modalité"]
     assert "Taux de réponse" in headers and "Répondants" in headers
+    # the national workspace's dashboard opens on the nation; a small département has suppressed cells
+    assert "France entière" in page.locator(".senacs-cards-title").text_content()
+    select(page, "level", label="Département")
+    select(page, "territory", label="Landes (40)")
+    wait_text(page, "table.senacs-aggregates caption", "Landes")
     assert page.locator("td.senacs-s").count() > 0, "suppressed cells are shown as « s »"
     assert "secret statistique" in page.locator(".senacs-table").text_content()
     # no source code, no traceback
@@ -95,6 +100,7 @@ def test_overview_selectors_update_charts_and_table(overview_page) -> None:
 
 def test_trends_selectors_update_chart_and_table(trends_page) -> None:
     page = trends_page
+    select(page, "level", label="Département")
     select(page, "territory", label="Gironde (33)")
     wait_text(page, ".senacs-chart-trend .legend", "Gironde")
     wait_text(page, "table.senacs-aggregates", "Gironde")

@@ -11,6 +11,10 @@
    :mod:`senacs_workbench.restricted.campaign.plaquettes`);
 7. copy ``plotly.min.js`` once into each output folder and write an ``index.html`` per folder
    (the committee index also lists the plaquettes).
+
+The outputs of the audiences narrower than the committee (``reports/restricted/<territory>/``,
+``reports/centre/<structure_id>/``) are owner-only whatever the umask: their folders are made
+0700 before any run writes there, and everything under them 0700/0600 once the campaign ends.
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ import plotly
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.fingerprint import package_fingerprint
-from senacs_workbench.core.workspace import Workspace, write_text_atomic
+from senacs_workbench.core.workspace import (
+    OWNER_ONLY_REPORTS,
+    Workspace,
+    make_owner_only,
+    restrict_tree,
+    write_text_atomic,
+)
 from senacs_workbench.released.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE, RESTRICTED
 from senacs_workbench.released.bundle_contract import (
     COMPARISONS,
@@ -435,6 +445,11 @@ def run_campaign(
     started = time.perf_counter()
     with campaign_lock(workspace):
         campaign = load_campaign(workspace, campaign_file)
+        narrow = sorted({run.folder.parts[0] for run in campaign.runs} & set(OWNER_ONLY_REPORTS))
+        for run in campaign.runs:
+            if run.folder.parts[0] in narrow:
+                for depth in range(1, len(run.folder.parts) + 1):
+                    make_owner_only(workspace.reports / Path(*run.folder.parts[:depth]))
         code_hash = package_fingerprint()
         state_path = _state_path(workspace, campaign.name)
         state = _load_state(state_path)
@@ -499,5 +514,7 @@ def run_campaign(
             audience = outcomes[0].audience if outcomes else COMMITTEE
             extra = index_section(folder, report.plaquettes) if relative == plaquettes_folder else ""
             report.indexes.append(write_index(folder, campaign.name, audience, outcomes, extra))
+        for name in narrow:
+            restrict_tree(workspace.reports / name)
     report.elapsed = time.perf_counter() - started
     return report

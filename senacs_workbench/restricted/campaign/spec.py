@@ -122,6 +122,18 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "x"
 
 
+def restricted_folder(group: str) -> str:
+    """The folder of a restricted output under ``reports/restricted/``: its territory's (``FR``,
+    ``R75``, ``24``: one per département, read by that territory's preparer and correspondents)."""
+    try:
+        place = geo.parse_territory(group)
+    except ValueError:
+        return "autres"
+    if place.level == "national":
+        return geo.NATIONAL_CODE
+    return f"R{place.code}" if place.level == "region" else _slug(place.code)
+
+
 def territory_key(place: geo.Territory) -> str:
     return geo.NATIONAL_CODE if place.level == "national" else f"{place.level}:{place.code}"
 
@@ -354,13 +366,15 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
             if run_id in seen:
                 continue
             seen.add(run_id)
+            group = (f"departement:{params['departement']}" if "departement" in params
+                     else str(params.get("territory", "autres")))
             if audience == CENTRE:
                 folder = Path(CENTRE) / _slug(params["structure_id"]) / name
                 group = f"structure:{params['structure_id']}"
+            elif audience == RESTRICTED:
+                folder = Path(RESTRICTED) / restricted_folder(group) / name
             else:
                 folder = Path(audience) / name
-                group = (f"departement:{params['departement']}" if "departement" in params
-                         else str(params.get("territory", "autres")))
             campaign.runs.append(RunSpec(
                 run_id=run_id, notebook=notebook, notebook_path=notebook_path, parameters=params,
                 audience=audience, declared_audience=own_audience, folder=folder, group=group,

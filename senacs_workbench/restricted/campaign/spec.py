@@ -11,7 +11,7 @@ A campaign file::
         parameters: {year: 2024}                          # a list of values = one run per value
       - notebook: centre_report
         audience: centre
-        parameters: {structure_id: [S24001, S24002], year: 2024}
+        parameters: {structure_id: [S24001, S24002], year: 2024}   # or all, or departement:24, region:75
     plaquettes:                  # optional; see senacs_workbench.restricted.campaign.plaquettes
       territories: [national, regions, departements]
       year: 2024
@@ -25,6 +25,10 @@ runner's own parameters (``published_dir``, ``workspace_dir``, ``output_dir``,
 ``panel_structures``) cannot be set by a campaign file; a notebook is never rendered for an
 audience wider than its own; the ``plaquettes`` section is checked by
 :func:`senacs_workbench.restricted.campaign.plaquettes.parse_section` (a file may hold only that section).
+``structure_id: all`` (every structure of the workspace's territory) or a territory
+(``departement:24``, ``region:75``, ``FR``) gives one run per structure of that territory in the
+run's ``year``: the ids are read from the store as the preparer (access-checked and logged, no
+answer read). Each centre's output goes to its own folder, ``reports/centre/<id>/<campaign>/``.
 All problems are reported together, in French.
 """
 
@@ -66,6 +70,8 @@ YEAR_PARAMETERS = ("year", "first_year", "last_year")
 READS_STORE = "store"
 """``metadata.senacs.reads`` of a restricted notebook that reads the raw data, not released bundles."""
 DEFAULT_TIMEOUT = 600
+ALL_STRUCTURES = "all"
+"""``structure_id: all``: a centre report for every structure of the workspace's territory."""
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NOTEBOOK_LABELS = {
     "territorial_analysis": "Portrait territorial",
@@ -225,6 +231,12 @@ def _check_value(name: str, value: Any, default: Any, released: set[int], import
             return f"departement = {value!r} : département inconnu (code INSEE attendu, par exemple \"24\")."
         return None if isinstance(value, str) else f"departement = {value!r} : écrivez le code entre guillemets."
     if name == "structure_id":
+        if is_structure_selector(value):
+            try:
+                structure_selector_territory(str(value), geo.NATIONAL_CODE)
+            except ValueError as exc:
+                return f"structure_id = {value!r} : {exc}"
+            return None
         if not isinstance(value, str) or not SAFE_ID.match(value):
             return f"structure_id = {value!r} : identifiant de structure invalide (lettres, chiffres, _ . -)."
         return None
@@ -238,6 +250,43 @@ def _check_value(name: str, value: Any, default: Any, released: set[int], import
     except TypeError:
         return f"{name} = {value!r} : valeur non prise en charge."
     return None
+
+
+def is_structure_selector(value: Any) -> bool:
+    """Whether a ``structure_id`` value names many structures: ``all`` (the workspace's territory),
+    ``FR``/``national``, or a territory with its level (``region:75``, ``departement:24``, ``epci:…``)."""
+    if not isinstance(value, str):
+        return False
+    return value == ALL_STRUCTURES or ":" in value or value.upper() in (geo.NATIONAL_CODE, "NATIONAL")
+
+
+def structure_selector_territory(value: str, workspace_territory: str) -> geo.Territory:
+    """The territory whose structures a ``structure_id`` selector names (``ValueError`` if unknown)."""
+    return geo.parse_territory(workspace_territory if value == ALL_STRUCTURES else value)
+
+
+def _structures_of(workspace: Workspace, selector: str, year: Any, cache: dict[tuple[str, int], list[str]]
+                   ) -> tuple[list[str], str | None]:
+    """The structure ids a selector names in ``year`` (read from the store as the preparer, logged); or a problem."""
+    from senacs_workbench.restricted.store import RawDataStore
+
+    if not isinstance(year, int):
+        return [], f"structure_id = {selector!r} : indiquez l'année (« year ») dont les structures sont prises."
+    key = (selector, year)
+    if key not in cache:
+        place = structure_selector_territory(selector, str(workspace.config.get("territory", geo.NATIONAL_CODE)))
+        store = RawDataStore(workspace)
+        if store.versions(year).empty:
+            return [], (f"structure_id = {selector!r} : aucune donnée importée pour la campagne {year} "
+                        "(« senacs import »), donc aucune structure.")
+        try:
+            cache[key] = store.structure_ids(year, place)
+        except SenacsError as exc:
+            return [], f"structure_id = {selector!r} : {exc}"
+        if not cache[key]:
+            return [], (f"structure_id = {selector!r} : aucune structure de {geo.LEVEL_LABELS[place.level]} "
+                        f"{place.name} dans les données {year}.")
+    return cache[key], None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -266,6 +315,7 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     released = released_years(workspace)
     campaign = Campaign(name, path.resolve(), notebooks_dir)
     seen: set[str] = set()
+    structures: dict[tuple[str, int], list[str]] = {}
     if PLAQUETTES in raw:
         local = {y for y in released if released_versions(workspace.published / RELEASED, y)}  # not comparisons
         campaign.plaquettes, plaquette_problems = parse_section(raw[PLAQUETTES], local)
@@ -353,8 +403,17 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
             problems += entry_problems
             continue
         order = [n for n in declared if n in values]
+        combinations: list[dict[str, Any]] = []
         for combination in itertools.product(*(values[n] for n in order)):
             params = dict(zip(order, combination))
+            if is_structure_selector(params.get("structure_id")):
+                ids, problem = _structures_of(workspace, params["structure_id"], params.get("year"), structures)
+                if problem and f"{where} : {problem}" not in problems:
+                    problems.append(f"{where} : {problem}")
+                combinations += [params | {"structure_id": structure_id} for structure_id in ids]
+            else:
+                combinations.append(params)
+        for params in combinations:
             first, last = params.get("first_year"), params.get("last_year")
             if first is not None and last is not None and first > last:
                 problems.append(f"{where} : first_year = {first} est après last_year = {last}.")

@@ -36,9 +36,16 @@ def chromium_path() -> str:
 
 
 class PdfPrinter:
-    """A headless chromium kept open across documents (use as a context manager)."""
+    """A headless chromium kept open across documents (use as a context manager).
 
-    def __init__(self) -> None:
+    Offline always: a document is self-contained, nothing may be fetched while printing. Scripts
+    are off unless ``javascript`` (a campaign report draws its plotly charts with them), and
+    ``viewport`` sets the width documents are laid out at before printing.
+    """
+
+    def __init__(self, *, javascript: bool = False, viewport: dict[str, int] | None = None) -> None:
+        self._javascript = javascript
+        self._viewport = viewport
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
@@ -51,8 +58,9 @@ class PdfPrinter:
             self._browser = self._playwright.chromium.launch(
                 executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"]
             )
-            # offline: a plaquette is self-contained, nothing may be fetched while printing
-            self._context = self._browser.new_context(offline=True, java_script_enabled=False)
+            # offline: a document is self-contained, nothing may be fetched while printing
+            options: dict[str, Any] = {"viewport": self._viewport} if self._viewport else {}
+            self._context = self._browser.new_context(offline=True, java_script_enabled=self._javascript, **options)
         except Exception:
             self._playwright.stop()
             raise
@@ -68,16 +76,24 @@ class PdfPrinter:
             self._playwright.stop()
         self._context = self._browser = self._playwright = None
 
-    def pdf(self, html: str) -> bytes:
-        """Print ``html`` (self-contained: no network access is allowed) to A4 PDF bytes."""
+    def pdf(self, html: str, *, ready: str | None = None, margin: dict[str, str] | None = None,
+            timeout_ms: int = 120_000) -> bytes:
+        """Print ``html`` (self-contained: no network access is allowed) to A4 PDF bytes.
+
+        ``ready``: a JavaScript function (as text) that returns true once the page is drawn;
+        printing waits for it. ``margin``: page margins when the document sets none (``@page``).
+        """
         if self._context is None:
             raise PdfError("Le navigateur n'est pas démarré (utiliser PdfPrinter comme gestionnaire de contexte).")
         page = self._context.new_page()
         try:
-            page.set_content(html, wait_until="load")
+            page.set_content(html, wait_until="load", timeout=timeout_ms)
+            if ready is not None:
+                page.wait_for_function(ready, timeout=timeout_ms)
             page.emulate_media(media="print")
+            options: dict[str, Any] = {"margin": margin} if margin else {}
             data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
-                                   tagged=True)
+                                   tagged=True, **options)
         finally:
             page.close()
         return data

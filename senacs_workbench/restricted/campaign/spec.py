@@ -5,6 +5,8 @@ A campaign file::
     name: campagne-2024          # optional; default: the file's name
     notebooks: ../notebooks      # optional; folder of the notebooks, relative to this file
     timeout: 600                 # optional; seconds allowed per cell
+    standalone: [restricted]     # optional; audiences whose HTML embeds plotly.js (centre: always)
+    pdf: true                    # optional; a PDF beside each HTML (true, false or a list of audiences)
     runs:
       - notebook: territorial_analysis
         territories: [national, regions, departements]   # or codes: FR, region:75, departement:24, 24
@@ -70,6 +72,8 @@ YEAR_PARAMETERS = ("year", "first_year", "last_year")
 READS_STORE = "store"
 """``metadata.senacs.reads`` of a restricted notebook that reads the raw data, not released bundles."""
 DEFAULT_TIMEOUT = 600
+ALWAYS_STANDALONE = frozenset({CENTRE})
+"""Audiences whose reports always embed what they need: a centre's report is handed to it alone."""
 ALL_STRUCTURES = "all"
 """``structure_id: all``: a centre report for every structure of the workspace's territory."""
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -109,6 +113,10 @@ class RunSpec:
     """Index heading: the territory key (``FR``, ``region:75``…), or ``structure:<id>``."""
     timeout: int
     runner_parameters: tuple[str, ...]
+    standalone: bool = False
+    """The HTML embeds plotly.js and works alone (always for a centre's report)."""
+    pdf: bool = False
+    """A PDF of the report is printed beside its HTML."""
 
     @property
     def label(self) -> str:
@@ -289,6 +297,29 @@ def _structures_of(workspace: Workspace, selector: str, year: Any, cache: dict[t
     return cache[key], None
 
 
+def _audience_option(raw: dict[str, Any], key: str, default: frozenset[str]) -> tuple[frozenset[str], list[str]]:
+    """A campaign-wide option given per audience: ``true``/``false`` (every audience / none) or a list of
+    audiences; the audiences it applies to, and the problems found."""
+    if key not in raw:
+        return default, []
+    value = raw[key]
+    if isinstance(value, bool):
+        return (frozenset(AUDIENCES) if value else frozenset()), []
+    items = value if isinstance(value, list) else [value]
+    unknown = [str(v) for v in items if v not in AUDIENCES]
+    if unknown:
+        return default, [f"{key} = {value!r} : true, false ou une liste de publics parmi {', '.join(AUDIENCES)} "
+                         f"(inconnu : {', '.join(unknown)})."]
+    return frozenset(str(v) for v in items), []
+
+
+def _run_flag(entry: dict[str, Any], key: str, default: bool, where: str) -> tuple[bool, str | None]:
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        return default, f"{where} : {key} = {value!r} : true ou false est attendu."
+    return value, None
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -312,6 +343,9 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         problems.append(f"name = {name!r} : nom de campagne invalide (lettres, chiffres, _ . -).")
     notebooks_dir = (path.parent / str(raw.get("notebooks", "../notebooks"))).resolve()
     default_timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    standalone_audiences, option_problems = _audience_option(raw, "standalone", frozenset())
+    pdf_audiences, pdf_problems = _audience_option(raw, "pdf", frozenset())
+    problems += option_problems + pdf_problems
     released = released_years(workspace)
     campaign = Campaign(name, path.resolve(), notebooks_dir)
     seen: set[str] = set()
@@ -325,7 +359,8 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         if not isinstance(entry, dict) or "notebook" not in entry:
             problems.append(f"{where} : « notebook » manquant.")
             continue
-        unknown_keys = set(entry) - {"notebook", "audience", "territories", "parameters", "timeout"}
+        unknown_keys = set(entry) - {"notebook", "audience", "territories", "parameters", "timeout", "standalone",
+                                     "pdf"}
         if unknown_keys:
             problems.append(f"{where} : clé(s) inconnue(s) {', '.join(sorted(unknown_keys))}.")
         notebook = str(entry["notebook"])
@@ -399,6 +434,13 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         timeout = entry.get("timeout", default_timeout)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
             entry_problems.append(f"{where} : timeout = {timeout!r} : un nombre de secondes est attendu.")
+        standalone, flag_problem = _run_flag(entry, "standalone", audience in standalone_audiences, where)
+        pdf, pdf_problem = _run_flag(entry, "pdf", audience in pdf_audiences, where)
+        entry_problems += [p for p in (flag_problem, pdf_problem) if p]
+        if audience == CENTRE and entry.get("standalone") is False:
+            entry_problems.append(f"{where} : standalone = false refusé : le tableau d'un centre lui est remis seul, "
+                                  "il doit fonctionner sans autre fichier.")
+        standalone = standalone or audience in ALWAYS_STANDALONE
         if entry_problems:
             problems += entry_problems
             continue
@@ -438,6 +480,7 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
                 run_id=run_id, notebook=notebook, notebook_path=notebook_path, parameters=params,
                 audience=audience, declared_audience=own_audience, folder=folder, group=group,
                 timeout=int(timeout), runner_parameters=tuple(n for n in RUNNER_PARAMETERS if n in declared),
+                standalone=standalone, pdf=pdf,
             ))
     if problems:
         raise CampaignError(problems, path)

@@ -49,6 +49,7 @@ class PdfPrinter:
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
+        self._page: Any = None
 
     def __enter__(self) -> PdfPrinter:
         from playwright.sync_api import sync_playwright
@@ -68,13 +69,15 @@ class PdfPrinter:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        if self._page is not None:
+            self._page.close()
         if self._context is not None:
             self._context.close()
         if self._browser is not None:
             self._browser.close()
         if self._playwright is not None:
             self._playwright.stop()
-        self._context = self._browser = self._playwright = None
+        self._page = self._context = self._browser = self._playwright = None
 
     def pdf(self, html: str, *, ready: str | None = None, margin: dict[str, str] | None = None,
             timeout_ms: int = 120_000) -> bytes:
@@ -88,12 +91,36 @@ class PdfPrinter:
         page = self._context.new_page()
         try:
             page.set_content(html, wait_until="load", timeout=timeout_ms)
-            if ready is not None:
-                page.wait_for_function(ready, timeout=timeout_ms)
-            page.emulate_media(media="print")
-            options: dict[str, Any] = {"margin": margin} if margin else {}
-            data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
-                                   tagged=True, **options)
+            return self._print(page, ready, margin, timeout_ms)
         finally:
             page.close()
+
+    def pdf_file(self, path: Path, *, ready: str | None = None, margin: dict[str, str] | None = None,
+                 timeout_ms: int = 120_000) -> bytes:
+        """Print the HTML file ``path`` (and the local files it loads, e.g. a script beside it) to A4 PDF bytes.
+
+        Files are printed in one page, reused: a large script loaded by every file (plotly.js) is
+        compiled once, where :meth:`pdf` would transfer and compile it again for each document.
+        """
+        if self._context is None:
+            raise PdfError("Le navigateur n'est pas démarré (utiliser PdfPrinter comme gestionnaire de contexte).")
+        if self._page is None:
+            self._page = self._context.new_page()
+        try:
+            self._page.emulate_media(media="screen")
+            self._page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+            return self._print(self._page, ready, margin, timeout_ms)
+        except Exception:
+            self._page.close()
+            self._page = None
+            raise
+
+    @staticmethod
+    def _print(page: Any, ready: str | None, margin: dict[str, str] | None, timeout_ms: int) -> bytes:
+        if ready is not None:
+            page.wait_for_function(ready, timeout=timeout_ms)
+        page.emulate_media(media="print")
+        options: dict[str, Any] = {"margin": margin} if margin else {}
+        data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
+                               tagged=True, **options)
         return data

@@ -159,9 +159,18 @@ def plotly_js() -> str:
     return (Path(plotly.__file__).parent / "package_data" / PLOTLY_JS).read_text(encoding="utf-8")
 
 
+def _inline_tag() -> str:
+    return f'<script type="text/javascript">{plotly_js()}</script>'
+
+
 def inline_plotly(page: str) -> str:
     """``page`` with its reference to the shared plotly.min.js replaced by plotly.js itself."""
-    return page.replace(PLOTLY_TAG, f'<script type="text/javascript">{plotly_js()}</script>', 1)
+    return page.replace(PLOTLY_TAG, _inline_tag(), 1)
+
+
+def share_plotly(page: str) -> str:
+    """The converse of :func:`inline_plotly`: ``page`` loading plotly.min.js from beside it."""
+    return page.replace(_inline_tag(), PLOTLY_TAG, 1)
 
 
 def html_page(notebook: nbformat.NotebookNode, title: str, standalone: bool = False) -> str:

@@ -6,7 +6,8 @@ Layout::
     governance.yaml     who is who (committee, preparer, correspondents), see governance.py
     restricted/         owner-only (0700): store, archived imports, findings, audit log
     published/          released bundles (aggregates only)
-    reports/            rendered outputs, by audience
+    reports/            rendered outputs, by audience; reports/restricted/ and reports/centre/
+                        (audiences narrower than the committee) are owner-only like restricted/
 
 Every command takes ``--workspace``; the default is ``$SENACS_WORKSPACE``, else
 ``./senacs-workspace``.
@@ -30,6 +31,9 @@ GOVERNANCE_FILE = "governance.yaml"
 FORMAT_VERSION = 1
 ENV_VAR = "SENACS_WORKSPACE"
 DEFAULT_DIR = "senacs-workspace"
+OWNER_ONLY_REPORTS = ("restricted", "centre")
+"""Folders of ``reports/`` for the audiences narrower than the committee (the preparer and
+correspondents; one centre): owner-only (0700 folders, 0600 files), checked like ``restricted/``."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,48 @@ class Workspace:
         return self.restricted / "audit-log.jsonl"
 
     @property
+    def owner_only_dirs(self) -> tuple[Path, ...]:
+        """Folders no one but the owner may read: ``restricted/`` and the narrow audiences' reports."""
+        return (self.restricted, *(self.reports / name for name in OWNER_ONLY_REPORTS))
+
+    @property
     def config(self) -> dict[str, object]:
         loaded = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
         return dict(loaded)
+
+
+def make_owner_only(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) if needed and make it owner-only (0700), whatever the umask."""
+    folder.mkdir(mode=stat.S_IRWXU, parents=True, exist_ok=True)
+    os.chmod(folder, stat.S_IRWXU)
+    return folder
+
+
+def restrict_tree(root: Path) -> None:
+    """Make everything under ``root`` owner-only: folders 0700, files 0600 (symbolic links are not followed)."""
+    if not root.is_dir() or root.is_symlink():
+        return
+    os.chmod(root, stat.S_IRWXU)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                os.chmod(path, stat.S_IRWXU)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def loose_owner_only_dirs(workspace: Workspace) -> list[tuple[Path, int]]:
+    """The owner-only folders of ``workspace`` that others may read or enter, with their mode."""
+    loose = []
+    for folder in workspace.owner_only_dirs:
+        if folder.is_dir():
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                loose.append((folder, mode))
+    return loose
 
 
 def default_workspace_path() -> Path:
@@ -110,6 +153,8 @@ def init_workspace(
     os.chmod(workspace.restricted, stat.S_IRWXU)
     workspace.published.mkdir(exist_ok=True)
     workspace.reports.mkdir(exist_ok=True)
+    for name in OWNER_ONLY_REPORTS:
+        make_owner_only(workspace.reports / name)
     config = {
         "name": name or workspace.root.name,
         "territory": territory,
@@ -131,13 +176,14 @@ def open_workspace(path: Path | None = None) -> Workspace:
             f"Aucun espace de travail dans {root}. Créez-le avec « senacs init {root} » "
             f"ou indiquez-le avec --workspace ou la variable {ENV_VAR}."
         )
-    mode = stat.S_IMODE(workspace.restricted.stat().st_mode)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    for folder, mode in loose_owner_only_dirs(workspace):
+        fix = "chmod 700" if folder == workspace.restricted else "chmod -R go-rwx"
         raise WorkspaceError(
-            f"Le dossier {workspace.restricted} est lisible par d'autres utilisateurs "
-            f"(droits {oct(mode)}) : rétablissez des droits réservés au propriétaire (chmod 700)."
+            f"Le dossier {folder} est lisible par d'autres utilisateurs "
+            f"(droits {oct(mode)}) : rétablissez des droits réservés au propriétaire ({fix})."
         )
     return workspace
 
 
-__all__ = ["Workspace", "init_workspace", "open_workspace", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["OWNER_ONLY_REPORTS", "Workspace", "init_workspace", "loose_owner_only_dirs", "make_owner_only",
+           "open_workspace", "restrict_tree", "write_bytes_atomic", "write_text_atomic"]

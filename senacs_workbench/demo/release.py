@@ -13,11 +13,11 @@ from pathlib import Path
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.shipped import shipped
-from senacs_workbench.core.workspace import Workspace, open_workspace
+from senacs_workbench.core.workspace import Workspace, open_workspace, write_text_atomic
 from senacs_workbench.demo.governance import DEMO_CAF, DEMO_DEPARTEMENT, DEMO_FEDERATION, DEMO_REGION
 from senacs_workbench.released.bundle_contract import RELEASED, released_versions
 from senacs_workbench.released.plaquette.build import PDF_NAME, PlaquetteBuilder
-from senacs_workbench.released.plaquette.content import parse
+from senacs_workbench.released.plaquette.content import parse, slug_of, territory_title
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.plaquette import approve_plaquette, build_many, publish_plaquette
 from senacs_workbench.restricted.publication.publish import publish_year
@@ -49,11 +49,54 @@ def demo_committee(territory: str) -> tuple[str, str]:
     return f"caf.{dep}", f"federation.{dep}"
 
 
+DEMO_EDITO = """\
+---
+caf: {caf}
+federation: {federation}
+---
+Chaque année, les centres sociaux et les espaces de vie sociale {where} répondent à l'observatoire
+SENACS. Leurs réponses dessinent le portrait d'un réseau de proximité : des structures ouvertes à
+tous les habitants, qui accueillent les familles, accompagnent les jeunes, luttent contre
+l'isolement des aînés et aident chacun à faire valoir ses droits.
+
+Ce portrait est aussi celui d'un travail partagé. Les habitants participent aux instances et aux
+projets, les bénévoles donnent de leur temps aux côtés des équipes salariées, et les communes, les
+intercommunalités, le département et la Caf soutiennent ensemble ces projets sociaux.
+
+La Caf et la fédération des centres sociaux remercient les structures qui ont pris le temps de
+répondre : ces chiffres sont les leurs. Ils éclairent les choix de ceux qui les financent et les
+accompagnent, et donnent à voir ce qui se fait, chaque jour, près de chez vous.
+
+Texte de démonstration : les chiffres de cette plaquette sont issus de données synthétiques.
+"""
+
+
+def write_demo_edito(workspace: Workspace, territory: str) -> Path:
+    """Demo workspaces only: the fictitious committee's édito of ``territory`` (kept if one exists)."""
+    if not workspace.config.get("demo"):
+        raise WorkspaceError(f"{workspace.root} n'est pas un espace de démonstration : aucun édito n'est écrit "
+                             "à la place du comité.")
+    where = parse(territory)
+    folder = workspace.published / "plaquette" / "edito"
+    path = folder / f"{slug_of(where)}.md"
+    if path.exists() or (folder / f"{slug_of(where)}.yaml").exists():
+        return path
+    phrase = {"national": "de France", "region": f"de la région {where.name}"}.get(
+        where.level, f"du département {territory_title(where)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, DEMO_EDITO.format(caf="La Caf (comité de démonstration)",
+                                              federation="La fédération des centres sociaux (comité de "
+                                                         "démonstration)", where=phrase))
+    return path
+
+
 def demo_plaquettes(workspace: Workspace | Path | str, year: int, echo: Echo = print,
                     builder: PlaquetteBuilder | None = None) -> list[Path]:
     """``senacs demo``: build, approve (demo CAF + federation members) and publish FR, a région, a département."""
     ws = workspace if isinstance(workspace, Workspace) else open_workspace(Path(workspace))
     territories = [geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT]
+    for territory in territories:
+        write_demo_edito(ws, territory)
     echo(f"Plaquettes {year} : construction (France, région, département)…")
     build_many(ws, territories, year, echo=echo, builder=builder)
     published = []

@@ -49,7 +49,7 @@ def test_coherence_review_runs_on_imported_data_with_nothing_released(imported_o
     assert report.ok, report.summary_fr()
     [outcome] = report.outcomes
     assert outcome.audience == "restricted" and outcome.html is not None
-    assert outcome.html.parent == imported_only.reports / "restricted" / "coherence"
+    assert outcome.html.parent == imported_only.reports / "restricted" / "FR" / "coherence"
     text = outcome.html.read_text(encoding="utf-8")
     found = re.search(r"(\d+) constat\(s\)", text)
     assert found and int(found.group(1)) > 0, "the review shows the findings of the coherence check"

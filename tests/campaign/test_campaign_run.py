@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -13,14 +17,16 @@ from campaign_support import NOTEBOOKS, write_campaign
 
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.campaign import run_campaign
-from senacs_workbench.restricted.campaign.execute import PLOTLY_JS
+from senacs_workbench.restricted.campaign.execute import PLOTLY_JS, plotly_js
 
 pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("SENACS_CHROMIUM", "/usr/bin/chromium")
 
 CAMPAIGN = {
     "name": "essai",
     "notebooks": str(NOTEBOOKS),
     "timeout": 300,
+    "pdf": True,
     "runs": [
         {"notebook": "territorial_analysis", "territories": ["FR", "departement:24"], "parameters": {"year": 2024}},
         {"notebook": "thematic_analysis", "territories": ["region:75"],
@@ -72,17 +78,23 @@ def test_audience_metadata_and_folders(campaign) -> None:
             assert outcome.audience == "committee"
 
 
-def test_html_has_no_code_and_uses_one_shared_plotly(campaign) -> None:
+def test_html_has_no_code_and_committee_reports_share_one_plotly(campaign) -> None:
     workspace, _, report = campaign
     for outcome in report.outcomes:
-        page = outcome.html.read_text(encoding="utf-8")
+        full = outcome.html.read_text(encoding="utf-8")
+        page = full.replace(plotly_js(), "")  # the code of the page, not plotly.js's own
         assert "territorial.run(" not in page and "charts.show_report" not in page and "import " not in page
         body = page[page.index("<body"):]
         assert "hl-ipython3" not in body and 'class="jp-CodeMirrorEditor' not in body
-        assert page.count(f'<script src="{PLOTLY_JS}"') == 1
         assert "Plotly.newPlot" in page
-        assert len(page) < 1_500_000  # no embedded plotly.js (~3.5 MB)
-        assert (outcome.html.parent / PLOTLY_JS).stat().st_size > 3_000_000
+        assert not re.search(r"<script[^>]+src=\"https?:", page)  # no require.js, MathJax… from the network
+        if outcome.audience == "committee":
+            assert page.count(f'<script src="{PLOTLY_JS}"') == 1
+            assert len(page) < 1_500_000  # no embedded plotly.js (~3.5 MB)
+            assert (outcome.html.parent / PLOTLY_JS).stat().st_size > 3_000_000
+        else:  # a centre's report travels alone: plotly.js inside, no shared copy beside it
+            assert "<script src=" not in page and plotly_js() in full and len(full) > 3_000_000
+            assert not (outcome.html.parent / PLOTLY_JS).exists()
     committee = workspace.reports / "committee" / "essai"
     assert len(list(committee.glob("*.js"))) == 1
 
@@ -137,3 +149,74 @@ def test_resume_skips_every_unchanged_run(campaign) -> None:
     workspace, path, _ = campaign
     again = run_campaign(workspace, path, resume=True, progress=False)
     assert again.ok and {o.status for o in again.outcomes} == {"skipped"}
+
+
+def _open_alone(page_path: Path, tmp_path: Path) -> tuple[int, int, list[str], int]:
+    """Copy ``page_path`` ALONE into an empty folder and open it in chromium, offline: (plotly charts,
+    charts drawn, failed requests, script elements with a src)."""
+    from playwright.sync_api import sync_playwright
+
+    alone = tmp_path / "seul"
+    alone.mkdir()
+    copy = alone / page_path.name
+    shutil.copyfile(page_path, copy)
+    assert [p.name for p in alone.iterdir()] == [page_path.name]
+    failed: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context(offline=True)
+            page = context.new_page()
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.goto(copy.as_uri(), wait_until="load", timeout=120_000)
+            charts = page.locator(".plotly-graph-div").count()
+            # plotly.js runs at load: without it (typeof Plotly undefined), no chart will ever be drawn
+            page.wait_for_function("(charts) => typeof Plotly === 'undefined' || "
+                                   "document.querySelectorAll('.main-svg').length >= charts", arg=charts,
+                                   timeout=60_000)
+            drawn = page.locator(".plotly-graph-div .main-svg").count()
+            scripts = page.locator("script[src]").count()
+        finally:
+            browser.close()
+    return charts, drawn, failed, scripts
+
+
+def test_a_centre_report_copied_alone_draws_its_charts_in_chromium(campaign, tmp_path: Path) -> None:
+    _, _, report = campaign
+    centre = next(o for o in report.outcomes if o.notebook == "centre_report")
+    charts, drawn, failed, scripts = _open_alone(centre.html, tmp_path)
+    assert charts > 0 and drawn >= charts, (charts, drawn)
+    assert failed == [] and scripts == 0
+
+
+def test_a_committee_report_copied_alone_needs_its_shared_plotly(campaign, tmp_path: Path) -> None:
+    """The failure the standalone option prevents: a shared-plotly page sent alone shows no chart."""
+    _, _, report = campaign
+    portrait = next(o for o in report.outcomes if o.run_id == "territorial_analysis__departement-24__2024")
+    charts, drawn, failed, _ = _open_alone(portrait.html, tmp_path)
+    assert charts > 0 and drawn == 0
+    assert [url.rsplit("/", 1)[-1] for url in failed] == [PLOTLY_JS]
+
+
+def _h1(page: str) -> list[str]:
+    """The page's first-level headings (the report's title among them), as text."""
+    headings = [re.sub(r"<a [^>]*>.*?</a>", "", h) for h in re.findall(r"<h1[^>]*>(.*?)</h1>", page, re.S)]
+    assert headings
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", h)).split()) for h in headings]
+
+
+def test_every_report_has_a_pdf_with_its_title_and_the_index_links_both(campaign) -> None:
+    _, _, report = campaign
+    for outcome in report.outcomes:
+        assert outcome.pdf is not None and outcome.pdf == outcome.html.with_suffix(".pdf")
+        assert outcome.pdf.read_bytes().startswith(b"%PDF")
+        text = subprocess.run(["pdftotext", str(outcome.pdf), "-"], check=True, capture_output=True,
+                              text=True).stdout
+        for title in _h1(outcome.html.read_text(encoding="utf-8")):
+            assert title in " ".join(text.split()), (title, text[:300])
+        if outcome.notebook == "centre_report":
+            assert "Tableaux automatisés — Centre social 24-0" in " ".join(text.split())  # its own title
+            assert outcome.pdf.stat().st_mode & 0o077 == 0  # owner-only, like its HTML
+        assert "n = " in text  # the figures are printed, not only the headings
+        index = (outcome.html.parent / "index.html").read_text(encoding="utf-8")
+        assert f'href="{outcome.html.name}"' in index and f'href="{outcome.pdf.name}"' in index

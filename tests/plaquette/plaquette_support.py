@@ -27,8 +27,17 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def released_workspace(root: Path) -> Workspace:
-    workspace = init_workspace(root)
+def write_edito(workspace: Workspace, slug: str) -> None:
+    """The committee's édito of ``slug`` (a plaquette with the placeholder édito cannot be approved)."""
+    folder = workspace.published / "plaquette" / "edito"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{slug}.md").write_text(f"---\ncaf: La Caf\nfederation: La fédération\n---\nL'édito de {slug}.\n",
+                                       encoding="utf-8")
+
+
+def released_workspace(root: Path, *, demo: bool = False, editos: tuple[str, ...] = ("FR", "24")) -> Workspace:
+    """A workspace with a released bundle of YEAR and the committee's édito of ``editos``."""
+    workspace = init_workspace(root, demo=demo)
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
     cells = synthetic_cells(YEAR)
     cells = plant(cells, variable="budget_total", statistic="sum", territory="24", value=SECRET_BUDGET, status="B")
@@ -38,6 +47,8 @@ def released_workspace(root: Path) -> Workspace:
     cells = plant(cells, variable="benevoles_activite", statistic="sum", territory="75", level="region",
                   value=SECRET_REGION_BENEVOLES, status="D")
     release_in_workspace(workspace, cells, YEAR)
+    for slug in editos:
+        write_edito(workspace, slug)
     return workspace
 
 

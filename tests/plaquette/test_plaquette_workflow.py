@@ -121,7 +121,7 @@ def test_every_territory_has_a_plaquette_slug() -> None:
 
 
 def test_demo_builds_approves_and_publishes_three_plaquettes(tmp_path: Path, builder: PlaquetteBuilder) -> None:
-    workspace = released_workspace(tmp_path / "demo")
+    workspace = released_workspace(tmp_path / "demo", demo=True, editos=())
     lines: list[str] = []
     published = demo_plaquettes(workspace, YEAR, echo=lines.append, builder=builder)
     assert [p.name for p in published] == ["FR", "R75", "24"]
@@ -129,5 +129,8 @@ def test_demo_builds_approves_and_publishes_three_plaquettes(tmp_path: Path, bui
         record = json.loads((folder / "approval.json").read_text(encoding="utf-8"))
         assert record["pdf_sha256"] == hashlib.sha256((folder / "plaquette.pdf").read_bytes()).hexdigest()
         assert {a["institution"] for a in record["approvals"]} == {"caf", "federation"}
+        page = (folder / "plaquette.html").read_text(encoding="utf-8")
+        assert "un réseau de proximité" in page and "Texte de démonstration" in page  # the demo's édito
+        assert 'class="edito placeholder"' not in page
     assert [s["state"] for s in plaquette_states(workspace)] == ["published"] * 3
     assert any("publiée" in line for line in lines)

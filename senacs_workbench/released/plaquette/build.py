@@ -2,8 +2,9 @@
 
 A build writes, under ``<reports>/committee/plaquettes/<year>/<slug>/`` (slug: ``FR``, ``R75``,
 ``24``): ``plaquette.html``, ``plaquette.pdf`` and ``record.json`` (the PDF's sha256, the
-bundle it was built from, and an empty list of approvals: a new build always starts as a
-draft, so building again after approval invalidates the approvals). This module reads the
+bundle it was built from, whether the édito is still the placeholder, and an empty list of
+approvals: a new build always starts as a draft, so building again after approval invalidates
+the approvals). This module reads the
 published zone only; the audited, workspace-level entry points are in :mod:`.workflow`.
 """
 
@@ -112,6 +113,7 @@ class PlaquetteBuilder:
             "html_sha256": hashlib.sha256(html.encode("utf-8")).hexdigest(),
             "built_at": started.isoformat(timespec="seconds"),
             "built_by": user,
+            "edito_placeholder": content.edito.placeholder,
             "approvals": [],
         }
         write_record(folder, record)

@@ -278,6 +278,14 @@ class EditoError(SenacsError):
     """The committee's édito file cannot be read (message in French)."""
 
 
+class AbsentTerritory(InputError):
+    """The territory has no cell in the released bundle of the year: its plaquette would be all dashes."""
+
+
+EDITO_PLACEHOLDER_HTML = '<div class="edito placeholder">'
+"""How the HTML shows the placeholder édito (``plaquette.html.j2``): such a plaquette may not be approved."""
+
+
 def _edito_meta(path: Path, text: str) -> dict[str, Any]:
     try:
         meta = yaml.safe_load(text) or {}
@@ -481,6 +489,14 @@ def assemble(published_dir: Path | str, territory: str | geo.Territory, year: in
         structures = read_public_directory(published_dir, year)
     codebook: Codebook = load_codebook(year)
     frame = reader.table(year, level=where.level, territory=where.code)
+    if frame.empty:
+        owner = territory_title(geo.parse_territory(str(bundle.manifest.get("territory", geo.NATIONAL_CODE))))
+        raise AbsentTerritory(
+            f"Plaquette refusée : {territory_title(where)} est absent du jeu de tableaux publié de la campagne "
+            f"{year} (version {bundle.folder.name}, territoire {owner}) ; une plaquette sans chiffres n'est pas "
+            "construite. Construisez-la dans l'espace de travail qui publie ce territoire.",
+            territory=where.code,
+        )
     cells = Cells(frame)
     sections: dict[str, Section] = {}
 

@@ -36,12 +36,20 @@ def chromium_path() -> str:
 
 
 class PdfPrinter:
-    """A headless chromium kept open across documents (use as a context manager)."""
+    """A headless chromium kept open across documents (use as a context manager).
 
-    def __init__(self) -> None:
+    Offline always: a document is self-contained, nothing may be fetched while printing. Scripts
+    are off unless ``javascript`` (a campaign report draws its plotly charts with them), and
+    ``viewport`` sets the width documents are laid out at before printing.
+    """
+
+    def __init__(self, *, javascript: bool = False, viewport: dict[str, int] | None = None) -> None:
+        self._javascript = javascript
+        self._viewport = viewport
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
+        self._page: Any = None
 
     def __enter__(self) -> PdfPrinter:
         from playwright.sync_api import sync_playwright
@@ -51,8 +59,9 @@ class PdfPrinter:
             self._browser = self._playwright.chromium.launch(
                 executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"]
             )
-            # offline: a plaquette is self-contained, nothing may be fetched while printing
-            self._context = self._browser.new_context(offline=True, java_script_enabled=False)
+            # offline: a document is self-contained, nothing may be fetched while printing
+            options: dict[str, Any] = {"viewport": self._viewport} if self._viewport else {}
+            self._context = self._browser.new_context(offline=True, java_script_enabled=self._javascript, **options)
         except Exception:
             self._playwright.stop()
             raise
@@ -60,24 +69,58 @@ class PdfPrinter:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        if self._page is not None:
+            self._page.close()
         if self._context is not None:
             self._context.close()
         if self._browser is not None:
             self._browser.close()
         if self._playwright is not None:
             self._playwright.stop()
-        self._context = self._browser = self._playwright = None
+        self._page = self._context = self._browser = self._playwright = None
 
-    def pdf(self, html: str) -> bytes:
-        """Print ``html`` (self-contained: no network access is allowed) to A4 PDF bytes."""
+    def pdf(self, html: str, *, ready: str | None = None, margin: dict[str, str] | None = None,
+            timeout_ms: int = 120_000) -> bytes:
+        """Print ``html`` (self-contained: no network access is allowed) to A4 PDF bytes.
+
+        ``ready``: a JavaScript function (as text) that returns true once the page is drawn;
+        printing waits for it. ``margin``: page margins when the document sets none (``@page``).
+        """
         if self._context is None:
             raise PdfError("Le navigateur n'est pas démarré (utiliser PdfPrinter comme gestionnaire de contexte).")
         page = self._context.new_page()
         try:
-            page.set_content(html, wait_until="load")
-            page.emulate_media(media="print")
-            data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
-                                   tagged=True)
+            page.set_content(html, wait_until="load", timeout=timeout_ms)
+            return self._print(page, ready, margin, timeout_ms)
         finally:
             page.close()
+
+    def pdf_file(self, path: Path, *, ready: str | None = None, margin: dict[str, str] | None = None,
+                 timeout_ms: int = 120_000) -> bytes:
+        """Print the HTML file ``path`` (and the local files it loads, e.g. a script beside it) to A4 PDF bytes.
+
+        Files are printed in one page, reused: a large script loaded by every file (plotly.js) is
+        compiled once, where :meth:`pdf` would transfer and compile it again for each document.
+        """
+        if self._context is None:
+            raise PdfError("Le navigateur n'est pas démarré (utiliser PdfPrinter comme gestionnaire de contexte).")
+        if self._page is None:
+            self._page = self._context.new_page()
+        try:
+            self._page.emulate_media(media="screen")
+            self._page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+            return self._print(self._page, ready, margin, timeout_ms)
+        except Exception:
+            self._page.close()
+            self._page = None
+            raise
+
+    @staticmethod
+    def _print(page: Any, ready: str | None, margin: dict[str, str] | None, timeout_ms: int) -> bytes:
+        if ready is not None:
+            page.wait_for_function(ready, timeout=timeout_ms)
+        page.emulate_media(media="print")
+        options: dict[str, Any] = {"margin": margin} if margin else {}
+        data: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, outline=True,
+                               tagged=True, **options)
         return data

@@ -138,16 +138,48 @@ def init_worker(log_path: str) -> None:
     os.close(fd)
 
 
+REPORT_TEMPLATE = "report"
+"""``senacs_workbench/templates/report``: JupyterLab's page without scripts from the network."""
+
+
 @functools.cache
 def _exporter() -> Any:
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True)
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    return HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(templates)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
-def html_page(notebook: nbformat.NotebookNode, title: str) -> str:
-    """The executed notebook as an HTML page without code, using the folder's shared plotly.min.js."""
+@functools.cache
+def plotly_js() -> str:
+    """plotly.js as shipped with the plotly package (plotly/package_data/plotly.min.js)."""
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / PLOTLY_JS).read_text(encoding="utf-8")
+
+
+def _inline_tag() -> str:
+    return f'<script type="text/javascript">{plotly_js()}</script>'
+
+
+def inline_plotly(page: str) -> str:
+    """``page`` with its reference to the shared plotly.min.js replaced by plotly.js itself."""
+    return page.replace(PLOTLY_TAG, _inline_tag(), 1)
+
+
+def share_plotly(page: str) -> str:
+    """The converse of :func:`inline_plotly`: ``page`` loading plotly.min.js from beside it."""
+    return page.replace(_inline_tag(), PLOTLY_TAG, 1)
+
+
+def html_page(notebook: nbformat.NotebookNode, title: str, standalone: bool = False) -> str:
+    """The executed notebook as an HTML page without code.
+
+    Its charts use the folder's shared ``plotly.min.js``, or, with ``standalone``, plotly.js
+    embedded in the page (~4.6 MB): a page that works alone, e.g. sent by e-mail. Either way the
+    page refers to nothing on the network.
+    """
     clean = copy.deepcopy(notebook)
     for cell in clean.cells:
         if cell.cell_type == "code":
@@ -155,7 +187,8 @@ def html_page(notebook: nbformat.NotebookNode, title: str) -> str:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     body, _ = _exporter().from_notebook_node(clean, resources={"metadata": {"name": title}})
     body = body.replace("<html>", '<html lang="fr">', 1)
-    return body.replace("<head>", f"<head>\n{PLOTLY_TAG}", 1)
+    body = body.replace("<head>", f"<head>\n{PLOTLY_TAG}", 1)
+    return inline_plotly(body) if standalone else body
 
 
 def _error_message(exc: BaseException) -> str:
@@ -220,7 +253,7 @@ def execute_run(job: dict[str, Any]) -> dict[str, Any]:
         if status == DONE:
             failed_out.unlink(missing_ok=True)
             try:
-                html_out.write_text(html_page(notebook, job["title"]), encoding="utf-8")
+                html_out.write_text(html_page(notebook, job["title"], bool(job.get("standalone"))), encoding="utf-8")
                 outcome["html"] = str(html_out)
             except Exception as exc:
                 outcome.update(status=FAILED, message=f"rendu HTML impossible : {_error_message(exc)}")

@@ -9,8 +9,16 @@
    progress bar; record each run's status; render HTML without code;
 6. build the plaquettes of the campaign's ``plaquettes`` section as drafts (see
    :mod:`senacs_workbench.restricted.campaign.plaquettes`);
-7. copy ``plotly.min.js`` once into each output folder and write an ``index.html`` per folder
-   (the committee index also lists the plaquettes).
+7. print a PDF of the reports whose audience (or run) asks for one (``pdf``), through the
+   plaquette's chromium (:mod:`.report_pdf`);
+8. copy ``plotly.min.js`` once into each output folder whose reports share it, and write an
+   ``index.html`` per folder linking each report's HTML and PDF (the committee index also lists
+   the plaquettes). A report marked ``standalone`` (always a centre's) embeds plotly.js instead
+   and works alone, e.g. sent by e-mail.
+
+The outputs of the audiences narrower than the committee (``reports/restricted/<territory>/``,
+``reports/centre/<structure_id>/``) are owner-only whatever the umask: their folders are made
+0700 before any run writes there, and everything under them 0700/0600 once the campaign ends.
 """
 
 from __future__ import annotations
@@ -36,7 +44,13 @@ import plotly
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.fingerprint import package_fingerprint
-from senacs_workbench.core.workspace import Workspace, write_text_atomic
+from senacs_workbench.core.workspace import (
+    OWNER_ONLY_REPORTS,
+    Workspace,
+    make_owner_only,
+    restrict_tree,
+    write_text_atomic,
+)
 from senacs_workbench.released.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE, RESTRICTED
 from senacs_workbench.released.bundle_contract import (
     COMPARISONS,
@@ -47,6 +61,7 @@ from senacs_workbench.released.bundle_contract import (
 )
 from senacs_workbench.restricted.campaign.execute import (
     DONE,
+    FAILED,
     PLOTLY_JS,
     SKIPPED,
     STATUS_LABELS,
@@ -59,6 +74,7 @@ from senacs_workbench.restricted.campaign.plaquettes import (
     index_section,
     summary_lines,
 )
+from senacs_workbench.restricted.campaign.report_pdf import export_pdfs
 from senacs_workbench.restricted.campaign.spec import Campaign, RunSpec, load_campaign
 
 LOCK_FILE = ".campaign.lock"
@@ -109,6 +125,7 @@ class RunOutcome:
     html: Path | None = None
     notebook_output: Path | None = None
     artefacts: Path | None = None
+    pdf: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,6 +213,7 @@ def fingerprint(workspace: Workspace, run: RunSpec, parameters: dict[str, Any], 
         "notebook": hashlib.sha256(run.notebook_path.read_bytes()).hexdigest(),
         "parameters": parameters,
         "audience": run.audience,
+        "standalone": run.standalone,
         "inputs": inputs,
         "code": code_hash,
     }
@@ -252,6 +270,7 @@ def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dic
         "artefacts": str(folder / "artefacts" / run.run_id),
         "parameters": parameters,
         "timeout": run.timeout,
+        "standalone": run.standalone,
         "kernel": "python3",
         "title": _title(run),
         "metadata": {
@@ -333,6 +352,23 @@ def _run_dask(jobs: list[dict[str, Any]], scheduler: str | None, workers: int, o
 # ---------------------------------------------------------------------------- outputs
 
 
+def _export_pdfs(campaign: Campaign, by_id: dict[str, RunOutcome], state: dict[str, Any], progress: bool) -> None:
+    """Print the PDF of every successful run that asks for one (one browser); a failed print fails its run."""
+    wanted = {outcome.html: outcome for run in campaign.runs
+              if run.pdf and (outcome := by_id[run.run_id]).ok and outcome.html is not None}
+    if not wanted:
+        return
+    if progress:
+        print(f"Campagne {campaign.name} : export PDF de {len(wanted)} rapport(s)…", flush=True)
+    for result in export_pdfs(list(wanted)):
+        outcome = wanted[result.html]
+        if result.ok:
+            outcome.pdf = result.pdf
+            continue
+        outcome.status, outcome.message = FAILED, f"export PDF impossible : {result.message}"
+        state[outcome.run_id] = state.get(outcome.run_id, {}) | {"status": FAILED, "message": outcome.message}
+
+
 def copy_plotly(folder: Path) -> Path:
     """One shared plotly.min.js per output folder (plotly/package_data/plotly.min.js)."""
     source = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
@@ -368,6 +404,8 @@ def write_index(folder: Path, campaign: str, audience: str, outcomes: list[RunOu
             params = ", ".join(f"{k} = {v}" for k, v in outcome.parameters.items() if k != "territory")
             if outcome.ok and outcome.html is not None:
                 link = f'<a href="{html.escape(outcome.html.name)}">{html.escape(outcome.label)}</a>'
+                if outcome.pdf is not None:
+                    link += f' (<a href="{html.escape(outcome.pdf.name)}">PDF</a>)'
             else:
                 link = html.escape(outcome.label)
             status = "" if outcome.ok else f' <strong class="echec">({html.escape(STATUS_LABELS[outcome.status])})' \
@@ -435,6 +473,11 @@ def run_campaign(
     started = time.perf_counter()
     with campaign_lock(workspace):
         campaign = load_campaign(workspace, campaign_file)
+        narrow = sorted({run.folder.parts[0] for run in campaign.runs} & set(OWNER_ONLY_REPORTS))
+        for run in campaign.runs:
+            if run.folder.parts[0] in narrow:
+                for depth in range(1, len(run.folder.parts) + 1):
+                    make_owner_only(workspace.reports / Path(*run.folder.parts[:depth]))
         code_hash = package_fingerprint()
         state_path = _state_path(workspace, campaign.name)
         state = _load_state(state_path)
@@ -457,7 +500,8 @@ def run_campaign(
                 outcome.status, outcome.html = SKIPPED, html_path
                 outcome.notebook_output = folder / "notebooks" / f"{run.run_id}.ipynb"
                 continue
-            copy_plotly(folder)
+            if not run.standalone:
+                copy_plotly(folder)
             jobs.append(_job(workspace, campaign, run, parameters, finger) | {"fresh_kernel": fresh_kernels})
             state[run.run_id] = {"fingerprint": finger, "status": "pending"}
 
@@ -483,11 +527,13 @@ def run_campaign(
                     _run_dask(jobs, scheduler, workers, on_done)
                 else:
                     _run_local(jobs, workers, on_done, state_path.with_suffix(".log"))
+        _export_pdfs(campaign, by_id, state, progress)
         write_text_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))
         if campaign.plaquettes is not None:
             report.plaquettes = build_campaign_plaquettes(workspace, campaign.name, campaign.plaquettes,
                                                           resume=resume, progress=progress)
         folders: dict[Path, list[RunOutcome]] = {}
+        shared = {run.folder for run in campaign.runs if not run.standalone}
         for run in campaign.runs:
             folders.setdefault(run.folder, []).append(by_id[run.run_id])
         plaquettes_folder = Path(COMMITTEE) / campaign.name  # the committee index lists the plaquettes
@@ -495,9 +541,12 @@ def run_campaign(
             folders.setdefault(plaquettes_folder, [])
         for relative, outcomes in sorted(folders.items()):
             folder = workspace.reports / relative
-            copy_plotly(folder)
+            if relative in shared:
+                copy_plotly(folder)
             audience = outcomes[0].audience if outcomes else COMMITTEE
             extra = index_section(folder, report.plaquettes) if relative == plaquettes_folder else ""
             report.indexes.append(write_index(folder, campaign.name, audience, outcomes, extra))
+        for name in narrow:
+            restrict_tree(workspace.reports / name)
     report.elapsed = time.perf_counter() - started
     return report

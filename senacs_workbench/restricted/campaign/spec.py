@@ -5,13 +5,15 @@ A campaign file::
     name: campagne-2024          # optional; default: the file's name
     notebooks: ../notebooks      # optional; folder of the notebooks, relative to this file (default: the shipped ones)
     timeout: 600                 # optional; seconds allowed per cell
+    standalone: [restricted]     # optional; audiences whose HTML embeds plotly.js (centre: always)
+    pdf: true                    # optional; a PDF beside each HTML (true, false or a list of audiences)
     runs:
       - notebook: territorial_analysis
         territories: [national, regions, departements]   # or codes: FR, region:75, departement:24, 24
         parameters: {year: 2024}                          # a list of values = one run per value
       - notebook: centre_report
         audience: centre
-        parameters: {structure_id: [S24001, S24002], year: 2024}
+        parameters: {structure_id: [S24001, S24002], year: 2024}   # or all, or departement:24, region:75
     plaquettes:                  # optional; see senacs_workbench.restricted.campaign.plaquettes
       territories: [national, regions, departements]
       year: 2024
@@ -25,6 +27,10 @@ runner's own parameters (``published_dir``, ``workspace_dir``, ``output_dir``,
 ``panel_structures``) cannot be set by a campaign file; a notebook is never rendered for an
 audience wider than its own; the ``plaquettes`` section is checked by
 :func:`senacs_workbench.restricted.campaign.plaquettes.parse_section` (a file may hold only that section).
+``structure_id: all`` (every structure of the workspace's territory) or a territory
+(``departement:24``, ``region:75``, ``FR``) gives one run per structure of that territory in the
+run's ``year``: the ids are read from the store as the preparer (access-checked and logged, no
+answer read). Each centre's output goes to its own folder, ``reports/centre/<id>/<campaign>/``.
 All problems are reported together, in French.
 """
 
@@ -67,6 +73,10 @@ YEAR_PARAMETERS = ("year", "first_year", "last_year")
 READS_STORE = "store"
 """``metadata.senacs.reads`` of a restricted notebook that reads the raw data, not released bundles."""
 DEFAULT_TIMEOUT = 600
+ALWAYS_STANDALONE = frozenset({CENTRE})
+"""Audiences whose reports always embed what they need: a centre's report is handed to it alone."""
+ALL_STRUCTURES = "all"
+"""``structure_id: all``: a centre report for every structure of the workspace's territory."""
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NOTEBOOK_LABELS = {
     "territorial_analysis": "Portrait territorial",
@@ -104,6 +114,10 @@ class RunSpec:
     """Index heading: the territory key (``FR``, ``region:75``…), or ``structure:<id>``."""
     timeout: int
     runner_parameters: tuple[str, ...]
+    standalone: bool = False
+    """The HTML embeds plotly.js and works alone (always for a centre's report)."""
+    pdf: bool = False
+    """A PDF of the report is printed beside its HTML."""
 
     @property
     def label(self) -> str:
@@ -121,6 +135,18 @@ class Campaign:
 
 def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "x"
+
+
+def restricted_folder(group: str) -> str:
+    """The folder of a restricted output under ``reports/restricted/``: its territory's (``FR``,
+    ``R75``, ``24``: one per département, read by that territory's preparer and correspondents)."""
+    try:
+        place = geo.parse_territory(group)
+    except ValueError:
+        return "autres"
+    if place.level == "national":
+        return geo.NATIONAL_CODE
+    return f"R{place.code}" if place.level == "region" else _slug(place.code)
 
 
 def territory_key(place: geo.Territory) -> str:
@@ -214,6 +240,12 @@ def _check_value(name: str, value: Any, default: Any, released: set[int], import
             return f"departement = {value!r} : département inconnu (code INSEE attendu, par exemple \"24\")."
         return None if isinstance(value, str) else f"departement = {value!r} : écrivez le code entre guillemets."
     if name == "structure_id":
+        if is_structure_selector(value):
+            try:
+                structure_selector_territory(str(value), geo.NATIONAL_CODE)
+            except ValueError as exc:
+                return f"structure_id = {value!r} : {exc}"
+            return None
         if not isinstance(value, str) or not SAFE_ID.match(value):
             return f"structure_id = {value!r} : identifiant de structure invalide (lettres, chiffres, _ . -)."
         return None
@@ -227,6 +259,66 @@ def _check_value(name: str, value: Any, default: Any, released: set[int], import
     except TypeError:
         return f"{name} = {value!r} : valeur non prise en charge."
     return None
+
+
+def is_structure_selector(value: Any) -> bool:
+    """Whether a ``structure_id`` value names many structures: ``all`` (the workspace's territory),
+    ``FR``/``national``, or a territory with its level (``region:75``, ``departement:24``, ``epci:…``)."""
+    if not isinstance(value, str):
+        return False
+    return value == ALL_STRUCTURES or ":" in value or value.upper() in (geo.NATIONAL_CODE, "NATIONAL")
+
+
+def structure_selector_territory(value: str, workspace_territory: str) -> geo.Territory:
+    """The territory whose structures a ``structure_id`` selector names (``ValueError`` if unknown)."""
+    return geo.parse_territory(workspace_territory if value == ALL_STRUCTURES else value)
+
+
+def _structures_of(workspace: Workspace, selector: str, year: Any, cache: dict[tuple[str, int], list[str]]
+                   ) -> tuple[list[str], str | None]:
+    """The structure ids a selector names in ``year`` (read from the store as the preparer, logged); or a problem."""
+    from senacs_workbench.restricted.store import RawDataStore
+
+    if not isinstance(year, int):
+        return [], f"structure_id = {selector!r} : indiquez l'année (« year ») dont les structures sont prises."
+    key = (selector, year)
+    if key not in cache:
+        place = structure_selector_territory(selector, str(workspace.config.get("territory", geo.NATIONAL_CODE)))
+        store = RawDataStore(workspace)
+        if store.versions(year).empty:
+            return [], (f"structure_id = {selector!r} : aucune donnée importée pour la campagne {year} "
+                        "(« senacs import »), donc aucune structure.")
+        try:
+            cache[key] = store.structure_ids(year, place)
+        except SenacsError as exc:
+            return [], f"structure_id = {selector!r} : {exc}"
+        if not cache[key]:
+            return [], (f"structure_id = {selector!r} : aucune structure de {geo.LEVEL_LABELS[place.level]} "
+                        f"{place.name} dans les données {year}.")
+    return cache[key], None
+
+
+def _audience_option(raw: dict[str, Any], key: str, default: frozenset[str]) -> tuple[frozenset[str], list[str]]:
+    """A campaign-wide option given per audience: ``true``/``false`` (every audience / none) or a list of
+    audiences; the audiences it applies to, and the problems found."""
+    if key not in raw:
+        return default, []
+    value = raw[key]
+    if isinstance(value, bool):
+        return (frozenset(AUDIENCES) if value else frozenset()), []
+    items = value if isinstance(value, list) else [value]
+    unknown = [str(v) for v in items if v not in AUDIENCES]
+    if unknown:
+        return default, [f"{key} = {value!r} : true, false ou une liste de publics parmi {', '.join(AUDIENCES)} "
+                         f"(inconnu : {', '.join(unknown)})."]
+    return frozenset(str(v) for v in items), []
+
+
+def _run_flag(entry: dict[str, Any], key: str, default: bool, where: str) -> tuple[bool, str | None]:
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        return default, f"{where} : {key} = {value!r} : true ou false est attendu."
+    return value, None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -253,9 +345,13 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     # the shipped notebooks unless the file names a folder (relative to the file): a copied example still runs
     notebooks_dir = (path.parent / str(raw["notebooks"])).resolve() if raw.get("notebooks") else shipped("notebooks")
     default_timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    standalone_audiences, option_problems = _audience_option(raw, "standalone", frozenset())
+    pdf_audiences, pdf_problems = _audience_option(raw, "pdf", frozenset())
+    problems += option_problems + pdf_problems
     released = released_years(workspace)
     campaign = Campaign(name, path.resolve(), notebooks_dir)
     seen: set[str] = set()
+    structures: dict[tuple[str, int], list[str]] = {}
     if PLAQUETTES in raw:
         local = {y for y in released if released_versions(workspace.published / RELEASED, y)}  # not comparisons
         campaign.plaquettes, plaquette_problems = parse_section(raw[PLAQUETTES], local)
@@ -265,7 +361,8 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         if not isinstance(entry, dict) or "notebook" not in entry:
             problems.append(f"{where} : « notebook » manquant.")
             continue
-        unknown_keys = set(entry) - {"notebook", "audience", "territories", "parameters", "timeout"}
+        unknown_keys = set(entry) - {"notebook", "audience", "territories", "parameters", "timeout", "standalone",
+                                     "pdf"}
         if unknown_keys:
             problems.append(f"{where} : clé(s) inconnue(s) {', '.join(sorted(unknown_keys))}.")
         notebook = str(entry["notebook"])
@@ -339,12 +436,28 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         timeout = entry.get("timeout", default_timeout)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
             entry_problems.append(f"{where} : timeout = {timeout!r} : un nombre de secondes est attendu.")
+        standalone, flag_problem = _run_flag(entry, "standalone", audience in standalone_audiences, where)
+        pdf, pdf_problem = _run_flag(entry, "pdf", audience in pdf_audiences, where)
+        entry_problems += [p for p in (flag_problem, pdf_problem) if p]
+        if audience == CENTRE and entry.get("standalone") is False:
+            entry_problems.append(f"{where} : standalone = false refusé : le tableau d'un centre lui est remis seul, "
+                                  "il doit fonctionner sans autre fichier.")
+        standalone = standalone or audience in ALWAYS_STANDALONE
         if entry_problems:
             problems += entry_problems
             continue
         order = [n for n in declared if n in values]
+        combinations: list[dict[str, Any]] = []
         for combination in itertools.product(*(values[n] for n in order)):
             params = dict(zip(order, combination))
+            if is_structure_selector(params.get("structure_id")):
+                ids, problem = _structures_of(workspace, params["structure_id"], params.get("year"), structures)
+                if problem and f"{where} : {problem}" not in problems:
+                    problems.append(f"{where} : {problem}")
+                combinations += [params | {"structure_id": structure_id} for structure_id in ids]
+            else:
+                combinations.append(params)
+        for params in combinations:
             first, last = params.get("first_year"), params.get("last_year")
             if first is not None and last is not None and first > last:
                 problems.append(f"{where} : first_year = {first} est après last_year = {last}.")
@@ -356,17 +469,20 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
             if run_id in seen:
                 continue
             seen.add(run_id)
+            group = (f"departement:{params['departement']}" if "departement" in params
+                     else str(params.get("territory", "autres")))
             if audience == CENTRE:
                 folder = Path(CENTRE) / _slug(params["structure_id"]) / name
                 group = f"structure:{params['structure_id']}"
+            elif audience == RESTRICTED:
+                folder = Path(RESTRICTED) / restricted_folder(group) / name
             else:
                 folder = Path(audience) / name
-                group = (f"departement:{params['departement']}" if "departement" in params
-                         else str(params.get("territory", "autres")))
             campaign.runs.append(RunSpec(
                 run_id=run_id, notebook=notebook, notebook_path=notebook_path, parameters=params,
                 audience=audience, declared_audience=own_audience, folder=folder, group=group,
                 timeout=int(timeout), runner_parameters=tuple(n for n in RUNNER_PARAMETERS if n in declared),
+                standalone=standalone, pdf=pdf,
             ))
     if problems:
         raise CampaignError(problems, path)

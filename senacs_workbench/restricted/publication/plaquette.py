@@ -3,11 +3,12 @@
 Charter 3.1: local plaquettes are validated beforehand by the members of the steering
 committee. A built plaquette is a draft (``reports/committee/plaquettes/<year>/<slug>/``).
 :func:`approve_plaquette` records the approval of the acting member of *that territory's*
-committee, bound to the PDF's sha256; :func:`publish_plaquette` refuses until a CAF member
-and a federation member have approved that exact PDF, then writes the published copy to
-``published/plaquettes/<year>/<slug>/`` with ``approval.json`` (who, when, which hash).
-Building again writes a new record without approvals. Every step, refusals included, goes
-to the audit log.
+committee, bound to the PDF's sha256, and refuses while the édito is still the placeholder
+(the committee writes ``published/plaquette/edito/<slug>.md`` first); :func:`publish_plaquette`
+refuses the same, and until a CAF member and a federation member have approved that exact
+PDF, then writes the published copy to ``published/plaquettes/<year>/<slug>/`` with
+``approval.json`` (who, when, which hash). Building again writes a new record without
+approvals. Every step, refusals included, goes to the audit log.
 
 For the CLI (wired by the lead): :func:`build_plaquette`, :func:`build_many`,
 :func:`approve_plaquette`, :func:`publish_plaquette`; for ``senacs status``:
@@ -40,7 +41,7 @@ from senacs_workbench.released.plaquette.build import (
     read_record,
     write_record,
 )
-from senacs_workbench.released.plaquette.content import parse, slug_of, territory_title
+from senacs_workbench.released.plaquette.content import EDITO_PLACEHOLDER_HTML, parse, slug_of, territory_title
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.committee_approval import (
     add_approval,
@@ -166,15 +167,44 @@ def _draft(workspace: Workspace, territory: str, year: int) -> tuple[Path, dict[
     return folder, record
 
 
+def has_placeholder(folder: Path, record: dict[str, Any]) -> bool:
+    """Whether the draft in ``folder`` still shows the placeholder édito (recorded at build; else read in its HTML)."""
+    if "edito_placeholder" in record:
+        return bool(record["edito_placeholder"])
+    page = folder / HTML_NAME
+    return page.is_file() and EDITO_PLACEHOLDER_HTML in page.read_text(encoding="utf-8")
+
+
+def _refuse_placeholder(ws: Workspace, user: str, action: str, where: geo.Territory, year: int,
+                        folder: Path, record: dict[str, Any]) -> None:
+    if not has_placeholder(folder, record):
+        return
+    slug = slug_of(where)
+    _log(ws, user, f"refused:{action}", where,
+         {"year": year, "plaquette": slug, HASH_FIELD: record.get(HASH_FIELD), "reason": "edito_placeholder"})
+    verb = "Approbation" if action == "approve_plaquette" else "Publication"
+    raise PlaquetteError(
+        f"{verb} refusée : l'édito de la plaquette {territory_title(where)} {year} est encore le texte provisoire. "
+        f"Le comité de pilotage dépose son édito dans {ws.published / 'plaquette' / 'edito' / f'{slug}.md'} "
+        "(le texte, précédé d'un en-tête YAML « caf: … » et « federation: … » pour les signataires), puis la "
+        f"plaquette est reconstruite "
+        f"(« senacs plaquette build --territory {slug} --year {year} »). Ce refus est inscrit au journal d'audit."
+    )
+
+
 def approve_plaquette(workspace: Workspace | Path | str, territory: str, year: int,
                       user: str | None = None) -> ApprovalResult:
-    """Record the approval of the acting member of ``territory``'s steering committee, bound to the PDF's hash."""
+    """Record the approval of the acting member of ``territory``'s steering committee, bound to the PDF's hash.
+
+    Refused while the plaquette shows the placeholder édito.
+    """
     ws = _workspace(workspace)
     where = parse(territory)
     user = user or acting_user()
     slug = slug_of(where)
     member = require_committee_member(ws, where, user, "approve_plaquette", {"year": year, "plaquette": slug})
     folder, record = _draft(ws, territory, year)
+    _refuse_placeholder(ws, user, "approve_plaquette", where, year, folder, record)
     digest = record[HASH_FIELD]
     record["approvals"] = add_approval(record.get("approvals", []), member, HASH_FIELD, digest)
     write_record(folder, record)
@@ -199,6 +229,7 @@ def publish_plaquette(workspace: Workspace | Path | str, territory: str, year: i
     user = user or acting_user()
     slug = slug_of(where)
     folder, record = _draft(ws, territory, year)
+    _refuse_placeholder(ws, user, "publish_plaquette", where, year, folder, record)
     digest = record[HASH_FIELD]
     approvals = valid_approvals(record.get("approvals", []), HASH_FIELD, digest)
     missing = missing_institutions(approvals)

@@ -190,6 +190,27 @@ class RawDataStore:
         wide = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
         return wide.reset_index()
 
+    def structure_ids(self, year: int, territory: geo.Territory | str = "FR", version: int | None = None
+                      ) -> list[str]:
+        """The ids of ``territory``'s structures in ``year`` (latest version unless given), sorted.
+
+        For the centre reports of a whole territory: identity data only, no answer; the access is
+        checked against ``territory`` and logged like any read of the raw data.
+        """
+        place = geo.parse_territory(territory) if isinstance(territory, str) else territory
+        if version is None:
+            version = self.latest_version(year)
+        require_raw_access(self.workspace, "read_answers", place,
+                           details={"year": year, "version": version, "form": "structure_ids"}, user=self.user)
+        condition, params = _territory_filter(place)
+        with connect(self.workspace, read_only=True) as con:
+            rows = con.execute(
+                f"SELECT s.structure_id FROM structures s WHERE s.year = ? AND s.version = ? AND {condition} "
+                "ORDER BY s.structure_id",
+                [year, version, *params],
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def centre_answers(self, year: int, structure_id: str, version: int | None = None) -> pd.DataFrame:
         """One structure's own answers (for its report, charter 2.3), and nothing else of the raw data.
 

@@ -38,6 +38,6 @@ def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpro
     result = subprocess.run(
         [sys.executable, "-m", "senacs_workbench.apps.cli", "demo", "--workspace", str(path),
          "--years", DEMO_YEARS, "--scale", DEMO_SCALE],
-        capture_output=True, text=True, env={**os.environ, "SENACS_USER": "prep"}, timeout=600,
+        capture_output=True, text=True, env={**os.environ, "SENACS_USER": "prep"}, timeout=1500,
     )
     return path, result

@@ -7,7 +7,8 @@ the demo zone, above the publication code they call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from senacs_workbench.core import territories as geo
@@ -90,17 +91,28 @@ def write_demo_edito(workspace: Workspace, territory: str) -> Path:
     return path
 
 
-def demo_plaquettes(workspace: Workspace | Path | str, year: int, echo: Echo = print,
+def demo_plaquettes(workspaces: Workspace | Path | str | Sequence[Workspace], year: int, echo: Echo = print,
                     builder: PlaquetteBuilder | None = None) -> list[Path]:
-    """``senacs demo``: build, approve (demo CAF + federation members) and publish FR, a région, a département."""
-    ws = workspace if isinstance(workspace, Workspace) else open_workspace(Path(workspace))
-    territories = [geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT]
-    for territory in territories:
+    """``senacs demo``: build, approve (demo CAF + federation members) and publish FR, a région, a département.
+
+    Given the demo's workspaces (national, région, département), each plaquette is made in its own
+    committee's workspace: the région's and the département's compare their territory with the
+    figures of the bundles they received (``senacs compare add``). Given one workspace, all three there."""
+    if isinstance(workspaces, Sequence) and not isinstance(workspaces, str):
+        pairs = [(ws, slug_of(geo.parse_territory(str(ws.config.get("territory", geo.NATIONAL_CODE)))))
+                 for ws in workspaces]
+    else:
+        ws = workspaces if isinstance(workspaces, Workspace) else open_workspace(Path(workspaces))
+        pairs = [(ws, territory) for territory in (geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT)]
+    for ws, territory in pairs:
         write_demo_edito(ws, territory)
     echo(f"Plaquettes {year} : construction (France, région, département)…")
-    build_many(ws, territories, year, echo=echo, builder=builder)
+    with contextlib.ExitStack() as stack:
+        shared = builder or stack.enter_context(PlaquetteBuilder())
+        for ws, territory in pairs:
+            build_many(ws, [territory], year, echo=echo, builder=shared)
     published = []
-    for territory in territories:
+    for ws, territory in pairs:
         for approver in demo_committee(territory):
             echo(f"  {approve_plaquette(ws, territory, year, user=approver).message_fr}")
         target = publish_plaquette(ws, territory, year)

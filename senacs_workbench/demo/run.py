@@ -159,7 +159,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         from senacs_workbench.demo.release import demo_plaquettes
 
         _section(echo, "5. Plaquettes : construites, approuvées par le comité, publiées")
-        demo_plaquettes(workspace, last, echo=lambda line: echo(f"  {line}"))
+        demo_plaquettes(hierarchy, last, echo=lambda line: echo(f"  {line}"))
 
     elapsed = time.perf_counter() - started
     _section(echo, f"Démonstration terminée en {format_number(elapsed)} s")
@@ -185,7 +185,9 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         echo(f"  - {campaign_outputs / 'restricted'} : l'analyse infra-départementale du Val-d'Oise (EPCI, "
              "communes), réservée au préparateur et aux correspondants ;")
     if plaquettes:
-        echo(f"  - {workspace.published / 'plaquettes'} : les plaquettes publiées (PDF) ;")
+        echo(f"  - {workspace.published / 'plaquettes'} (France), puis le dossier published/plaquettes de l'espace "
+             "régional et de l'espace départemental : les plaquettes publiées (PDF), chacune dans l'espace de son "
+             "comité, avec la région et la France en comparaison ;")
     echo(f"  - {workspace.restricted / 'coherence'} : fiches de questions et de relecture (réservées) ;")
     echo(f"  - {incoming} : les exports synthétiques et la vérité terrain des incohérences ;")
     echo(f"  - « senacs serve --workspace {workspace.root} » : les tableaux de bord du comité dans le navigateur ;")

@@ -22,7 +22,7 @@ def panel_size(workspace: Workspace, territory: str, first_year: int, last_year:
     None when the store lacks one of the years (or the acting user has no raw-data access).
     """
     store = RawDataStore(workspace, user)
-    place = geo.parse_territory(territory)
+    place = geo.as_territory(territory)
     panel: set[str] | None = None
     try:
         for year in range(first_year, last_year + 1):

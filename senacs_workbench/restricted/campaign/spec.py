@@ -122,10 +122,6 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "x"
 
 
-def territory_key(place: geo.Territory) -> str:
-    return geo.NATIONAL_CODE if place.level == "national" else f"{place.level}:{place.code}"
-
-
 def expand_territories(selectors: Any) -> tuple[list[str], list[str]]:
     """``national``/``regions``/``departements`` or codes → territory keys; and the problems found."""
     items = selectors if isinstance(selectors, list) else [selectors]
@@ -149,7 +145,7 @@ def expand_territories(selectors: Any) -> tuple[list[str], list[str]]:
                 problems.append(f"territoire « {text} » : seuls la France, les régions et les départements sont "
                                 "analysés (les vues infra-départementales ne sont pas publiées).")
                 continue
-            keys.append(territory_key(place))
+            keys.append(place.key)
     return list(dict.fromkeys(keys)), problems
 
 

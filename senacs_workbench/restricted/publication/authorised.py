@@ -53,7 +53,7 @@ from senacs_workbench.restricted.publication.protection import QuestionJob, prot
 from senacs_workbench.restricted.publication.publish import TABULATED_TYPES, microdata
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import acting_user, territory_key
+from senacs_workbench.trust.governance import acting_user
 
 AUTHORISED_DIR: Final = "authorised"
 INFRA_BREAKDOWNS: Final = ()
@@ -143,7 +143,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     from senacs_workbench.restricted.store import RawDataStore
 
     user = user or acting_user()
-    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    territory = workspace.territory
     place = geo.territory("departement", departement)
     if (territory.level == "region" and geo.region_of(departement) != territory.code) or (
             territory.level == "departement" and departement != territory.code):
@@ -204,13 +204,13 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     folder = authorised_root(workspace) / str(year) / departement / f"v{number}"
     manifest = write_bundle(
         folder, cells,
-        BundleDescription(year, territory_key(place), version, rules_hash, summary, True, user),
+        BundleDescription(year, place.key, version, rules_hash, summary, True, user),
         levels=INFRA_LEVELS, state="authorised",
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
     record_release(workspace, year, folder, manifest, kind=AUTHORISED_KIND)
     audit_log.append(workspace.audit_log_path, user=user, action="publish_authorised",
-                     territory=territory_key(place),
+                     territory=place.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"],
                               "folder": str(folder.relative_to(workspace.root))})
     epci = cells.loc[cells["level"] == "epci", "territory"].nunique()

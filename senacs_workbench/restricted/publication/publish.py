@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import REQUIRED_PHRASE
 from senacs_workbench.core.codebook import (
     BREAKDOWNS,
     DERIVED_BREAKDOWNS,
@@ -64,7 +65,7 @@ from senacs_workbench.restricted.publication.compared import compared_cells, con
 from senacs_workbench.restricted.publication.protection import ProtectedQuestion, QuestionJob, protect_questions
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import acting_user, territory_key
+from senacs_workbench.trust.governance import acting_user
 
 if TYPE_CHECKING:
     from senacs_workbench.restricted.store import RawDataStore
@@ -228,7 +229,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     from senacs_workbench.restricted.store import RawDataStore
 
     user = user or acting_user()
-    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    territory = workspace.territory
     require_raw_access(workspace, "publish", territory, details={"year": year}, user=user)
     store = RawDataStore(workspace, user)
     version = store.latest_version(year)
@@ -299,12 +300,12 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         audit_summary["compared_releases"] = compared_ids
     manifest = write_draft(
         workspace.published, cells,
-        BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user,
+        BundleDescription(year, territory.key, version, rules_hash, audit_summary, audit_ok, user,
                           panel_years=panel),
         extra_files={directory_name(year): public_directory(wide)},
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
-    audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory_key(territory),
+    audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(
         year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
@@ -312,7 +313,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi"
         + (f" ; non publiée(s) faute de protection garantie : {', '.join(withheld)}" if withheld else "")
         + "." + "".join(f" {reason}" for reason in reasons.values()) + panel_note + " "
-        "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
+        f"Le jeu de tableaux attend l'approbation {REQUIRED_PHRASE} du comité "
         "(« senacs release approve »).",
     )
 

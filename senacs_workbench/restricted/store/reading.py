@@ -208,7 +208,7 @@ class RawDataStore:
         if found is None:
             # Refuse an unauthorised user the same way whether or not the structure exists.
             require_raw_access(
-                self.workspace, "read_answers", geo.parse_territory(str(self.workspace.config.get("territory", "FR"))),
+                self.workspace, "read_answers", self.workspace.territory,
                 details={"year": year, "version": version, "form": "centre_answers", "structure_id": structure_id},
                 user=self.user,
             )
@@ -239,7 +239,7 @@ class RawDataStore:
         variables: Sequence[str] | None,
         form: str,
     ) -> tuple[geo.Territory, int, list[str] | None]:
-        place = geo.parse_territory(territory) if isinstance(territory, str) else territory
+        place = geo.as_territory(territory)
         require_raw_access(
             self.workspace,
             "read_answers",

@@ -92,10 +92,10 @@ def panel_members(raw: RawReader, territory: geo.Territory, first: int, last: in
     return members or set()
 
 
-def panel_period(workspace: Workspace, raw: RawReader, year: int) -> tuple[int, int] | None:
-    """The panel period a release of ``year`` carries: the workspace's, when ``year`` is in it and
-    every campaign of it is imported (read from the store's versions only); else None."""
-    window = panel_window(workspace)
+def panel_period(window: tuple[int, int] | None, raw: RawReader, year: int) -> tuple[int, int] | None:
+    """The panel period a release of ``year`` carries: the workspace's ``window``
+    (:func:`panel_window`), when ``year`` is in it and every campaign of it is imported (read from
+    the store's versions only); else None."""
     if window is None or not window[0] <= year <= window[1]:
         return None
     if any(raw.versions(y).empty for y in range(window[0], window[1] + 1)):

@@ -188,12 +188,11 @@ def _refusals(questions: Sequence[Question], results: Sequence[ProtectedQuestion
     return reasons
 
 
-def _panel_note(workspace: Workspace, year: int, period: tuple[int, int] | None, members: set[str] | None) -> str:
-    """The French note on the constant panel a release carries (or cannot carry yet)."""
-    from senacs_workbench.restricted.constant_panel import panel_window
-
+def _panel_note(window: tuple[int, int] | None, year: int, period: tuple[int, int] | None,
+                members: set[str] | None) -> str:
+    """The French note on the constant panel a release carries (``period``, of the workspace's
+    ``window``), or cannot carry yet."""
     if period is None:
-        window = panel_window(workspace)
         if window is None or not window[0] <= year <= window[1]:
             return ""
         return (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
@@ -210,6 +209,7 @@ class PublishInputs:
     version: int
     panel: tuple[int, int] | None
     members: set[str] | None
+    panel_note: str
     questions: list[Question]
     wide: pd.DataFrame
     last_year: tuple[pd.DataFrame, pd.DataFrame] | None
@@ -250,7 +250,8 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     with RawDataStore(workspace, user).session("publish", territory, details={"year": year}) as raw:
         version = raw.latest_version(year)
         rules_hash = load_rules().hash
-        panel = constant_panel.panel_period(workspace, raw, year)
+        window = constant_panel.panel_window(workspace)
+        panel = constant_panel.panel_period(window, raw, year)
         compared = compared_cells(workspace, year, territory, levels)
         compared_ids = releases_of(compared)
         unchanged = _unchanged(workspace, year, version, rules_hash, panel, compared_ids)
@@ -259,7 +260,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         members = None if panel is None else constant_panel.panel_members(raw, territory, *panel) or set()
         questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
         read = PublishInputs(
-            version, panel, members, questions,
+            version, panel, members, _panel_note(window, year, panel, members), questions,
             raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)]),
             last_year_release(workspace, raw, territory, year, questions, members))
     return _publish(workspace, territory, year, user, workers, read, compared, compared_ids, rules_hash)
@@ -273,7 +274,7 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
 
     version, questions, wide, last_year, members = read.version, read.questions, read.wide, read.last_year, read.members
     levels = LEVELS_OF_WORKSPACE[territory.level]
-    panel_note = _panel_note(workspace, year, read.panel, members)
+    panel_note = read.panel_note
     released = released_cells(workspace, year)
     breakdowns: tuple[str, ...] = BREAKDOWNS
     if members is not None:

@@ -63,3 +63,11 @@ def test_a_bad_territory_code_is_refused_in_french(reference: str, message: str)
         geo.parse_territory(reference)
     assert isinstance(raised.value, SenacsError)
     assert raised.value.details["territory"]
+
+
+def test_a_territory_contains_itself_and_what_lies_within_it() -> None:
+    france, idf, paris, dordogne = (geo.parse_territory(r) for r in ("FR", "region:11", "departement:75", "24"))
+    assert france.contains(idf) and france.contains(dordogne) and france.contains(france)
+    assert idf.contains(paris) and idf.contains(idf)
+    assert not idf.contains(dordogne) and not idf.contains(france)
+    assert not paris.contains(idf) and not dordogne.contains(paris)

@@ -74,6 +74,13 @@ class Territory:
         :func:`parse_territory` reads back; bundles, the audit log and campaign specs use it)."""
         return NATIONAL_CODE if self.level == "national" else f"{self.level}:{self.code}"
 
+    def contains(self, inner: Territory) -> bool:
+        """Whether ``inner`` lies within this territory (national ⊃ région ⊃ département; a
+        territory contains itself)."""
+        if self.level == "national" or self == inner:
+            return True
+        return self.level == "region" and inner.level == "departement" and region_of(inner.code) == self.code
+
 
 @functools.cache
 def _names() -> dict[tuple[str, str], str]:

@@ -80,17 +80,6 @@ class TerritoryGovernance:
         return next((m for m in self.committee if m.user == user), None)
 
 
-def contains(outer: geo.Territory, inner: geo.Territory) -> bool:
-    """Whether ``inner`` lies within ``outer`` (national ⊃ région ⊃ département)."""
-    if outer.level == "national":
-        return True
-    if outer == inner:
-        return True
-    if outer.level == "region" and inner.level == "departement":
-        return geo.region_of(inner.code) == outer.code
-    return False
-
-
 @dataclass(frozen=True)
 class Governance:
     territories: tuple[TerritoryGovernance, ...]
@@ -110,7 +99,7 @@ class Governance:
 
     def raw_access_role(self, user: str, territory: geo.Territory) -> str | None:
         for outer, role in self.raw_data_reach(user):
-            if contains(outer, territory):
+            if outer.contains(territory):
                 return role
         return None
 

@@ -72,12 +72,6 @@ def display_name(place: geo.Territory) -> str:
     return f"{place.name} ({place.code})" if place.level == "departement" else place.name
 
 
-def _contains(outer: geo.Territory, inner: geo.Territory) -> bool:
-    if outer.level == "national" or outer == inner:
-        return True
-    return outer.level == "region" and inner.level == "departement" and geo.region_of(inner.code) == outer.code
-
-
 def indicator_label(year: int, indicator: Indicator) -> str:
     if indicator.label:
         return indicator.label
@@ -142,10 +136,10 @@ class CellSource:
         exact = [s for s, owner in self._bundles if owner == place and s != LOCAL]
         if exact:
             return exact[0]
-        local = [s for s, owner in self._bundles if s == LOCAL and _contains(owner, place)]
+        local = [s for s, owner in self._bundles if s == LOCAL and owner.contains(place)]
         if local:
             return local[0]
-        containing = [(s, owner) for s, owner in self._bundles if _contains(owner, place)]
+        containing = [(s, owner) for s, owner in self._bundles if owner.contains(place)]
         containing.sort(key=lambda item: ("national", "region", "departement").index(item[1].level), reverse=True)
         return containing[0][0] if containing else None
 

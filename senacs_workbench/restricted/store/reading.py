@@ -23,7 +23,6 @@ from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.store.connection import connect, has_data_tables, iso_or_none
 from senacs_workbench.restricted.store.schema import ANSWER_COLUMNS, STRUCTURE_COLUMNS, StoreError
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import contains
 
 # ---------------------------------------------------------------------------- summary
 
@@ -198,7 +197,7 @@ class RawDataSession:
     ) -> pd.DataFrame:
         """One row per structure of ``territory`` (default: the session's), as :meth:`RawDataStore.wide`."""
         place = self.territory if territory is None else geo.as_territory(territory)
-        if not contains(self.territory, place):
+        if not self.territory.contains(place):
             raise AccessDenied(f"Lecture hors du territoire autorisé ({self.territory.key}) : {place.key}.")
         version, variables = _checked_request(year, version, variables, self.latest_version)
         assert self._con is not None  # a year with a version has a store

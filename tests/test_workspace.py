@@ -61,6 +61,6 @@ def test_the_workspace_owns_its_territory(tmp_path: Path, configured: str | None
 
 def test_a_workspace_with_a_bad_territory_says_so_in_french(tmp_path: Path) -> None:
     workspace = init_workspace(tmp_path / "ws", territory="departement:999")
-    with pytest.raises(WorkspaceError, match="workspace.yaml : territoire « departement:999 » illisible") as raised:
+    with pytest.raises(WorkspaceError, match=r"workspace\.yaml : territoire « departement:999 » illisible") as raised:
         _ = workspace.territory
     assert raised.value.file == str(workspace.config_path)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from senacs_workbench.core.codebook import BREAKDOWNS, QuestionType, available_years, load_codebook
@@ -49,3 +50,18 @@ def test_unknown_year_and_question_give_french_errors() -> None:
         load_codebook(2010)
     with pytest.raises(KeyError, match="n'existe pas"):
         load_codebook(2024).question("inexistante")
+
+
+def test_a_respondent_answered_a_question_outside_the_identity_block() -> None:
+    codebook = load_codebook(2024)
+    identity = [q.id for q in codebook.questions if q.is_identity]
+    content = codebook.respondent_questions
+    assert "type_structure" in identity and "type_structure" not in content
+    assert "budget_total" in content
+    frame = pd.DataFrame({
+        "type_structure": ["CS", "CS", "EVS"],
+        "mode_gestion": ["associatif", None, "caf"],
+        "budget_total": [None, 1000.0, None],
+    })
+    assert codebook.respondents(frame).tolist() == [False, True, False]
+    assert codebook.respondents(frame[identity[:1]]).tolist() == [False, False, False]

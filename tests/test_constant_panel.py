@@ -107,3 +107,13 @@ def test_a_bad_period_is_refused_in_french() -> None:
     for text in ("2024", "2025-2024", "abc-def"):
         with pytest.raises(PanelError, match="Période du panel invalide"):
             parse_period(text)
+
+
+def test_the_campaign_runner_counts_the_same_panel(panel_workspace: Workspace) -> None:
+    from senacs_workbench.restricted.analysis.panel import panel_size
+
+    store = RawDataStore(panel_workspace)
+    ids = [set(store.wide(y, "FR", variables=["type_structure"])["structure_id"]) for y in YEARS]
+    assert panel_size(panel_workspace, "FR", *YEARS) == len(ids[0] & ids[1])
+    assert panel_size(panel_workspace, "FR", 2023, 2025) is None  # 2023 not imported
+    assert panel_size(panel_workspace, "FR", *YEARS, user="intrus") is None  # no raw-data access

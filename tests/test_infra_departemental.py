@@ -36,6 +36,7 @@ from senacs_workbench.restricted.publication.authorised import INFRA_QUESTIONS, 
 from senacs_workbench.restricted.publication.bundle_writer import PublicationRefused
 from senacs_workbench.restricted.publication.publish import microdata, publish_year
 from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.trust.access import RAW_ACTIONS
 from senacs_workbench.trust.audit_log import entries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,8 +73,13 @@ def infra_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
     publish_year(workspace, YEAR, only=[*BREAKDOWNS, *INFRA_QUESTIONS])
     approve(workspace, YEAR, user="ccaf")
     approve(workspace, YEAR, user="ffed")
+    logged = len(entries(workspace.audit_log_path))
     outcome = publish_authorised(workspace, YEAR, DEP)
     assert outcome.changed and not outcome.withheld, outcome.message_fr
+    # one authorised raw-data session (issue 19): one access, for the workspace's whole territory
+    accesses = [(e["action"], e["territory"]) for e in entries(workspace.audit_log_path)[logged:]
+                if e["action"] in RAW_ACTIONS]
+    assert accesses == [("publish", "FR")]
     yield workspace
     mp.undo()
 

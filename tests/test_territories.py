@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.errors import InputError, SenacsError
 
 
 def test_eighteen_regions_and_101_departements_with_string_codes() -> None:
@@ -41,3 +42,32 @@ def test_municipal_arrondissements_are_known_with_their_commune() -> None:
     assert everything.loc["75101", "parent"] == "75056"
     assert everything.loc["13201", "epci"] == everything.loc["13055", "epci"] != ""
     assert "75101" not in set(geo.communes().code)
+
+
+@pytest.mark.parametrize("reference", ["FR", "region:84", "departement:2A", "epci:200054781"])
+def test_a_territory_key_is_the_reference_it_is_parsed_from(reference: str) -> None:
+    place = geo.parse_territory(reference)
+    assert place.key == reference
+    assert geo.parse_territory(place.key) == place
+    assert geo.as_territory(place) is place
+    assert geo.as_territory(reference) == place
+
+
+@pytest.mark.parametrize(("reference", "message"), [
+    ("999", "Territoire inconnu : département « 999 »"),
+    ("region:99", "Territoire inconnu : région « 99 »"),
+    ("canton:12", "Niveau de territoire inconnu : « canton »"),
+])
+def test_a_bad_territory_code_is_refused_in_french(reference: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as raised:
+        geo.parse_territory(reference)
+    assert isinstance(raised.value, SenacsError)
+    assert raised.value.details["territory"]
+
+
+def test_a_territory_contains_itself_and_what_lies_within_it() -> None:
+    france, idf, paris, dordogne = (geo.parse_territory(r) for r in ("FR", "region:11", "departement:75", "24"))
+    assert france.contains(idf) and france.contains(dordogne) and france.contains(france)
+    assert idf.contains(paris) and idf.contains(idf)
+    assert not idf.contains(dordogne) and not idf.contains(france)
+    assert not paris.contains(idf) and not dordogne.contains(paris)

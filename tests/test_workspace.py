@@ -5,6 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import yaml
 
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.workspace import init_workspace, open_workspace, write_text_atomic
@@ -45,3 +46,21 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
     assert target.read_text() == "nouveau"
     assert stat.S_IMODE(target.stat().st_mode) == 0o400
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+@pytest.mark.parametrize(("configured", "expected"), [(None, "FR"), ("FR", "FR"), ("24", "departement:24"),
+                                                      ("region:75", "region:75")])
+def test_the_workspace_owns_its_territory(tmp_path: Path, configured: str | None, expected: str) -> None:
+    workspace = init_workspace(tmp_path / "ws", territory=configured or "FR")
+    if configured is None:
+        config = workspace.config
+        del config["territory"]
+        write_text_atomic(workspace.config_path, yaml.safe_dump(config))
+    assert workspace.territory.key == expected
+
+
+def test_a_workspace_with_a_bad_territory_says_so_in_french(tmp_path: Path) -> None:
+    workspace = init_workspace(tmp_path / "ws", territory="departement:999")
+    with pytest.raises(WorkspaceError, match=r"workspace\.yaml : territoire « departement:999 » illisible") as raised:
+        _ = workspace.territory
+    assert raised.value.file == str(workspace.config_path)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from senacs_workbench.apps.cli_errors import usage_error
+from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phrase
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import ENV_VAR, Workspace, default_workspace_path, open_workspace
 
@@ -457,7 +458,7 @@ def plaquette_approve(workspace: Workspace, territory: str, year: int) -> None:
     click.echo(approve_plaquette(workspace, territory, year).message_fr)
 
 
-@plaquette.command(name="publish", help="Publier la plaquette approuvée par un membre Caf et un membre fédération.")
+@plaquette.command(name="publish", help=f"Publier la plaquette approuvée par {missing_phrase(REQUIRED_INSTITUTIONS)}.")
 @click.option("--territory", required=True, help="Territoire.")
 @click.option("--year", type=int, required=True, help="Campagne.")
 @workspace_option

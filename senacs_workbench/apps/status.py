@@ -8,7 +8,7 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import load_governance, territory_key
+from senacs_workbench.trust.governance import load_governance
 
 KIND_LABELS = {"correction": "corrections", "entry": "saisie pour le compte d'un centre"}
 
@@ -27,7 +27,7 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         governance = load_governance(workspace.governance_path)
         status["governance"] = [
             {
-                "territory": territory_key(t.territory),
+                "territory": t.territory.key,
                 "preparer": t.preparer.user,
                 "committee": [m.user for m in t.committee],
                 "correspondents": [c.user for c in t.correspondents],

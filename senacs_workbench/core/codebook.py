@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from senacs_workbench.core.errors import InputError, UnknownQuestion
@@ -57,6 +58,10 @@ NUMERIC_TYPES = frozenset(
 CATEGORICAL_TYPES = frozenset(
     {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
 )
+
+IDENTITY_SECTION = "identite"
+"""The identity block (name, commune, type, management mode…), known before any answer: a
+structure that answered no question outside it did not respond to the campaign."""
 
 YES = "oui"
 NO = "non"
@@ -91,6 +96,11 @@ class Question:
     public: bool = False
     required: bool = False
     theme: str | None = None
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether the question belongs to the identity block (answering it is not responding)."""
+        return self.section == IDENTITY_SECTION
 
     @property
     def answer_codes(self) -> tuple[str, ...]:
@@ -204,6 +214,20 @@ class Codebook:
     @property
     def question_ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions)
+
+    @property
+    def respondent_questions(self) -> tuple[str, ...]:
+        """The questions outside the identity block: a structure that answered one of them is a
+        respondent of the campaign (the one statement of that rule)."""
+        return tuple(q.id for q in self.questions if not q.is_identity)
+
+    def respondents(self, frame: pd.DataFrame) -> pd.Series:
+        """Whether each row of ``frame`` (one column per question; absent columns count as
+        unanswered) answered at least one question outside the identity block."""
+        answered = [q for q in self.respondent_questions if q in frame.columns]
+        if not answered:
+            return pd.Series(False, index=frame.index)
+        return frame[answered].notna().any(axis=1)
 
     def in_section(self, section: str) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.section == section)
@@ -350,7 +374,7 @@ DERIVED_BREAKDOWNS: dict[str, Question] = {
         label="Panel constant",
         help=("Structure présente à chaque campagne de la période du panel (workspace.yaml, panel_years) : "
               "les évolutions calculées sur ce seul panel ne doivent rien aux entrées et sorties de structures."),
-        section="identite",
+        section=IDENTITY_SECTION,
         type=QuestionType.SINGLE_CHOICE,
         categories=(Category(PANEL_IN, "Présentes chaque année du panel"),
                     Category(PANEL_OUT, "Entrées ou sorties pendant la période")),

@@ -68,6 +68,19 @@ class Territory:
     code: str
     name: str
 
+    @property
+    def key(self) -> str:
+        """The territory's reference: ``FR``, ``region:84``, ``departement:01``… (what
+        :func:`parse_territory` reads back; bundles, the audit log and campaign specs use it)."""
+        return NATIONAL_CODE if self.level == "national" else f"{self.level}:{self.code}"
+
+    def contains(self, inner: Territory) -> bool:
+        """Whether ``inner`` lies within this territory (national ⊃ région ⊃ département; a
+        territory contains itself)."""
+        if self.level == "national" or self == inner:
+            return True
+        return self.level == "region" and inner.level == "departement" and region_of(inner.code) == self.code
+
 
 @functools.cache
 def _names() -> dict[tuple[str, str], str]:
@@ -113,6 +126,11 @@ def parse_territory(text: str) -> Territory:
     if text.upper().startswith("R") and ("region", text[1:]) in _names():
         return territory("region", text[1:])
     return territory("departement", text)
+
+
+def as_territory(territory: Territory | str) -> Territory:
+    """``territory`` itself, or the territory a reference names (:func:`parse_territory`)."""
+    return territory if isinstance(territory, Territory) else parse_territory(str(territory))
 
 
 def region_of(departement_code: str) -> str:

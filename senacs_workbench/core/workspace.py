@@ -23,8 +23,9 @@ from pathlib import Path
 
 import yaml
 
+from senacs_workbench.core import territories as geo
 from senacs_workbench.core.atomic import write_bytes_atomic, write_text_atomic
-from senacs_workbench.core.errors import WorkspaceError
+from senacs_workbench.core.errors import InputError, WorkspaceError
 
 WORKSPACE_FILE = "workspace.yaml"
 GOVERNANCE_FILE = "governance.yaml"
@@ -81,6 +82,17 @@ class Workspace:
     def config(self) -> dict[str, object]:
         loaded = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
         return dict(loaded)
+
+    @property
+    def territory(self) -> geo.Territory:
+        """The territory the workspace serves (``territory`` in workspace.yaml; national when
+        unset); a French :class:`WorkspaceError` naming the file when it is not a territory."""
+        raw = str(self.config.get("territory") or geo.NATIONAL_CODE)
+        try:
+            return geo.parse_territory(raw)
+        except InputError as exc:
+            raise WorkspaceError(f"{WORKSPACE_FILE} : territoire « {raw} » illisible : {exc}",
+                                 file=str(self.config_path)) from None
 
 
 def make_owner_only(folder: Path) -> Path:

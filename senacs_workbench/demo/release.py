@@ -99,8 +99,7 @@ def demo_plaquettes(workspaces: Workspace | Path | str | Sequence[Workspace], ye
     committee's workspace: the région's and the département's compare their territory with the
     figures of the bundles they received (``senacs compare add``). Given one workspace, all three there."""
     if isinstance(workspaces, Sequence) and not isinstance(workspaces, str):
-        pairs = [(ws, slug_of(geo.parse_territory(str(ws.config.get("territory", geo.NATIONAL_CODE)))))
-                 for ws in workspaces]
+        pairs = [(ws, slug_of(ws.territory)) for ws in workspaces]
     else:
         ws = workspaces if isinstance(workspaces, Workspace) else open_workspace(Path(workspaces))
         pairs = [(ws, territory) for territory in (geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT)]

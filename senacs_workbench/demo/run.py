@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phrase
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.formatting import format_number, format_percent
@@ -166,7 +167,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     echo(f"Ce qui a été fait : les campagnes {years[0]} à {years[-1]} générées puis importées dans l'espace "
          f"restreint ; le contrôle de cohérence {last} lancé et quelques constats traités (une correction crée une "
          "nouvelle version, l'originale reste lisible) ; chaque campagne agrégée, protégée par le secret "
-         "statistique, auditée puis approuvée par un membre Caf et un membre fédération du comité de démonstration"
+         f"statistique, auditée puis approuvée par {missing_phrase(REQUIRED_INSTITUTIONS)} du comité de démonstration"
          + "; les vues infra-départementales (EPCI, communes) du Val-d'Oise protégées conjointement avec les "
          f"tableaux publiés ; les espaces de la région et du département de démonstration créés à partir des mêmes "
          f"réponses, leur campagne {last} publiée après la publication nationale et en cohérence avec elle"

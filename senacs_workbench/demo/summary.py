@@ -8,16 +8,10 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook
 
 
-def respondent_mask(wide: pd.DataFrame, codebook: Codebook) -> pd.Series:
-    """A structure responded if it answered at least one question outside the identity block."""
-    answered = [q.id for q in codebook.questions if q.section != "identite" and q.id in wide.columns]
-    return wide[answered].notna().any(axis=1)
-
-
 def structures_by_region(wide: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Structures, CS, EVS, respondents and response rate per région, plus a France row."""
     frame = wide.assign(
-        respondent=respondent_mask(wide, codebook),
+        respondent=codebook.respondents(wide),
         cs=wide["type_structure"].eq("CS"),
         evs=wide["type_structure"].eq("EVS"),
     )

@@ -151,7 +151,7 @@ def audit_hierarchy(hierarchy: list[Workspace], year: int) -> str:
     wide = store.wide(year, geo.territory("national", geo.NATIONAL_CODE), store.latest_version(year),
                       variables=[*BREAKDOWNS, *questions])
     result = audit_union(tables, wide, load_codebook(year), variables=questions, exact=False)
-    names = ", ".join(str(w.config.get("territory", "FR")) for w in hierarchy)
+    names = ", ".join(w.territory.key for w in hierarchy)
     if result.ok:
         return (f"Audit indépendant de l'union des publications {year} ({names}), questions liées : réussi, "
                 f"aucune case sensible retrouvée ({len(result.variables)} questions, "

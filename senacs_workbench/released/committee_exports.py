@@ -8,7 +8,6 @@ detect the encoding); XLSX cells are numbers with display formats, so they stay 
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -20,8 +19,8 @@ import xlsxwriter
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.atomic import write_bytes_atomic
 from senacs_workbench.core.codebook import load_codebook
-from senacs_workbench.core.formatting import format_number
-from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE, SUPPRESSED_MARK, PublishedReader
+from senacs_workbench.released.published import SUPPRESSED_MARK, PublishedReader
+from senacs_workbench.released.table_files import csv_text, sheet_formats, write_table_sheet
 
 STATISTIC_LABELS = {
     "structures": "Structures",
@@ -91,17 +90,6 @@ def _sheet_name(index: int, variable: str) -> str:
     return f"{index:02d}_{variable}"[:31]
 
 
-def _csv_cell(value: object, ratio: bool) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or pd.isna(value):
-        return ""
-    number = float(value)  # type: ignore[arg-type]
-    if ratio:
-        return format_number(number * 100, 1).replace("\u202f", " ")
-    return format_number(number, 0 if number.is_integer() else 1).replace("\u202f", " ")
-
-
 def write_committee_exports(published_dir: Path, year: int, out_dir: Path) -> tuple[Path, Path]:
     """Write ``tableaux_<year>.xlsx`` and ``tableaux_<year>_csv.zip`` (one CSV per question) into ``out_dir``."""
     reader = PublishedReader(published_dir)
@@ -113,46 +101,17 @@ def write_committee_exports(published_dir: Path, year: int, out_dir: Path) -> tu
     xlsx_buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(xlsx_buffer, {"in_memory": True})
     workbook.set_properties({"title": f"SENACS {year} — tableaux agrégés par question", "created": None})
-    bold = workbook.add_format({"bold": True})
-    integer = workbook.add_format({"num_format": "#,##0"})
-    decimal = workbook.add_format({"num_format": "#,##0.0"})
-    percent = workbook.add_format({"num_format": "0.0%"})
-    centred = workbook.add_format({"align": "right"})
-    footnote_format = workbook.add_format({"italic": True})
+    formats = sheet_formats(workbook)
     zip_buffer = io.BytesIO()
     with zipfile.ZipFile(zip_buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, variable in enumerate(variables, start=1):
             question = codebook.question(variable)
             table = question_table(cells, year, variable)
-            sheet = workbook.add_worksheet(_sheet_name(index, variable))
-            sheet.write(0, 0, f"{question.label} ({variable}) — campagne {year}", bold)
-            for col, name in enumerate(table.columns):
-                sheet.write(2, col, name, bold)
+            title = f"{question.label} ({variable}) — campagne {year}"
             ratio_columns = {c for c in table.columns if c.startswith(("Taux", "Part"))}
-            for row_number, row in enumerate(table.itertuples(index=False), start=3):
-                for col, (name, value) in enumerate(zip(table.columns, row)):
-                    if isinstance(value, str):
-                        sheet.write_string(row_number, col, value, centred if value == SUPPRESSED_MARK else None)
-                    elif value is None or pd.isna(value):
-                        continue
-                    elif name in ratio_columns:
-                        sheet.write_number(row_number, col, float(value), percent)
-                    else:
-                        number = float(value)
-                        sheet.write_number(row_number, col, number, integer if number.is_integer() else decimal)
-            sheet.write(len(table) + 4, 0, CONFIDENTIALITY_FOOTNOTE, footnote_format)
-            sheet.set_column(0, 1, 12)
-            sheet.set_column(2, 2, 28)
-            sheet.set_column(3, len(table.columns), 16)
-            text = io.StringIO()
-            writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
-            writer.writerow([f"{question.label} ({variable}) — campagne {year}"])
-            writer.writerow([f"{c} (%)" if c in ratio_columns else c for c in table.columns])
-            for row in table.itertuples(index=False):
-                writer.writerow([_csv_cell(v, n in ratio_columns) for n, v in zip(table.columns, row)])
-            writer.writerow([])
-            writer.writerow([CONFIDENTIALITY_FOOTNOTE])
-            archive.writestr(f"{index:02d}_{_safe(variable)}.csv", "\ufeff" + text.getvalue())
+            write_table_sheet(workbook.add_worksheet(_sheet_name(index, variable)), formats, title, table,
+                              ratio_columns)
+            archive.writestr(f"{index:02d}_{_safe(variable)}.csv", csv_text(title, table, ratio_columns, decimals=1))
     workbook.close()
     xlsx_path = out_dir / f"tableaux_{year}.xlsx"
     zip_path = out_dir / f"tableaux_{year}_csv.zip"

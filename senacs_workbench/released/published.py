@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from senacs_workbench.core.approvals import REQUIRED_PHRASE, is_approved
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.released.bundle_contract import (
     COLUMNS,
@@ -59,11 +60,10 @@ def _check(bundle_dir: Path, year: int) -> dict[str, Any]:
     manifest = read_manifest(bundle_dir)
     if manifest.get("state") != "released":
         raise BundleError(f"Le jeu de tableaux {bundle_dir} n'est pas validé par le comité : il ne peut pas être lu.")
-    approvals = [a for a in manifest.get("approvals", []) if a.get("bundle_hash") == bundle_hash(manifest)]
-    if not {"caf", "federation"} <= {a.get("institution") for a in approvals}:
+    if not is_approved(manifest.get("approvals", []), "bundle_hash", bundle_hash(manifest)):
         raise BundleError(
-            f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation d'un membre Caf et d'un membre "
-            "fédération du comité : il ne peut pas être lu."
+            f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation {REQUIRED_PHRASE} "
+            "du comité : il ne peut pas être lu."
         )
     table = bundle_dir / table_name(year)
     expected = manifest.get("files", {}).get(table.name)

@@ -29,13 +29,6 @@ from senacs_workbench.released.published import LOCAL, BundleError, PublishedRea
 LEVEL_RANK = {"departement": 0, "region": 1, "national": 2}
 
 
-def contains(outer: geo.Territory, inner: geo.Territory) -> bool:
-    """Whether ``outer`` (a committee territory) contains ``inner``."""
-    if outer.level == "national" or outer == inner:
-        return True
-    return outer.level == "region" and inner.level == "departement" and geo.region_of(inner.code) == outer.code
-
-
 def owner_of(bundle: ReleasedBundle) -> geo.Territory:
     """The territory whose committee released ``bundle`` (recorded in its manifest)."""
     return geo.parse_territory(str(bundle.manifest.get("territory", geo.NATIONAL_CODE)))
@@ -113,10 +106,10 @@ class ReleasedSources:
         exact = [s for s in self.sources if s.owner == place and s.name != LOCAL]
         if exact:
             return exact[0]
-        local = [s for s in self.sources if s.name == LOCAL and contains(s.owner, place)]
+        local = [s for s in self.sources if s.name == LOCAL and s.owner.contains(place)]
         if local:
             return local[0]
-        containing = [s for s in self.sources if contains(s.owner, place)]
+        containing = [s for s in self.sources if s.owner.contains(place)]
         containing.sort(key=lambda s: LEVEL_RANK[s.owner.level])
         return containing[0] if containing else None
 

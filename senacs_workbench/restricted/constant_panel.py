@@ -19,6 +19,10 @@ identity data: the directory of structures of each campaign is public on senacs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
+
+import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.atomic import write_text_atomic
@@ -33,6 +37,15 @@ PANEL_VARIABLES = (
 """The questions released by panel (the trend indicators): crossing every question by the panel
 would cost as much protection work again for figures no analysis draws."""
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
+
+
+class RawReader(Protocol):
+    """What the panel reads of the raw data: a store or an open session (``restricted.store``)."""
+
+    def versions(self, year: int) -> pd.DataFrame: ...
+
+    def wide(self, year: int, territory: geo.Territory | str = ..., version: int | None = None,
+             variables: Sequence[str] | None = None) -> pd.DataFrame: ...
 
 
 class PanelError(SenacsError):
@@ -65,18 +78,26 @@ def set_panel_window(workspace: Workspace, first: int, last: int) -> None:
     write_text_atomic(workspace.config_path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
 
 
-def panel_members(workspace: Workspace, territory: geo.Territory, first: int, last: int,
-                  user: str | None = None) -> set[str] | None:
+def panel_members(raw: RawReader, territory: geo.Territory, first: int, last: int) -> set[str] | None:
     """Ids of the structures of ``territory`` present in the latest data version of every
     campaign from ``first`` to ``last``; None when one of these campaigns is not imported.
-    Reads identity data only, through the store (access-checked, logged)."""
-    from senacs_workbench.restricted.store import RawDataStore
-
-    store = RawDataStore(workspace, user)
+    Reads identity data only, from ``raw`` (a :class:`~senacs_workbench.restricted.store.RawDataStore`,
+    access-checked and logged at each read, or an open session)."""
     members: set[str] | None = None
     for year in range(first, last + 1):
-        if store.versions(year).empty:
+        if raw.versions(year).empty:
             return None
-        ids = set(store.wide(year, territory, variables=["type_structure"])["structure_id"].astype(str))
+        ids = set(raw.wide(year, territory, variables=["type_structure"])["structure_id"].astype(str))
         members = ids if members is None else members & ids
     return members or set()
+
+
+def panel_period(window: tuple[int, int] | None, raw: RawReader, year: int) -> tuple[int, int] | None:
+    """The panel period a release of ``year`` carries: the workspace's ``window``
+    (:func:`panel_window`), when ``year`` is in it and every campaign of it is imported (read from
+    the store's versions only); else None."""
+    if window is None or not window[0] <= year <= window[1]:
+        return None
+    if any(raw.versions(y).empty for y in range(window[0], window[1] + 1)):
+        return None
+    return window

@@ -13,7 +13,7 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import acting_user, load_governance, territory_key
+from senacs_workbench.trust.governance import acting_user, load_governance
 
 RAW_ACTIONS = {
     "import": "d'importer des données",
@@ -41,7 +41,7 @@ def require_raw_access(
     user = user or acting_user()
     governance = load_governance(workspace.governance_path)
     role = governance.raw_access_role(user, territory)
-    key = territory_key(territory)
+    key = territory.key
     if role is None:
         audit_log.append(
             workspace.audit_log_path,

@@ -3,8 +3,9 @@
 An approval names the committee member (user, name, institution), the time and the hash of
 the exact thing approved. Only approvals carrying the current hash count, so anything
 rebuilt or altered after approval loses them; release or publication needs at least one
-valid CAF approval and one valid federation approval. A non-member's attempt is refused,
-with a French message, and the refusal is written to the audit log.
+valid CAF approval and one valid federation approval (the rule itself:
+:mod:`senacs_workbench.core.approvals`, which the committee side applies too). A non-member's
+attempt is refused, with a French message, and the refusal is written to the audit log.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import valid_approvals
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import Member, load_governance, territory_key
-
-REQUIRED_INSTITUTIONS = ("caf", "federation")
-MISSING_LABELS = {"caf": "un membre Caf", "federation": "un membre fédération"}
+from senacs_workbench.trust.governance import Member, load_governance
 
 
 def require_committee_member(workspace: Workspace, territory: geo.Territory, user: str, action: str,
@@ -31,7 +30,7 @@ def require_committee_member(workspace: Workspace, territory: geo.Territory, use
     member = entry.committee_member(user) if entry else None
     if member is None:
         audit_log.append(workspace.audit_log_path, user=user, action=f"refused:{action}",
-                         territory=territory_key(territory), details=details)
+                         territory=territory.key, details=details)
         raise AccessDenied(
             f"Approbation refusée : {user} n'est pas membre du comité de pilotage "
             f"({geo.LEVEL_LABELS[territory.level]} {territory.name}). Ce refus est inscrit au journal d'audit."
@@ -49,10 +48,6 @@ def approval_entry(member: Member, hash_field: str, digest: str) -> dict[str, An
     }
 
 
-def valid_approvals(approvals: Iterable[dict[str, Any]], hash_field: str, digest: str) -> list[dict[str, Any]]:
-    return [a for a in approvals if a.get(hash_field) == digest]
-
-
 def add_approval(approvals: Iterable[dict[str, Any]], member: Member, hash_field: str,
                  digest: str) -> list[dict[str, Any]]:
     """The valid approvals plus ``member``'s (once per member and hash)."""
@@ -61,12 +56,3 @@ def add_approval(approvals: Iterable[dict[str, Any]], member: Member, hash_field
         kept.append(approval_entry(member, hash_field, digest))
     return kept
 
-
-def missing_institutions(valid: Iterable[dict[str, Any]]) -> list[str]:
-    present = {a.get("institution") for a in valid}
-    return [i for i in REQUIRED_INSTITUTIONS if i not in present]
-
-
-def missing_phrase(missing: Iterable[str]) -> str:
-    """``un membre Caf et un membre fédération`` (French)."""
-    return " et ".join(MISSING_LABELS[m] for m in missing)

@@ -40,11 +40,11 @@ from typing import Any, Literal
 import yaml
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import INSTITUTION_LABELS, PARTNER_INSTITUTIONS
 from senacs_workbench.core.errors import GovernanceError
 
 Institution = Literal["caf", "federation", "other"]
-INSTITUTIONS: tuple[str, ...] = ("caf", "federation", "other")
-INSTITUTION_LABELS = {"caf": "Caf", "federation": "fédération", "other": "autre"}
+INSTITUTIONS: tuple[str, ...] = (*PARTNER_INSTITUTIONS, "other")
 USER_ENV_VAR = "SENACS_USER"
 
 
@@ -80,21 +80,6 @@ class TerritoryGovernance:
         return next((m for m in self.committee if m.user == user), None)
 
 
-def territory_key(territory: geo.Territory) -> str:
-    return geo.NATIONAL_CODE if territory.level == "national" else f"{territory.level}:{territory.code}"
-
-
-def contains(outer: geo.Territory, inner: geo.Territory) -> bool:
-    """Whether ``inner`` lies within ``outer`` (national ⊃ région ⊃ département)."""
-    if outer.level == "national":
-        return True
-    if outer == inner:
-        return True
-    if outer.level == "region" and inner.level == "departement":
-        return geo.region_of(inner.code) == outer.code
-    return False
-
-
 @dataclass(frozen=True)
 class Governance:
     territories: tuple[TerritoryGovernance, ...]
@@ -114,7 +99,7 @@ class Governance:
 
     def raw_access_role(self, user: str, territory: geo.Territory) -> str | None:
         for outer, role in self.raw_data_reach(user):
-            if contains(outer, territory):
+            if outer.contains(territory):
                 return role
         return None
 
@@ -138,7 +123,7 @@ def _check_committee(entry: TerritoryGovernance, where: str) -> None:
     if territory.level == "region":
         for dep in geo.departements_of(territory.code):
             mandated = {m.institution for m in entry.committee if m.mandated_by == dep}
-            lacking = [INSTITUTION_LABELS[i] for i in ("caf", "federation") if i not in mandated]
+            lacking = [INSTITUTION_LABELS[i] for i in PARTNER_INSTITUTIONS if i not in mandated]
             if lacking:
                 name = geo.territory("departement", dep).name
                 raise GovernanceError(
@@ -147,7 +132,7 @@ def _check_committee(entry: TerritoryGovernance, where: str) -> None:
                     f"il manque pour {name} ({dep}) : {' et '.join(lacking)}."
                 )
     else:
-        lacking = [INSTITUTION_LABELS[i] for i in ("caf", "federation") if i not in institutions]
+        lacking = [INSTITUTION_LABELS[i] for i in PARTNER_INSTITUTIONS if i not in institutions]
         if lacking:
             raise GovernanceError(
                 f"{where} : le comité de pilotage doit compter au moins une personne de la Caf et une "
@@ -161,13 +146,13 @@ def _check_committee(entry: TerritoryGovernance, where: str) -> None:
             f"du comité de pilotage : {', '.join(unknown)}."
         )
     designating = {m.institution for m in designators if m is not None}
-    if not {"caf", "federation"} <= designating:
+    if not set(PARTNER_INSTITUTIONS) <= designating:
         raise GovernanceError(
             f"{where} : le préparateur doit être désigné collégialement par le comité, dont au moins "
             "un membre de la Caf et un membre de la fédération (charte 3.2)."
         )
     for correspondent in entry.correspondents:
-        if correspondent.institution not in ("caf", "federation"):
+        if correspondent.institution not in PARTNER_INSTITUTIONS:
             raise GovernanceError(
                 f"{where} : le correspondant SENACS {correspondent.name} doit être mandaté par la Caf "
                 "ou par la fédération (charte 1.3)."
@@ -243,7 +228,7 @@ def dump_governance(governance: Governance) -> str:
     raw = {
         "territories": [
             {
-                "territory": territory_key(t.territory),
+                "territory": t.territory.key,
                 "committee": [member(m) for m in t.committee],
                 "preparer": {
                     "user": t.preparer.user,

@@ -114,7 +114,7 @@ def _mask(
     in_block = {q: block for block in BLOCKS for q in block}
     draws: dict[tuple[str, ...], np.ndarray] = {}
     for question in codebook.questions:
-        if question.section == "identite":
+        if question.is_identity:
             continue
         _blank(values, ~respondent, question.id)
         if question.required or question.type.value == "text":

@@ -51,12 +51,9 @@ class Indicator:
         return ":".join(p for p in (self.variable, self.statistic, self.answer) if p)
 
 
-def territory_key(place: geo.Territory) -> str:
-    return geo.NATIONAL_CODE if place.level == "national" else f"{place.level}:{place.code}"
-
-
 def parse(territory: str | geo.Territory) -> geo.Territory:
-    return territory if isinstance(territory, geo.Territory) else geo.parse_territory(str(territory))
+    """The territory a notebook parameter names (:func:`~senacs_workbench.core.territories.as_territory`)."""
+    return geo.as_territory(territory)
 
 
 def comparators(territory: str | geo.Territory) -> list[geo.Territory]:
@@ -130,7 +127,7 @@ class CellSource:
         columns = ["variable", "statistic", "answer", "category", "value", "n", "status"]
         if source is None:
             return pd.DataFrame(columns=columns)
-        key = (source, territory_key(place), breakdown)
+        key = (source, place.key, breakdown)
         if key not in self._cache:
             frame = self.released.cells(place, breakdown=breakdown)
             self._cache[key] = frame[columns].reset_index(drop=True)
@@ -173,7 +170,7 @@ def indicator_frame(
                     "answer": indicator.answer,
                     "unit": unit,
                     "level": place.level,
-                    "territory": territory_key(place),
+                    "territory": place.key,
                     "territory_name": display_name(place),
                     "breakdown": breakdown,
                     "category": category,

@@ -19,7 +19,6 @@ from senacs_workbench.released.analysis.common import (
     display_name,
     indicator_frame,
     parse,
-    territory_key,
     write_key_figures,
     year_label,
 )
@@ -101,7 +100,7 @@ def build(published_dir: Path | str, territory: str, year: int) -> Report:
         title=f"Portrait {LEVEL_LABELS[place.level] if place.level != 'national' else 'national'} : "
               f"{display_name(place)} — {year_label(year)}",
         audience=COMMITTEE,
-        parameters={"territory": territory_key(place), "year": year},
+        parameters={"territory": place.key, "year": year},
         intro=(
             f"Ce portrait décrit les centres sociaux et espaces de vie sociale de {display_name(place)}"
             + (f", comparés à {' et à '.join(display_name(p) for p in places[1:])}" if len(places) > 1 else "")

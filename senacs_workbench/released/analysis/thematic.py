@@ -18,7 +18,6 @@ from senacs_workbench.released.analysis.common import (
     display_name,
     indicator_frame,
     parse,
-    territory_key,
     write_key_figures,
     year_label,
 )
@@ -112,7 +111,7 @@ def build(published_dir: Path | str, theme: str, territory: str, year: int) -> R
         kind="thematic_analysis",
         title=f"{label} — {display_name(place)} — {year_label(year)}",
         audience=COMMITTEE,
-        parameters={"theme": theme, "territory": territory_key(place), "year": year},
+        parameters={"theme": theme, "territory": place.key, "year": year},
         intro=(f"Analyse thématique « {label} » pour {display_name(place)}. Chaque graphique indique le nombre "
                "de structures répondantes (n) et le taux de réponse ; « s » signale une valeur soumise au secret "
                "statistique."),

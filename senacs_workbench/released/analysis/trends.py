@@ -32,7 +32,6 @@ from senacs_workbench.released.analysis.common import (
     display_name,
     indicator_frame,
     parse,
-    territory_key,
     write_key_figures,
 )
 from senacs_workbench.released.analysis.territorial import AnalysisError
@@ -119,7 +118,7 @@ def build(published_dir: Path | str, territory: str, first_year: int, last_year:
                     frame = frame[frame["category"] == PANEL_IN].assign(year=year)
                     panel_frames.setdefault(figure_id, []).append(frame)
         counts = frames["structures"][-1]
-        own = counts[counts.territory == territory_key(place)]
+        own = counts[counts.territory == place.key]
         if year == last_year and len(own) and own["value"].notna().all():
             last_structures = int(own["value"].iloc[0])
     if not years:
@@ -129,7 +128,7 @@ def build(published_dir: Path | str, territory: str, first_year: int, last_year:
         kind="trends",
         title=f"Évolutions {first_year}–{last_year} — {display_name(place)}",
         audience=COMMITTEE,
-        parameters={"territory": territory_key(place), "first_year": first_year, "last_year": last_year,
+        parameters={"territory": place.key, "first_year": first_year, "last_year": last_year,
                     "panel_structures": panel_structures},
         intro=("Évolution des principaux indicateurs, campagne par campagne, à partir des tableaux publiés. "
                "Chaque courbe indique le nombre de structures répondantes (n) et le taux de réponse ; « s » "
@@ -145,7 +144,7 @@ def build(published_dir: Path | str, territory: str, first_year: int, last_year:
     report.sections.append(section)
     if panel_years and panel_years == years:
         sizes = pd.concat(panel_frames["structures"], ignore_index=True)
-        own = sizes[(sizes["territory"] == territory_key(place)) & sizes["value"].notna()]
+        own = sizes[(sizes["territory"] == place.key) & sizes["value"].notna()]
         size = int(own["value"].iloc[-1]) if len(own) else None
         panel = Section("Panel constant", panel_published_text(size, first_year, last_year, last_structures))
         for figure_id, title, _, y_title in TREND_FIGURES:

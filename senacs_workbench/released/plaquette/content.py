@@ -234,9 +234,7 @@ def slug_of(territory: geo.Territory) -> str:
 
 
 def parse(territory: str | geo.Territory) -> geo.Territory:
-    if isinstance(territory, geo.Territory):
-        return territory
-    found = geo.parse_territory(territory)
+    found = geo.as_territory(territory)
     if found.level not in ("national", "region", "departement"):
         raise InputError(
             f"Une plaquette se construit pour la France, une région ou un département, pas pour {territory}."

@@ -134,7 +134,7 @@ def build(workspace_dir: Path | str, departement: str, year: int, qpv_reference:
     epci_table = epcis_of(departement)
     released_epci = [e for e in epci_table["epci"] if e in set(tables.epcis)]
     spans = dict(zip(epci_table["epci"], epci_table["departements"], strict=True))
-    workspace_place = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    workspace_place = workspace.territory
     partial = workspace_place.level == "departement"
 
     def epci_name(code: str) -> str:

@@ -1,4 +1,5 @@
-"""The constant panel's size (restricted side: reads the structures of each year through the store).
+"""The constant panel's size (restricted side: reads the structures of each year through the store;
+who is in the panel is :func:`~senacs_workbench.restricted.constant_panel.panel_members`'s rule).
 
 Run by the campaign runner, as the preparer, before the ``trends`` notebooks: every read goes
 through :class:`RawDataStore` (access-checked, written to the audit log). Only the number of
@@ -12,6 +13,7 @@ from __future__ import annotations
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.constant_panel import panel_members
 from senacs_workbench.restricted.store import RawDataStore
 
 
@@ -21,15 +23,8 @@ def panel_size(workspace: Workspace, territory: str, first_year: int, last_year:
 
     None when the store lacks one of the years (or the acting user has no raw-data access).
     """
-    store = RawDataStore(workspace, user)
-    place = geo.parse_territory(territory)
-    panel: set[str] | None = None
     try:
-        for year in range(first_year, last_year + 1):
-            if store.versions(year).empty:
-                return None
-            ids = set(store.wide(year, place, variables=["type_structure"])["structure_id"])
-            panel = ids if panel is None else panel & ids
+        members = panel_members(RawDataStore(workspace, user), geo.as_territory(territory), first_year, last_year)
     except SenacsError:
         return None
-    return len(panel or ())
+    return None if members is None else len(members)

@@ -41,7 +41,6 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.published import PublishedReader
-from senacs_workbench.restricted.coherence.scope import workspace_territory
 from senacs_workbench.restricted.publication.authorised import released_departements
 from senacs_workbench.restricted.store import RawDataStore
 
@@ -120,7 +119,7 @@ def _first_structure(workspace: Workspace, place: geo.Territory, year: int) -> s
 
 def workspace_parameters(workspace: Workspace) -> dict[str, Value]:
     """The parameter values of this workspace that the copies' parameters cells receive (by name)."""
-    place = workspace_territory(workspace)
+    place = workspace.territory
     values: dict[str, Value] = {
         "workspace_dir": str(workspace.root),
         "published_dir": str(workspace.published),

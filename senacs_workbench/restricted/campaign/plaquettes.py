@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from senacs_workbench.core.approvals import REQUIRED_PHRASE
 from senacs_workbench.core.codebook import available_years
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.fingerprint import package_fingerprint
@@ -278,7 +279,7 @@ def index_section(folder: Path, outcomes: list[PlaquetteOutcome]) -> str:
         parts.append(
             f"<h2>Plaquettes {year}</h2>\n<p>{done} plaquette(s) disponible(s) sur "
             f"{sum(o.year == year for o in outcomes)}. Chaque plaquette construite est un brouillon : elle se publie "
-            "après l'approbation d'un membre Caf et d'un membre fédération du comité de pilotage du territoire "
+            f"après l'approbation {REQUIRED_PHRASE} du comité de pilotage du territoire "
             "(« senacs plaquette approve », puis « senacs plaquette publish »).</p>\n<ul>\n"
             + "\n".join(items) + "\n</ul>"
         )

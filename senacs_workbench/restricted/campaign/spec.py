@@ -149,10 +149,6 @@ def restricted_folder(group: str) -> str:
     return f"R{place.code}" if place.level == "region" else _slug(place.code)
 
 
-def territory_key(place: geo.Territory) -> str:
-    return geo.NATIONAL_CODE if place.level == "national" else f"{place.level}:{place.code}"
-
-
 def expand_territories(selectors: Any) -> tuple[list[str], list[str]]:
     """``national``/``regions``/``departements`` or codes → territory keys; and the problems found."""
     items = selectors if isinstance(selectors, list) else [selectors]
@@ -176,7 +172,7 @@ def expand_territories(selectors: Any) -> tuple[list[str], list[str]]:
                 problems.append(f"territoire « {text} » : seuls la France, les régions et les départements sont "
                                 "analysés (les vues infra-départementales ne sont pas publiées).")
                 continue
-            keys.append(territory_key(place))
+            keys.append(place.key)
     return list(dict.fromkeys(keys)), problems
 
 
@@ -242,7 +238,7 @@ def _check_value(name: str, value: Any, default: Any, released: set[int], import
     if name == "structure_id":
         if is_structure_selector(value):
             try:
-                structure_selector_territory(str(value), geo.NATIONAL_CODE)
+                structure_selector_territory(str(value), geo.territory("national", geo.NATIONAL_CODE))
             except ValueError as exc:
                 return f"structure_id = {value!r} : {exc}"
             return None
@@ -269,9 +265,9 @@ def is_structure_selector(value: Any) -> bool:
     return value == ALL_STRUCTURES or ":" in value or value.upper() in (geo.NATIONAL_CODE, "NATIONAL")
 
 
-def structure_selector_territory(value: str, workspace_territory: str) -> geo.Territory:
+def structure_selector_territory(value: str, workspace_territory: geo.Territory) -> geo.Territory:
     """The territory whose structures a ``structure_id`` selector names (``ValueError`` if unknown)."""
-    return geo.parse_territory(workspace_territory if value == ALL_STRUCTURES else value)
+    return workspace_territory if value == ALL_STRUCTURES else geo.parse_territory(value)
 
 
 def _structures_of(workspace: Workspace, selector: str, year: Any, cache: dict[tuple[str, int], list[str]]
@@ -283,7 +279,7 @@ def _structures_of(workspace: Workspace, selector: str, year: Any, cache: dict[t
         return [], f"structure_id = {selector!r} : indiquez l'année (« year ») dont les structures sont prises."
     key = (selector, year)
     if key not in cache:
-        place = structure_selector_territory(selector, str(workspace.config.get("territory", geo.NATIONAL_CODE)))
+        place = structure_selector_territory(selector, workspace.territory)
         store = RawDataStore(workspace)
         if store.versions(year).empty:
             return [], (f"structure_id = {selector!r} : aucune donnée importée pour la campagne {year} "

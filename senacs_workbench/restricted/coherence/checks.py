@@ -24,7 +24,6 @@ from senacs_workbench.restricted.coherence.rules import Catalogue, PeerSettings,
 from senacs_workbench.restricted.coherence.values import display_value, json_value, number_text
 
 FINDING_COLUMNS = ("structure_id", "rule_id", "severity", "family", "variables", "values", "values_text", "message")
-IDENTITY_SECTION = "identite"
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,7 @@ class CheckData:
 
     def __post_init__(self) -> None:
         if self.respondent is None:
-            outside = [q.id for q in self.codebook.questions if q.section != IDENTITY_SECTION and q.id in self.frame]
-            self.respondent = (
-                self.frame[outside].notna().any(axis=1) if outside else pd.Series(False, index=self.frame.index)
-            )
+            self.respondent = self.codebook.respondents(self.frame)
 
     def column(self, variable: str) -> pd.Series:
         if variable in self.frame.columns:
@@ -157,7 +153,7 @@ def check_required(rule: Rule, data: CheckData) -> pd.DataFrame:
         if not question.required:
             continue
         missing = data.column(question.id).isna()
-        if question.section != IDENTITY_SECTION:
+        if not question.is_identity:
             missing &= data.respondent
         for structure_id in data.frame.index[missing.to_numpy()]:
             rows.append(

@@ -30,7 +30,6 @@ from senacs_workbench.restricted.coherence.scope import in_territory, resolve_te
 from senacs_workbench.restricted.store import RawDataStore, StoreError, transaction
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import territory_key
 
 IMPORT_KINDS = ("import", "partial_import")
 RUN_COLUMNS = (
@@ -115,7 +114,7 @@ def run_check(
             [
                 run_id,
                 year,
-                territory_key(place),
+                place.key,
                 version,
                 fs.now(),
                 user,
@@ -132,7 +131,7 @@ def run_check(
         workspace.audit_log_path,
         user=user,
         action="coherence_findings",
-        territory=territory_key(place),
+        territory=place.key,
         details={
             "year": year,
             "version": version,
@@ -151,7 +150,7 @@ def run_check(
     )
     return CheckReport(
         year=year,
-        territory=territory_key(place),
+        territory=place.key,
         version=version,
         found=len(raw),
         new=outcome["new"],

@@ -25,7 +25,6 @@ from senacs_workbench.restricted.coherence.scope import in_territory, resolve_te
 from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.store import connect, current_answers, latest_version, structure_row, transaction
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import territory_key
 
 CLOSING = {
     "confirmer": fs.CONFIRMED,
@@ -312,4 +311,4 @@ def render_coherence_status(status: dict[str, Any]) -> str:
 
 def territory_label(workspace: Workspace, territory: geo.Territory | str | None) -> str:
     place = resolve_territory(workspace, territory)
-    return f"{geo.LEVEL_LABELS[place.level]} {place.name} ({territory_key(place)})"
+    return f"{geo.LEVEL_LABELS[place.level]} {place.name} ({place.key})"

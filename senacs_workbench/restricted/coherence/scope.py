@@ -9,23 +9,9 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
 
 
-def workspace_territory(workspace: Workspace) -> geo.Territory:
-    raw = str(workspace.config.get("territory") or geo.NATIONAL_CODE)
-    try:
-        return geo.parse_territory(raw)
-    except ValueError as exc:
-        raise SenacsError(f"workspace.yaml : territoire « {raw} » illisible : {exc}") from None
-
-
 def resolve_territory(workspace: Workspace, territory: geo.Territory | str | None) -> geo.Territory:
-    if territory is None:
-        return workspace_territory(workspace)
-    if isinstance(territory, geo.Territory):
-        return territory
-    try:
-        return geo.parse_territory(territory)
-    except ValueError as exc:
-        raise SenacsError(str(exc)) from None
+    """``territory`` (a reference or a territory), or the workspace's when None."""
+    return workspace.territory if territory is None else geo.as_territory(territory)
 
 
 def structure_territory(departement: str | None) -> geo.Territory:

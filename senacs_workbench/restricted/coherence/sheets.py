@@ -26,7 +26,7 @@ from senacs_workbench.restricted.coherence.scope import in_territory, resolve_te
 from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.store import connect
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import contains, load_governance
+from senacs_workbench.trust.governance import load_governance
 
 # Columns of the question sheet (the corrections import reads them back by name).
 COL_FINDING = "N° constat"
@@ -270,7 +270,7 @@ def write_question_sheets(
         governance = None
     if governance is not None:
         for entry in governance.territories:
-            if not (contains(entry.territory, place) or contains(place, entry.territory)):
+            if not (entry.territory.contains(place) or place.contains(entry.territory)):
                 continue
             mine = every[in_territory(every, entry.territory).to_numpy()]
             for member in entry.correspondents:

@@ -20,14 +20,13 @@ import pyarrow as pa
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, available_years, load_codebook
-from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.restricted import store
 from senacs_workbench.restricted.importing.headers import ResolvedColumns, header_keys, load_mapping, resolve_headers
 from senacs_workbench.restricted.importing.issues import ImportIssue, ImportRejected
 from senacs_workbench.restricted.importing.reading import RawTable, read_table
-from senacs_workbench.restricted.importing.validation import respondents, validate
+from senacs_workbench.restricted.importing.validation import validate
 from senacs_workbench.restricted.importing.values import PROVENANCE_PREFIX, cell_text, parse_table
 from senacs_workbench.trust.access import require_raw_access
 
@@ -52,14 +51,6 @@ class ImportOutcome:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
-def workspace_territory(workspace: Workspace) -> geo.Territory:
-    raw = str(workspace.config.get("territory") or geo.NATIONAL_CODE)
-    try:
-        return geo.parse_territory(raw)
-    except ValueError as exc:
-        raise SenacsError(f"workspace.yaml : territoire « {raw} » illisible : {exc}") from None
-
-
 def import_file(
     workspace: Workspace,
     path: Path,
@@ -75,7 +66,7 @@ def import_file(
     :class:`~senacs_workbench.core.errors.AccessDenied` when the user may not import.
     """
     path = Path(path)
-    territory = workspace_territory(workspace)
+    territory = workspace.territory
     user = require_raw_access(
         workspace, "import", territory, details={"file": path.name, "year": year, "partial": partial}, user=user
     )
@@ -212,7 +203,7 @@ def _structures(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     out["region"] = out["code_commune"].map(communes["region"]).astype(object)
     epci = out["code_commune"].map(communes["epci"]).astype(object)
     out["epci"] = epci.where(epci.notna() & (epci != ""), None)
-    out["respondent"] = respondents(frame, codebook).astype(bool)
+    out["respondent"] = codebook.respondents(frame).astype(bool)
     return out.reset_index(drop=True)
 
 

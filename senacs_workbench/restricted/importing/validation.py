@@ -26,8 +26,6 @@ from senacs_workbench.restricted.importing.issues import ImportIssue
 from senacs_workbench.restricted.importing.reading import RawTable
 from senacs_workbench.restricted.importing.values import cell_text
 
-IDENTITY_SECTION = "identite"
-
 
 @dataclass(frozen=True)
 class _Rule:
@@ -38,14 +36,6 @@ class _Rule:
 @functools.cache
 def _communes() -> pd.DataFrame:
     return geo.communes(with_arrondissements=True).set_index("code")[["departement", "region", "epci"]]
-
-
-def respondents(frame: pd.DataFrame, codebook: Codebook) -> pd.Series:
-    """Whether each structure answered at least one question outside the identity block."""
-    outside = [q.id for q in codebook.questions if q.section != IDENTITY_SECTION]
-    if not outside:
-        return pd.Series(False, index=frame.index)
-    return frame[outside].notna().any(axis=1)
 
 
 def _number(value: float | str | None) -> str:
@@ -121,7 +111,7 @@ def build_schema(
     }
     for question in codebook.questions:
         checks = _question_checks(question, check)
-        if question.required and question.section == IDENTITY_SECTION:
+        if question.required and question.is_identity:
             checks.append(check(question.id, "required", lambda s: s.notna(),
                                 lambda v: "réponse obligatoire manquante", ignore_na=False))
         elif question.required:
@@ -177,7 +167,7 @@ def validate(
     territory: geo.Territory,
 ) -> list[ImportIssue]:
     """Every rule violation of ``parsed`` as an issue naming the file's line and column."""
-    respondent = respondents(parsed, codebook)
+    respondent = codebook.respondents(parsed)
     known = _communes()["departement"]
     commune_departement = pd.Series(
         [known.get(code) if isinstance(code, str) else None for code in parsed["code_commune"]],

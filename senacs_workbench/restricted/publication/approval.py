@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from senacs_workbench.core import territories as geo
+from senacs_workbench.core import approvals as rule
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace, write_text_atomic
 from senacs_workbench.released.bundle_contract import (
@@ -26,15 +26,8 @@ from senacs_workbench.released.bundle_contract import (
     sha256_file,
 )
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.committee_approval import REQUIRED_INSTITUTIONS as REQUIRED_INSTITUTIONS
-from senacs_workbench.trust.committee_approval import (
-    add_approval,
-    missing_phrase,
-    require_committee_member,
-)
-from senacs_workbench.trust.committee_approval import missing_institutions as _missing
-from senacs_workbench.trust.committee_approval import valid_approvals as _valid
-from senacs_workbench.trust.governance import acting_user, territory_key
+from senacs_workbench.trust.committee_approval import add_approval, require_committee_member
+from senacs_workbench.trust.governance import acting_user
 
 
 class ApprovalError(SenacsError):
@@ -46,11 +39,13 @@ def draft_dir(workspace: Workspace, year: int) -> Path:
 
 
 def valid_approvals(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return _valid(manifest.get("approvals", []), "bundle_hash", bundle_hash(manifest))
+    """The approvals of a bundle's manifest bound to its current hash."""
+    return rule.valid_approvals(manifest.get("approvals", []), "bundle_hash", bundle_hash(manifest))
 
 
 def missing_institutions(manifest: dict[str, Any]) -> list[str]:
-    return _missing(valid_approvals(manifest))
+    """The institutions whose valid approval the bundle still lacks (:mod:`senacs_workbench.core.approvals`)."""
+    return rule.missing_institutions(valid_approvals(manifest))
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -82,9 +77,9 @@ def approve(workspace: Workspace, year: int, user: str | None = None) -> Approva
     folder = draft_dir(workspace, year)
     if not (folder / MANIFEST).exists():
         raise ApprovalError(f"Aucun jeu de tableaux en attente d'approbation pour la campagne {year}.")
-    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    territory = workspace.territory
     member = require_committee_member(workspace, territory, user, "approve_bundle", {"year": year})
-    key = territory_key(territory)
+    key = territory.key
     manifest = read_manifest(folder)
     _verify_files(folder, manifest)
     current = bundle_hash(manifest)
@@ -94,7 +89,7 @@ def approve(workspace: Workspace, year: int, user: str | None = None) -> Approva
                      details={"year": year, "bundle_hash": current, "institution": member.institution})
     missing = missing_institutions(manifest)
     if missing:
-        labels = missing_phrase(missing)
+        labels = rule.missing_phrase(missing)
         return ApprovalOutcome(year, user, None, missing,
                                f"Approbation de {member.name} enregistrée pour la campagne {year} ; "
                                f"il manque encore l'approbation d'{labels} "
@@ -123,7 +118,6 @@ def release(workspace: Workspace, year: int, user: str) -> Path:
     _write_manifest(folder, manifest)
     record_release(workspace, year, folder, manifest)
     folder.rename(target)
-    territory = str(workspace.config.get("territory", "FR"))
-    audit_log.append(workspace.audit_log_path, user=user, action="release_bundle", territory=territory,
+    audit_log.append(workspace.audit_log_path, user=user, action="release_bundle", territory=workspace.territory.key,
                      details={"year": year, "bundle_hash": bundle_hash(manifest), "folder": target.name})
     return target

@@ -52,8 +52,7 @@ from senacs_workbench.restricted.publication.ledger_store import AUTHORISED_KIND
 from senacs_workbench.restricted.publication.protection import QuestionJob, protect_questions
 from senacs_workbench.restricted.publication.publish import TABULATED_TYPES, microdata
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import acting_user, territory_key
+from senacs_workbench.trust.governance import acting_user
 
 AUTHORISED_DIR: Final = "authorised"
 INFRA_BREAKDOWNS: Final = ()
@@ -143,38 +142,39 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     from senacs_workbench.restricted.store import RawDataStore
 
     user = user or acting_user()
-    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
+    territory = workspace.territory
     place = geo.territory("departement", departement)
     if (territory.level == "region" and geo.region_of(departement) != territory.code) or (
             territory.level == "departement" and departement != territory.code):
         raise PublicationRefused(
             f"Le département {place.name} ({departement}) n'est pas dans le territoire de cet espace de travail."
         )
-    require_raw_access(workspace, "publish", place, details={"year": year, "infra": True}, user=user)
-    store = RawDataStore(workspace, user)
-    version = store.latest_version(year)
-    rules_hash = load_rules().hash
-    committee = [e for e in committee_releases(workspace, year) if e.get("data_version") == version]
-    if not committee:
-        raise PublicationRefused(
-            f"Campagne {year} : les vues infra-départementales (EPCI, communes) sont protégées conjointement "
-            f"avec les tableaux publiés pour le comité. Publiez d'abord la version {version} des données et "
-            f"faites-la approuver (« senacs publish --year {year} », puis « senacs release approve »)."
-        )
-    for folder in authorised_versions(workspace, year, departement):
-        manifest = read_manifest(folder)
-        if manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash:
-            return AuthorisedOutcome(year, version, False, folder, manifest.get("cells", 0),
-                                     manifest.get("suppressed", 0), tuple(manifest.get("audit", {}).get(
-                                         "withheld_variables", [])),
-                                     f"Campagne {year} : les vues infra-départementales de {place.name} pour la "
-                                     f"version {version} existent déjà ({folder}) ; rien n'a changé.")
-
-    questions = infra_questions(year)
-    wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
+    # One authorised session on the workspace's territory (every structure stays in the system):
+    # the access checked and logged once, the store opened once, closed before the engine runs.
+    with RawDataStore(workspace, user).session("publish", territory, details={
+            "year": year, "infra": True, "departement": departement}) as raw:
+        version = raw.latest_version(year)
+        rules_hash = load_rules().hash
+        committee = [e for e in committee_releases(workspace, year) if e.get("data_version") == version]
+        if not committee:
+            raise PublicationRefused(
+                f"Campagne {year} : les vues infra-départementales (EPCI, communes) sont protégées conjointement "
+                f"avec les tableaux publiés pour le comité. Publiez d'abord la version {version} des données et "
+                f"faites-la approuver (« senacs publish --year {year} », puis « senacs release approve »)."
+            )
+        for folder in authorised_versions(workspace, year, departement):
+            manifest = read_manifest(folder)
+            if manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash:
+                return AuthorisedOutcome(year, version, False, folder, manifest.get("cells", 0),
+                                         manifest.get("suppressed", 0), tuple(manifest.get("audit", {}).get(
+                                             "withheld_variables", [])),
+                                         f"Campagne {year} : les vues infra-départementales de {place.name} pour "
+                                         f"la version {version} existent déjà ({folder}) ; rien n'a changé.")
+        questions = infra_questions(year)
+        wide = raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
+        # last year's releases (committee and infra) and microdata: the year-over-year rules
+        last_year = last_year_release(workspace, raw, territory, year, questions, None)
     released = released_cells(workspace, year)
-    # last year's releases (committee and infra) and microdata: the year-over-year rules
-    last_year = last_year_release(workspace, store, territory, year, questions, None)
     frames = [frame for frame in (None if last_year is None else last_year[0], released) if frame is not None]
     ledger = Ledger.from_released(pd.concat(frames, ignore_index=True)) if frames else None
     rules = load_rules()
@@ -204,13 +204,13 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     folder = authorised_root(workspace) / str(year) / departement / f"v{number}"
     manifest = write_bundle(
         folder, cells,
-        BundleDescription(year, territory_key(place), version, rules_hash, summary, True, user),
+        BundleDescription(year, place.key, version, rules_hash, summary, all(r[2] for r in kept), user),
         levels=INFRA_LEVELS, state="authorised",
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
     record_release(workspace, year, folder, manifest, kind=AUTHORISED_KIND)
     audit_log.append(workspace.audit_log_path, user=user, action="publish_authorised",
-                     territory=territory_key(place),
+                     territory=place.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"],
                               "folder": str(folder.relative_to(workspace.root))})
     epci = cells.loc[cells["level"] == "epci", "territory"].nunique()

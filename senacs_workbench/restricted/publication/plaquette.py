@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import missing_institutions, missing_phrase, valid_approvals
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace, open_workspace, write_text_atomic
 from senacs_workbench.released.bundle_contract import sha256_file
@@ -43,14 +44,8 @@ from senacs_workbench.released.plaquette.build import (
 )
 from senacs_workbench.released.plaquette.content import EDITO_PLACEHOLDER_HTML, parse, slug_of, territory_title
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.committee_approval import (
-    add_approval,
-    missing_institutions,
-    missing_phrase,
-    require_committee_member,
-    valid_approvals,
-)
-from senacs_workbench.trust.governance import acting_user, territory_key
+from senacs_workbench.trust.committee_approval import add_approval, require_committee_member
+from senacs_workbench.trust.governance import acting_user
 
 HASH_FIELD = "pdf_sha256"
 APPROVAL_FILE = "approval.json"
@@ -80,7 +75,7 @@ def published_folder(workspace: Workspace, territory: str, year: int) -> Path:
 
 
 def _log(workspace: Workspace, user: str, action: str, territory: geo.Territory, details: dict[str, Any]) -> None:
-    audit_log.append(workspace.audit_log_path, user=user, action=action, territory=territory_key(territory),
+    audit_log.append(workspace.audit_log_path, user=user, action=action, territory=territory.key,
                      details=details)
 
 
@@ -322,7 +317,7 @@ def plaquette_states(workspace: Workspace | Path | str) -> list[dict[str, Any]]:
         states.append({
             "year": year,
             "territory": slug,
-            "territory_key": territory_key(territory),
+            "territory_key": territory.key,
             "territory_name": territory_title(territory),
             "state": state,
             "state_fr": STATE_LABELS[state],

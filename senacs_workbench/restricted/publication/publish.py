@@ -2,8 +2,10 @@
 
 The steps, all inside the restricted zone until the last one:
 
-1. read the latest data version of the workspace territory through :class:`RawDataStore`
-   (access-checked and logged);
+1. open one authorised raw-data session on the workspace's territory
+   (:meth:`RawDataStore.session`: access checked and logged once, the store opened once) and
+   read from it the latest data version, the constant panel's members and last year's released
+   microdata; the session is closed before the engine runs, which gets plain frames;
 2. for every tabulated question (not dates nor free text), build its microdata and protect
    all its views at once (national, régions, départements; total and by each breakdown)
    with the disclosure-control engine, jointly with what was already released for that
@@ -27,11 +29,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import REQUIRED_PHRASE
 from senacs_workbench.core.codebook import (
     BREAKDOWNS,
     DERIVED_BREAKDOWNS,
@@ -63,11 +66,7 @@ from senacs_workbench.restricted.publication.bundle_writer import (
 from senacs_workbench.restricted.publication.compared import compared_cells, conflict_message, mismatch, releases_of
 from senacs_workbench.restricted.publication.protection import ProtectedQuestion, QuestionJob, protect_questions
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import acting_user, territory_key
-
-if TYPE_CHECKING:
-    from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.trust.governance import acting_user
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
@@ -189,54 +188,37 @@ def _refusals(questions: Sequence[Question], results: Sequence[ProtectedQuestion
     return reasons
 
 
-def _panel_period(workspace: Workspace, store: RawDataStore, year: int) -> tuple[int, int] | None:
-    """The panel period this release carries: None when ``year`` is outside the workspace's
-    period or a campaign of it is not imported (read from the store's versions only)."""
-    from senacs_workbench.restricted.constant_panel import panel_window
-
-    window = panel_window(workspace)
-    if window is None or not window[0] <= year <= window[1]:
-        return None
-    if any(store.versions(y).empty for y in range(window[0], window[1] + 1)):
-        return None
-    return window
-
-
-def _panel_for(workspace: Workspace, territory: geo.Territory, year: int, user: str,
-               period: tuple[int, int] | None) -> tuple[set[str] | None, str]:
-    """The members of the panel ``period`` (from :func:`_panel_period`) this release carries,
-    and a French note."""
-    from senacs_workbench.restricted.constant_panel import panel_members, panel_window
-
+def _panel_note(window: tuple[int, int] | None, year: int, period: tuple[int, int] | None,
+                members: set[str] | None) -> str:
+    """The French note on the constant panel a release carries (``period``, of the workspace's
+    ``window``), or cannot carry yet."""
     if period is None:
-        window = panel_window(workspace)
         if window is None or not window[0] <= year <= window[1]:
-            return None, ""
-        return None, (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
-                      "pas encore importées.")
-    members = panel_members(workspace, territory, period[0], period[1], user) or set()
-    return members, (f" Panel constant {period[0]}–{period[1]} : {format_number(len(members))} "
-                     "structures présentes chaque année.")
+            return ""
+        return (f" Panel constant {window[0]}–{window[1]} non publié : toutes ses campagnes ne sont "
+                "pas encore importées.")
+    return (f" Panel constant {period[0]}–{period[1]} : {format_number(len(members or ()))} "
+            "structures présentes chaque année.")
 
 
-def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
-                 only: Sequence[str] | None = None) -> PublishOutcome:
-    """Publish ``year`` (see the module docs); ``only`` restricts the bundle to these questions
-    (tests and benchmarks: the committee bundle normally holds every tabulated question)."""
-    from senacs_workbench.disclosure.rules import load_rules
-    from senacs_workbench.restricted.publication.ledger_store import released_cells
-    from senacs_workbench.restricted.store import RawDataStore
+@dataclass(frozen=True)
+class PublishInputs:
+    """What a publication reads of the raw data, read in one authorised session, then handed as
+    plain data to the engine and the bundle writer (the store is closed by then)."""
 
-    user = user or acting_user()
-    territory = geo.parse_territory(str(workspace.config.get("territory", "FR")))
-    require_raw_access(workspace, "publish", territory, details={"year": year}, user=user)
-    store = RawDataStore(workspace, user)
-    version = store.latest_version(year)
-    rules_hash = load_rules().hash
-    panel = _panel_period(workspace, store, year)  # its members are read only if there is work to do
-    levels = LEVELS_OF_WORKSPACE[territory.level]
-    compared = compared_cells(workspace, year, territory, levels)
-    compared_ids = releases_of(compared)
+    version: int
+    panel: tuple[int, int] | None
+    members: set[str] | None
+    panel_note: str
+    questions: list[Question]
+    wide: pd.DataFrame
+    last_year: tuple[pd.DataFrame, pd.DataFrame] | None
+
+
+def _unchanged(workspace: Workspace, year: int, version: int, rules_hash: str, panel: tuple[int, int] | None,
+               compared_ids: list[str]) -> PublishOutcome | None:
+    """The outcome of a publication that would change nothing (a bundle of this data version, rule
+    set, panel and comparisons is released or awaits approval already), else None."""
     existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
     if (draft_dir(workspace, year) / "manifest.json").exists():
         existing.append(read_manifest(draft_dir(workspace, year)))
@@ -247,12 +229,53 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
                                   manifest.get("audit", {}),
                                   f"Campagne {year} : la version {version} des données est déjà {state} ; "
                                   "rien n'a changé.")
+    return None
 
-    members, panel_note = _panel_for(workspace, territory, year, user, panel)
-    questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
-    wide = store.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
+
+def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
+                 only: Sequence[str] | None = None) -> PublishOutcome:
+    """Publish ``year`` (see the module docs); ``only`` restricts the bundle to these questions
+    (tests and benchmarks: the committee bundle normally holds every tabulated question).
+
+    The raw data is read in one authorised session (:meth:`RawDataStore.session`: the access to
+    the workspace's territory checked and logged once, the store opened once); the engine, the
+    audits and the bundle writer then work on what it read."""
+    from senacs_workbench.disclosure.rules import load_rules
+    from senacs_workbench.restricted import constant_panel
+    from senacs_workbench.restricted.store import RawDataStore
+
+    user = user or acting_user()
+    territory = workspace.territory
+    levels = LEVELS_OF_WORKSPACE[territory.level]
+    with RawDataStore(workspace, user).session("publish", territory, details={"year": year}) as raw:
+        version = raw.latest_version(year)
+        rules_hash = load_rules().hash
+        window = constant_panel.panel_window(workspace)
+        panel = constant_panel.panel_period(window, raw, year)
+        compared = compared_cells(workspace, year, territory, levels)
+        compared_ids = releases_of(compared)
+        unchanged = _unchanged(workspace, year, version, rules_hash, panel, compared_ids)
+        if unchanged is not None:
+            return unchanged  # the panel's members (raw data of every campaign) are not read
+        members = None if panel is None else constant_panel.panel_members(raw, territory, *panel) or set()
+        questions = [q for q in tabulated_questions(year) if only is None or q.id in only]
+        read = PublishInputs(
+            version, panel, members, _panel_note(window, year, panel, members), questions,
+            raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)]),
+            last_year_release(workspace, raw, territory, year, questions, members))
+    return _publish(workspace, territory, year, user, workers, read, compared, compared_ids, rules_hash)
+
+
+def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: str, workers: int | None,
+             read: PublishInputs, compared: pd.DataFrame | None, compared_ids: list[str],
+             rules_hash: str) -> PublishOutcome:
+    """Protect, audit and write the draft bundle from what :func:`publish_year` read (no raw-data access)."""
+    from senacs_workbench.restricted.publication.ledger_store import released_cells
+
+    version, questions, wide, last_year, members = read.version, read.questions, read.wide, read.last_year, read.members
+    levels = LEVELS_OF_WORKSPACE[territory.level]
+    panel_note = read.panel_note
     released = released_cells(workspace, year)
-    last_year = last_year_release(workspace, store, territory, year, questions, members)
     breakdowns: tuple[str, ...] = BREAKDOWNS
     if members is not None:
         with_panel_column(wide, members)
@@ -292,19 +315,19 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         )
     cells = pd.concat([r.cells for r in kept], ignore_index=True)
     audit_summary = _combine_audits([r.audit for r in kept]) | union_summary
-    audit_ok = True
+    audit_ok = all(r.audit_ok for r in kept)  # the writer refuses a table whose audit did not pass
     if withheld:
         audit_summary["withheld_variables"] = withheld
     if compared_ids:
         audit_summary["compared_releases"] = compared_ids
     manifest = write_draft(
         workspace.published, cells,
-        BundleDescription(year, territory_key(territory), version, rules_hash, audit_summary, audit_ok, user,
-                          panel_years=panel),
+        BundleDescription(year, territory.key, version, rules_hash, audit_summary, audit_ok, user,
+                          panel_years=read.panel),
         extra_files={directory_name(year): public_directory(wide)},
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
-    audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory_key(territory),
+    audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(
         year, version, True, manifest["cells"], manifest["suppressed"], audit_summary,
@@ -312,7 +335,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
         f"{format_number(manifest['suppressed'])} masquées par le secret statistique ; audit réussi"
         + (f" ; non publiée(s) faute de protection garantie : {', '.join(withheld)}" if withheld else "")
         + "." + "".join(f" {reason}" for reason in reasons.values()) + panel_note + " "
-        "Le jeu de tableaux attend l'approbation d'un membre Caf et d'un membre fédération du comité "
+        f"Le jeu de tableaux attend l'approbation {REQUIRED_PHRASE} du comité "
         "(« senacs release approve »).",
     )
 
@@ -322,12 +345,12 @@ def with_panel_column(wide: pd.DataFrame, members: set[str]) -> None:
     wide[PANEL_BREAKDOWN] = wide["structure_id"].astype(str).isin(members).map({True: PANEL_IN, False: PANEL_OUT})
 
 
-def last_year_release(workspace: Workspace, store: Any, territory: geo.Territory, year: int,
+def last_year_release(workspace: Workspace, raw: Any, territory: geo.Territory, year: int,
                        questions: Sequence[Question], members: set[str] | None
                        ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Last year's released cells and its microdata at the released data version (both
-    restricted), for the year-over-year rules of the engine; None when last year was never
-    released by the committee."""
+    restricted), for the year-over-year rules of the engine, read from ``raw`` (an open session
+    or a store); None when last year was never released by the committee."""
     from senacs_workbench.restricted.publication.ledger_store import committee_releases, released_cells
 
     releases = committee_releases(workspace, year - 1)
@@ -337,7 +360,7 @@ def last_year_release(workspace: Workspace, store: Any, territory: geo.Territory
     version = int(releases[-1]["data_version"])
     asked = {q.id for q in questions}
     known = [q.id for q in tabulated_questions(year - 1) if q.id in asked]
-    wide = store.wide(year - 1, territory, version, variables=[*BREAKDOWNS, *known])
+    wide = raw.wide(year - 1, territory, version, variables=[*BREAKDOWNS, *known])
     if members is not None:
         with_panel_column(wide, members)
     return cells, wide

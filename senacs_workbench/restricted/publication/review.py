@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from senacs_workbench.core.approvals import INSTITUTION_LABELS
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.bundle_contract import DRAFTS, RELEASED, read_manifest, released_versions, table_name
@@ -94,7 +95,7 @@ def describe_releases(workspace: Workspace) -> str:
             lines.append(f"  approuvé par {approval['user']} ({approval['institution']}) le {approval['time']}")
         if record.get("missing_approvals"):
             lines.append("  approbations manquantes : " + ", ".join(
-                "Caf" if m == "caf" else "fédération" for m in record["missing_approvals"]))
+                INSTITUTION_LABELS[m] for m in record["missing_approvals"]))
         if "changes_since_release" in record:
             c = record["changes_since_release"]
             lines.append(

@@ -1,15 +1,24 @@
-"""Reading the store: its summary (no answers) and :class:`RawDataStore`, the only reader of raw answers."""
+"""Reading the store: its summary (no answers) and :class:`RawDataStore`, the only reader of raw answers.
+
+A reader either asks :class:`RawDataStore` one question at a time (each read checks the access,
+writes it to the audit log and opens the store), or opens one :class:`RawDataSession` for a whole
+operation (:meth:`RawDataStore.session`: the access to one territory checked and logged once, the
+store opened once, read-only) and reads everything it needs from it — ``senacs publish`` does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import QuestionType, available_years, load_codebook
+from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.store.connection import connect, has_data_tables, iso_or_none
 from senacs_workbench.restricted.store.schema import ANSWER_COLUMNS, STRUCTURE_COLUMNS, StoreError
@@ -82,6 +91,119 @@ def _territory_filter(territory: geo.Territory) -> tuple[str, list[str]]:
     return f"s.{column} = ?", [territory.code]
 
 
+VERSION_COLUMNS = ["version", "created_at", "created_by", "kind", "structures", "answers", "import_id", "import_file"]
+
+
+def _versions(con: duckdb.DuckDBPyConnection | None, year: int) -> pd.DataFrame:
+    if con is None or not has_data_tables(con):
+        return pd.DataFrame(columns=VERSION_COLUMNS)
+    frame: pd.DataFrame = con.execute(
+        """SELECT v.version, v.created_at, v.created_by, v.kind, v.n_structures AS structures,
+                  v.n_answers AS answers, v.import_id, i.file_name AS import_file
+           FROM data_versions v LEFT JOIN imports i USING (import_id)
+           WHERE v.year = ? ORDER BY v.version""",
+        [year],
+    ).fetchdf()
+    return frame
+
+
+def _latest(versions: pd.DataFrame, year: int) -> int:
+    if versions.empty:
+        raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
+    return int(versions["version"].max())
+
+
+def _checked_request(year: int, version: int | None, variables: Sequence[str] | None,
+                     latest_version: Callable[[int], int]) -> tuple[int, list[str] | None]:
+    """The version to read (the latest when None) and the variables, refused in French when unknown."""
+    if year not in available_years():
+        raise StoreError(f"Aucun questionnaire pour la campagne {year}.")
+    codebook = load_codebook(year)
+    if variables is not None:
+        unknown = [v for v in variables if v not in codebook]
+        if unknown:
+            raise StoreError(
+                f"Variable(s) inconnue(s) du questionnaire {year} : {', '.join(unknown)}."
+            )
+    latest = latest_version(year)
+    if version is None:
+        version = latest
+    elif not 1 <= version <= latest:
+        raise StoreError(f"La campagne {year} n'a pas de version {version} (versions 1 à {latest}).")
+    return version, None if variables is None else list(variables)
+
+
+def _wide(con: duckdb.DuckDBPyConnection, year: int, place: geo.Territory, version: int,
+          variables: Sequence[str] | None) -> pd.DataFrame:
+    codebook = load_codebook(year)
+    wanted = list(variables) if variables is not None else list(codebook.question_ids)
+    condition, params = _territory_filter(place)
+    structures = con.execute(
+        f"""SELECT {", ".join("s." + c for c in STRUCTURE_COLUMNS)} FROM structures s
+            WHERE s.year = ? AND s.version = ? AND {condition} ORDER BY s.structure_id""",
+        [year, version, *params],
+    ).fetchdf()
+    long = con.execute(
+        f"""SELECT a.structure_id, a.variable, a.value, a.value_num
+            FROM answers a JOIN structures s USING (year, version, structure_id)
+            WHERE a.year = ? AND a.version = ? AND {condition}
+              AND a.variable IN (SELECT unnest(?))""",
+        [year, version, *params, wanted],
+    ).fetchdf()
+    frame = structures.set_index("structure_id")
+    text = long.pivot(index="structure_id", columns="variable", values="value") if len(long) else None
+    numbers = long.pivot(index="structure_id", columns="variable", values="value_num") if len(long) else None
+    columns: dict[str, pd.Series] = {}
+    for variable in wanted:
+        kind = codebook.question(variable).type
+        source = numbers if kind.is_numeric else text
+        if source is None or variable not in source.columns:
+            series = pd.Series(np.nan if kind.is_numeric else None, index=frame.index, dtype=object)
+        else:
+            series = source[variable].reindex(frame.index)
+        if kind.is_numeric:
+            series = series.astype(float)
+        elif kind is QuestionType.DATE:
+            series = pd.to_datetime(series, format="%Y-%m-%d")
+        else:
+            series = series.astype(object).where(series.notna(), None)
+        columns[variable] = series
+    wide = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    return wide.reset_index()
+
+
+class RawDataSession:
+    """One authorised raw-data session (:meth:`RawDataStore.session`): reads of ``territory`` (or
+    of a territory within it) through one read-only connection, without further access checks —
+    the session's one audit-log entry covers them. Same reading methods as :class:`RawDataStore`."""
+
+    def __init__(self, territory: geo.Territory, con: duckdb.DuckDBPyConnection | None) -> None:
+        self.territory = territory
+        self._con = con
+
+    def versions(self, year: int) -> pd.DataFrame:
+        """The data versions of ``year`` (as :meth:`RawDataStore.versions`)."""
+        return _versions(self._con, year)
+
+    def latest_version(self, year: int) -> int:
+        return _latest(self.versions(year), year)
+
+    def wide(
+        self,
+        year: int,
+        territory: geo.Territory | str | None = None,
+        version: int | None = None,
+        variables: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """One row per structure of ``territory`` (default: the session's), as :meth:`RawDataStore.wide`."""
+        place = self.territory if territory is None else geo.as_territory(territory)
+        if not self.territory.contains(place):
+            raise AccessDenied(f"Lecture hors du territoire autorisé ({self.territory.key}) : {place.key}.")
+        version, variables = _checked_request(year, version, variables, self.latest_version)
+        assert self._con is not None  # a year with a version has a store
+        return _wide(self._con, year, place, version, variables)
+
+
 class RawDataStore:
     """The preparer's and correspondents' access to the raw answers (the only one).
 
@@ -97,26 +219,27 @@ class RawDataStore:
     def versions(self, year: int) -> pd.DataFrame:
         """The data versions of ``year``: version, created_at, created_by, kind, structures,
         answers, import_id, import_file."""
-        columns = ["version", "created_at", "created_by", "kind", "structures", "answers", "import_id", "import_file"]
         if not self.workspace.store_path.exists():
-            return pd.DataFrame(columns=columns)
+            return _versions(None, year)
         with connect(self.workspace, read_only=True) as con:
-            if not has_data_tables(con):
-                return pd.DataFrame(columns=columns)
-            frame = con.execute(
-                """SELECT v.version, v.created_at, v.created_by, v.kind, v.n_structures AS structures,
-                          v.n_answers AS answers, v.import_id, i.file_name AS import_file
-                   FROM data_versions v LEFT JOIN imports i USING (import_id)
-                   WHERE v.year = ? ORDER BY v.version""",
-                [year],
-            ).fetchdf()
-        return frame
+            return _versions(con, year)
 
     def latest_version(self, year: int) -> int:
-        versions = self.versions(year)
-        if versions.empty:
-            raise StoreError(f"Aucune donnée importée pour la campagne {year}.")
-        return int(versions["version"].max())
+        return _latest(self.versions(year), year)
+
+    @contextmanager
+    def session(self, action: str, territory: geo.Territory | str,
+                details: dict[str, Any] | None = None) -> Iterator[RawDataSession]:
+        """One authorised session on ``territory``'s raw data for ``action`` (e.g. ``publish``): the
+        access is checked and written to the audit log once, here, and the store is opened once,
+        read-only, until the block ends (read what you need, then leave it: a writer waits)."""
+        place = geo.as_territory(territory)
+        require_raw_access(self.workspace, action, place, details=details, user=self.user)
+        if not self.workspace.store_path.exists():
+            yield RawDataSession(place, None)
+            return
+        with connect(self.workspace, read_only=True) as con:
+            yield RawDataSession(place, con)
 
     # -- raw answers (access-checked, audited)
 
@@ -153,42 +276,8 @@ class RawDataStore:
         """One row per structure: its identity and geography, then one typed column per variable
         (float for numbers, code for categories, datetime for dates, NaN/None if unanswered)."""
         place, version, variables = self._authorise(year, territory, version, variables, "wide")
-        codebook = load_codebook(year)
-        wanted = list(variables) if variables is not None else list(codebook.question_ids)
-        condition, params = _territory_filter(place)
         with connect(self.workspace, read_only=True) as con:
-            structures = con.execute(
-                f"""SELECT {", ".join("s." + c for c in STRUCTURE_COLUMNS)} FROM structures s
-                    WHERE s.year = ? AND s.version = ? AND {condition} ORDER BY s.structure_id""",
-                [year, version, *params],
-            ).fetchdf()
-            long = con.execute(
-                f"""SELECT a.structure_id, a.variable, a.value, a.value_num
-                    FROM answers a JOIN structures s USING (year, version, structure_id)
-                    WHERE a.year = ? AND a.version = ? AND {condition}
-                      AND a.variable IN (SELECT unnest(?))""",
-                [year, version, *params, wanted],
-            ).fetchdf()
-        frame = structures.set_index("structure_id")
-        text = long.pivot(index="structure_id", columns="variable", values="value") if len(long) else None
-        numbers = long.pivot(index="structure_id", columns="variable", values="value_num") if len(long) else None
-        columns: dict[str, pd.Series] = {}
-        for variable in wanted:
-            kind = codebook.question(variable).type
-            source = numbers if kind.is_numeric else text
-            if source is None or variable not in source.columns:
-                series = pd.Series(np.nan if kind.is_numeric else None, index=frame.index, dtype=object)
-            else:
-                series = source[variable].reindex(frame.index)
-            if kind.is_numeric:
-                series = series.astype(float)
-            elif kind is QuestionType.DATE:
-                series = pd.to_datetime(series, format="%Y-%m-%d")
-            else:
-                series = series.astype(object).where(series.notna(), None)
-            columns[variable] = series
-        wide = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
-        return wide.reset_index()
+            return _wide(con, year, place, version, variables)
 
     def structure_ids(self, year: int, territory: geo.Territory | str = "FR", version: int | None = None
                       ) -> list[str]:
@@ -229,7 +318,7 @@ class RawDataStore:
         if found is None:
             # Refuse an unauthorised user the same way whether or not the structure exists.
             require_raw_access(
-                self.workspace, "read_answers", geo.parse_territory(str(self.workspace.config.get("territory", "FR"))),
+                self.workspace, "read_answers", self.workspace.territory,
                 details={"year": year, "version": version, "form": "centre_answers", "structure_id": structure_id},
                 user=self.user,
             )
@@ -260,7 +349,7 @@ class RawDataStore:
         variables: Sequence[str] | None,
         form: str,
     ) -> tuple[geo.Territory, int, list[str] | None]:
-        place = geo.parse_territory(territory) if isinstance(territory, str) else territory
+        place = geo.as_territory(territory)
         require_raw_access(
             self.workspace,
             "read_answers",
@@ -273,18 +362,5 @@ class RawDataStore:
             },
             user=self.user,
         )
-        if year not in available_years():
-            raise StoreError(f"Aucun questionnaire pour la campagne {year}.")
-        codebook = load_codebook(year)
-        if variables is not None:
-            unknown = [v for v in variables if v not in codebook]
-            if unknown:
-                raise StoreError(
-                    f"Variable(s) inconnue(s) du questionnaire {year} : {', '.join(unknown)}."
-                )
-        latest = self.latest_version(year)
-        if version is None:
-            version = latest
-        elif not 1 <= version <= latest:
-            raise StoreError(f"La campagne {year} n'a pas de version {version} (versions 1 à {latest}).")
-        return place, version, None if variables is None else list(variables)
+        version, checked = _checked_request(year, version, variables, self.latest_version)
+        return place, version, checked

@@ -16,7 +16,6 @@ package when first used). 2: the store creates the coherence and corrections tab
 KIND_IMPORT = "import"
 KIND_PARTIAL_IMPORT = "partial_import"
 PROVENANCES = ("centre", "caf", "federation")
-IDENTITY_SECTION = "identite"
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",

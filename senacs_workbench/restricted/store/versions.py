@@ -21,7 +21,6 @@ from senacs_workbench.restricted.store.schema import (
     ANSWER_COLUMNS,
     CORRECTION_COLUMNS,
     DATA_VERSION_COLUMNS,
-    IDENTITY_SECTION,
     IMPORT_COLUMNS,
     KIND_IMPORT,
     STRUCTURE_COLUMNS,
@@ -332,13 +331,13 @@ def write_version(
             ],
         )
     touched = sorted({c.structure_id for c in changes})
-    non_identity = [q.id for q in load_codebook(year).questions if q.section != IDENTITY_SECTION]
+    respondent_questions = list(load_codebook(year).respondent_questions)
     con.execute(
         """UPDATE structures s SET respondent = EXISTS (
                SELECT 1 FROM answers a WHERE a.year = s.year AND a.version = s.version
                  AND a.structure_id = s.structure_id AND a.variable IN (SELECT unnest(?)))
            WHERE s.year = ? AND s.version = ? AND s.structure_id IN (SELECT unnest(?))""",
-        [non_identity, year, version, touched],
+        [respondent_questions, year, version, touched],
     )
     counts = con.execute(
         """SELECT (SELECT count(*) FROM structures WHERE year = ? AND version = ?),

@@ -108,10 +108,11 @@ class _QuietHighs(highspy.Highs):
         """Leave the callbacks off."""
 
 
-def _finite(values: np.ndarray, inf: float) -> np.ndarray:
-    """``values`` with ±inf replaced by HiGHS's own infinity."""
+def _bound(values: np.ndarray, infinity: float) -> np.ndarray:
+    """``values`` with every non-finite one (±inf, NaN: no bound) replaced by ``infinity``,
+    HiGHS's own (negated for lower bounds)."""
     v = np.asarray(values, dtype=float)
-    return np.where(np.isposinf(v), inf, np.where(np.isneginf(v), -inf, v))
+    return np.where(np.isfinite(v), v, infinity)
 
 
 class Solver:
@@ -140,8 +141,9 @@ class Solver:
 
     def load(self, program: Program) -> None:
         """Replace the instance's program by ``program``."""
-        matrix = sp.csc_matrix(program.matrix)
-        matrix.sort_indices()
+        matrix = program.matrix.tocsc()  # no copy when it is one already
+        if not matrix.has_sorted_indices:
+            matrix = matrix.sorted_indices()
         m, n = matrix.shape
         inf = highspy.kHighsInf
         integrality = (
@@ -157,10 +159,10 @@ class Solver:
             int(highspy.ObjSense.kMinimize),
             0.0,
             np.asarray(program.cost, dtype=float),
-            _finite(program.lower, inf),
-            _finite(program.upper, inf),
-            _finite(program.row_lower, inf),
-            _finite(program.row_upper, inf),
+            _bound(program.lower, -inf),
+            _bound(program.upper, inf),
+            _bound(program.row_lower, -inf),
+            _bound(program.row_upper, inf),
             matrix.indptr.astype(np.int32),
             matrix.indices.astype(np.int32),
             matrix.data.astype(float),

@@ -20,6 +20,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +54,22 @@ def national_microdata(year: int, seed: int = 2024) -> tuple[pd.DataFrame, pd.Da
     return base, data
 
 
-def _one(args: tuple[list[pd.DataFrame], list[Question], int, bool, LinkedGroup | None]) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class BenchJob:
+    """One job of the worker pool: one question, or the questions of one linked group."""
+
+    micros: tuple[pd.DataFrame, ...]  # one microdata frame per question
+    questions: tuple[Question, ...]
+    year: int
+    audit: bool
+    group: LinkedGroup | None = None
+
+
+def _one(job: BenchJob) -> list[dict[str, object]]:
     """Protect (and audit) one question, or the questions of one linked group together, as a
     release does (``publication/protection.py``); one row of figures per question (a linked
     group's times are shared equally between its questions)."""
-    micros, questions, year, do_audit, group = args
+    micros, questions, year, do_audit, group = job.micros, list(job.questions), job.year, job.audit, job.group
     rules = load_rules()  # the engine and the audit read the same rule set
     t0, c0 = time.perf_counter(), time.process_time()
     if group is None:
@@ -246,9 +258,10 @@ def main() -> None:
         return base.assign(value=data[question.id].to_numpy())
 
     # the linked groups first (the longest jobs), then the rest, longest first
-    jobs = [([micro(by_id[q]) for q in r.questions], [by_id[q] for q in r.questions], args.year, not args.no_audit, r)
+    jobs = [BenchJob(tuple(micro(by_id[q]) for q in r.questions), tuple(by_id[q] for q in r.questions), args.year,
+                     not args.no_audit, r)
             for r in groups]
-    jobs += [([micro(q)], [q], args.year, not args.no_audit, None)
+    jobs += [BenchJob((micro(q),), (q,), args.year, not args.no_audit)
              for q in (questions[i] for i in order) if q.id not in grouped]
     print(
         f"Campagne {args.year} : {len(base)} structures, {base['departement'].nunique()} départements, "

@@ -4,11 +4,12 @@ This module is written apart from the suppression engine on purpose: it imports 
 shared vocabulary (:mod:`senacs_workbench.disclosure.cells`), the rule set
 (:mod:`senacs_workbench.disclosure.rules`: the thresholds it checks are read from the same
 :class:`~senacs_workbench.disclosure.rules.RuleSet` the engine applied, never from defaults of its
-own that could drift), the codebook and the territories.
+own that could drift), the codebook, the territories and the solver wrapper
+(:mod:`senacs_workbench.disclosure.lp`: HiGHS calls only, no disclosure logic).
 It rebuilds every linear relation an outside reader can know from the cell table's own
 structure, then computes, for every suppressed cell (status other than ``V``), the interval
-of values compatible with everything published (``scipy.optimize.linprog`` with HiGHS, plus
-``scipy.optimize.milp`` for narrow intervals of counts, which are integers).
+of values compatible with everything published (linear programs solved by HiGHS, plus
+mixed-integer ones for narrow intervals of counts, which are integers).
 
 Relations rebuilt (each one is kept only if the true values satisfy it, when they are known:
 the audit never adds a relation that does not hold):
@@ -56,7 +57,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from senacs_workbench.core import territories
@@ -80,6 +80,7 @@ from senacs_workbench.disclosure.cells import (
     STRUCTURES,
     SUM,
 )
+from senacs_workbench.disclosure.lp import Outcome, Program, Result, Solver
 from senacs_workbench.disclosure.rules import RuleSet
 
 KEY_COLUMNS: tuple[str, ...] = ("variable", "statistic", "answer", "level", "territory", "breakdown", "category")
@@ -1092,8 +1093,10 @@ def _solve_all(
     return _Solution(out_lo, out_hi, method, component, infeasible, stats, systems)
 
 
-class _LinprogSolver:
-    """Min/max of one variable at a time with ``scipy.optimize.linprog`` (HiGHS)."""
+class _BoundSolver:
+    """Min/max of one variable at a time over one component, on one HiGHS instance re-solved
+    from the previous basis when only the objective changes (much faster than one program per
+    bound)."""
 
     def __init__(
         self,
@@ -1105,96 +1108,25 @@ class _LinprogSolver:
         hi: np.ndarray,
     ) -> None:
         self.n = len(lo)
-        self.kwargs: dict[str, Any] = {"bounds": np.column_stack([lo, hi]), "method": "highs"}
-        if ae.shape[0]:
-            self.kwargs["A_eq"], self.kwargs["b_eq"] = ae, be
-        if ai.shape[0]:
-            self.kwargs["A_ub"], self.kwargs["b_ub"] = ai, bi
-
-    def solve(self, j: int, sign: float) -> tuple[int, np.ndarray | None]:
-        """(status, solution): 0 optimal, 2 infeasible, 3 unbounded, 4 other."""
-        c = np.zeros(self.n)
-        c[j] = sign
-        return self.solve_vector(c)
-
-    def solve_vector(self, c: np.ndarray) -> tuple[int, np.ndarray | None]:
-        res = linprog(c, **self.kwargs)
-        status = res.status if res.status in (0, 2, 3) else 4
-        return status, (res.x if res.status == 0 else None)
-
-
-class _WarmSolver:
-    """The same with one HiGHS instance per component, re-solved from the previous basis when only
-    the objective changes (scipy's bundled HiGHS bindings; much faster than one linprog per bound)."""
-
-    def __init__(
-        self,
-        ae: sparse.csr_matrix,
-        be: np.ndarray,
-        ai: sparse.csr_matrix,
-        bi: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-    ) -> None:
-        from scipy.optimize._highspy import _core  # private: fall back to linprog if it moves
-
-        self._core = _core
-        inf = _core.kHighsInf
-        matrix = sparse.vstack([ae, ai]).tocsc() if ai.shape[0] else ae.tocsc()
-        matrix.sort_indices()
-        n, m = len(lo), matrix.shape[0]
-        lp = _core.HighsLp()
-        lp.num_col_ = n
-        lp.num_row_ = m
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = np.where(np.isfinite(lo), lo, -inf)
-        lp.col_upper_ = np.where(np.isfinite(hi), hi, inf)
-        lp.row_lower_ = np.concatenate([be, np.full(ai.shape[0], -inf)])
-        lp.row_upper_ = np.concatenate([be, bi])
-        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.a_matrix_.num_col_ = n
-        lp.a_matrix_.num_row_ = m
-        self.h = _core._Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.passModel(lp)
-        self.n = n
+        self.solver = Solver()
+        self.solver.load(Program.from_equalities(np.zeros(self.n), ae, be, ai, bi, lo, hi))
         self.current = -1
 
-    def solve(self, j: int, sign: float) -> tuple[int, np.ndarray | None]:
+    def solve(self, j: int, sign: float) -> Result:
+        """Minimise ``sign · x[j]``."""
         if self.current == -2:
-            self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.zeros(self.n))
+            self.solver.set_costs(np.zeros(self.n))
         elif self.current >= 0:
-            self.h.changeColCost(self.current, 0.0)
-        self.h.changeColCost(j, sign)
+            self.solver.set_cost(self.current, 0.0)
+        self.solver.set_cost(j, sign)
         self.current = j
-        return self._run()
+        return self.solver.run()
 
-    def solve_vector(self, c: np.ndarray) -> tuple[int, np.ndarray | None]:
-        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(c, dtype=float))
+    def solve_vector(self, c: np.ndarray) -> Result:
+        """Minimise ``c · x``."""
+        self.solver.set_costs(c)
         self.current = -2
-        return self._run()
-
-    def _run(self) -> tuple[int, np.ndarray | None]:
-        self.h.run()
-        status = self.h.getModelStatus()
-        ms = self._core.HighsModelStatus
-        if status == ms.kOptimal:
-            return 0, np.asarray(self.h.getSolution().col_value)
-        if status == ms.kInfeasible:
-            return 2, None
-        if status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
-            return 3, None
-        return 4, None
-
-
-def _solver(*args: Any) -> _LinprogSolver | _WarmSolver:
-    try:
-        return _WarmSolver(*args)
-    except (ImportError, AttributeError, TypeError, RuntimeError):  # pragma: no cover
-        return _LinprogSolver(*args)
+        return self.solver.run()
 
 
 @dataclass
@@ -1257,7 +1189,7 @@ def _lp_bounds(
     (a count at 0): that is the bound. Without ``exact``, witnesses first (see :func:`audit`).
     """
     n = len(lo)
-    solver = _solver(ae, be, ai, bi, lo, hi)
+    solver = _BoundSolver(ae, be, ai, bi, lo, hi)
     out_lo = np.full(n, np.nan)
     out_hi = np.full(n, np.nan)
     how = np.full(n, "lp", dtype=object)
@@ -1323,12 +1255,12 @@ def _lp_bounds(
                 if not push.any():
                     continue
                 c = np.where(push, direction * scale, 0.0)
-                status, x = solver.solve_vector(c)
+                res = solver.solve_vector(c)
                 solved += 1
-                if status == 2:
+                if res.outcome is Outcome.INFEASIBLE:
                     return _ComponentBounds(out_lo, out_hi, False, solved, frac_lo, frac_hi, wi_lo, wi_hi, how)
-                if status == 0 and x is not None:
-                    record(x)
+                if res.x is not None:
+                    record(res.x)
         width_bad, up_bad, lo_bad = unsafe()
         todo_lo = lo_bad | width_bad
         todo_hi = up_bad | width_bad
@@ -1346,15 +1278,15 @@ def _lp_bounds(
                 out[j] = own[j]
                 frac[j] = not (seen_int_lo if sign > 0 else seen_int_hi)[j]
                 continue
-            status, x = solver.solve(int(j), sign)
+            res = solver.solve(int(j), sign)
             solved += 1
-            if status == 2:
+            if res.outcome is Outcome.INFEASIBLE:
                 return _ComponentBounds(out_lo, out_hi, False, solved, frac_lo, frac_hi, wi_lo, wi_hi, how)
-            if status == 0 and x is not None:
-                out[j] = x[j]
-                if not record(x):
+            if res.x is not None:
+                out[j] = res.x[j]
+                if not record(res.x):
                     frac[j] = True
-            elif status == 3:
+            elif res.outcome in (Outcome.UNBOUNDED, Outcome.UNBOUNDED_OR_INFEASIBLE):
                 out[j] = -np.inf if sign > 0 else np.inf
             else:  # iteration limit or numerical trouble: keep the trivial bound
                 out[j] = own[j]
@@ -1389,23 +1321,16 @@ def _milp_bounds(
 ) -> tuple[float | None, float | None] | None:
     """Integer minimum (side 1.0) and maximum (side −1.0) of variable ``j``; None for a side not
     asked; None altogether when a MILP does not finish."""
-    constraints = []
-    if ae.shape[0]:
-        constraints.append(LinearConstraint(ae, be, be))
-    if ai.shape[0]:
-        constraints.append(LinearConstraint(ai, -np.inf, bi))
+    program = Program.from_equalities(np.zeros(len(lo)), ae, be, ai, bi, lo, hi, ints)
+    solver = Solver(time_limit=time_limit)
+    solver.load(program)
     out: dict[float, float] = {}
     for sign in sides:
         c = np.zeros(len(lo))
         c[j] = sign
-        res = milp(
-            c,
-            constraints=constraints,
-            integrality=ints.astype(int),
-            bounds=Bounds(lo, hi),
-            options={"time_limit": time_limit},
-        )
-        if res.status != 0 or res.x is None:
+        solver.set_costs(c)
+        res = solver.run()
+        if res.x is None:
             return None
         out[sign] = float(round(res.x[j]))
     return out.get(1.0), out.get(-1.0)
@@ -1460,20 +1385,20 @@ def _charnes_cooper(system: tuple[Any, ...], num: int, den: int) -> tuple[float,
         ub_blocks.append(sparse.hstack([-eye[fin_lo], sparse.csr_matrix(lo[fin_lo].reshape(-1, 1))]))
     if fin_hi.any():
         ub_blocks.append(sparse.hstack([eye[fin_hi], sparse.csr_matrix(-hi[fin_hi].reshape(-1, 1))]))
-    kwargs: dict[str, Any] = {"A_eq": a_eq, "b_eq": b_eq, "method": "highs"}
-    bounds = [(None, None)] * n + [(0, None)]
-    kwargs["bounds"] = bounds
-    if ub_blocks:
-        a_ub = sparse.vstack(ub_blocks).tocsr()
-        kwargs["A_ub"], kwargs["b_ub"] = a_ub, np.zeros(a_ub.shape[0])
+    a_ub = sparse.vstack(ub_blocks).tocsr() if ub_blocks else sparse.csr_matrix((0, n + 1))
+    lower = np.concatenate([np.full(n, -np.inf), [0.0]])
+    upper = np.full(n + 1, np.inf)
+    solver = Solver()
+    solver.load(Program.from_equalities(np.zeros(n + 1), a_eq, b_eq, a_ub, np.zeros(a_ub.shape[0]), lower, upper))
     out = []
     for sign in (1.0, -1.0):
         c = np.zeros(n + 1)
         c[i_num] = sign
-        res = linprog(c, **kwargs)
-        if res.status == 0:
+        solver.set_costs(c)
+        res = solver.run()
+        if res.x is not None:
             out.append(float(res.x[i_num]))
-        elif res.status == 3:
+        elif res.outcome is Outcome.UNBOUNDED:
             out.append(-np.inf if sign > 0 else np.inf)
         else:
             return None

@@ -32,13 +32,12 @@ more child is suppressed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from senacs_workbench.disclosure.cells import PUBLISHABLE, SECONDARY
+from senacs_workbench.disclosure.lp import Program, Solver
 from senacs_workbench.disclosure.primary import NEED_BOTH, NEED_DOWN, NEED_EITHER, NEED_UP, PrimaryResult
 from senacs_workbench.disclosure.relations import SecretSystem
 from senacs_workbench.disclosure.rules import RuleSet
@@ -48,6 +47,7 @@ _UP = 0
 _DOWN = 1
 _MILP_MAX_VARS = 1500  # integral witnesses for counts on regional scopes; LP relaxation beyond
 _MILP_TIME_LIMIT = 2.0  # any integral witness will do (no optimality needed)
+_MILP_REL_GAP = 1e-4  # the integral witness on the LP witness's support: near the cheapest
 PARTNER_DEPARTEMENTS = 16  # départements with hidden cells added to a cell's narrowest scope
 SAME_CELL_PARTNERS = 2  # and, beyond them, départements whose cell of the same category is hidden
 PER_INSIDER_WHEN_CHEAPER = True  # see _Engine._insiders_cost_more
@@ -151,8 +151,12 @@ class _Engine:
         self._dep_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._key_id_cache: dict[tuple[str, ...], np.ndarray] = {}
         self._region_level = bool((self.layout.level == "region").any())
-        self._lp = _Highs()
-        self._mip = _Highs(mip=True)
+        # one HiGHS instance each, its program replaced for every witness: the per-call overhead
+        # of scipy's linprog/milp would dominate these small programs. LPs without presolve (it
+        # costs more than it saves on these already reduced programs); MIPs with a time limit
+        # (any integral witness will do)
+        self._lp = Solver(presolve=False)
+        self._mip = Solver(time_limit=_MILP_TIME_LIMIT)
         self._inner_sets: dict[int, frozenset[int]] = {}
         self._unions_done: set[tuple[int, ...]] = set()
         self._deps_cache: dict[str, list[str]] = {}
@@ -733,9 +737,10 @@ class _Engine:
         bounds_lo = np.concatenate([lo, np.zeros(2 * mc)])
         bounds_hi = np.concatenate([hi, np.full(2 * mc, np.inf)])
         self.lp_solves += 1
-        x = self._lp.solve(c, A, row_lo, row_hi, bounds_lo, bounds_hi)
-        if x is None:
-            return None
+        res = self._lp.solve(Program(c, A, row_lo, row_hi, bounds_lo, bounds_hi))
+        if res.x is None:
+            return None  # infeasible, or stopped (deterministic masks: no partial result)
+        x = res.x
         d = x[:ns]
         if sysm.integral and ns <= _MILP_MAX_VARS and np.any(np.abs(d - np.round(d)) > 1e-6):
             self.lp_solves += 1
@@ -744,7 +749,8 @@ class _Engine:
             self.lp_solves += 1
             integrality = np.concatenate([np.ones(ns), np.zeros(2 * mc)])
             lo_int, hi_int = np.ceil(bounds_lo - 1e-9), np.floor(bounds_hi + 1e-9)
-            whole = self._mip.solve(c, A, row_lo, row_hi, lo_int, hi_int, integrality, rel_gap=1.0)
+            self._mip.set_mip_rel_gap(1.0)
+            whole = self._mip.solve(Program(c, A, row_lo, row_hi, lo_int, hi_int, integrality)).x
             if whole is not None:
                 d = np.round(whole[:ns])
         d = np.where(np.abs(d) > self.var_eps[vars_], d, 0.0)
@@ -995,7 +1001,7 @@ def _rows_coo(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _integral_on_support(
-    solver: _Highs,
+    solver: Solver,
     x: np.ndarray,
     ns: int,
     c: np.ndarray,
@@ -1020,115 +1026,23 @@ def _integral_on_support(
     slack = np.unique(sub.indices[sub.indices >= ns])
     cols = np.concatenate([support, slack])
     integrality = np.concatenate([np.ones(len(support)), np.zeros(len(slack))])
+    solver.set_mip_rel_gap(_MILP_REL_GAP)
     res = solver.solve(
-        c[cols],
-        sub[:, cols].tocsc(),
-        row_lo[touched],
-        row_hi[touched],
-        np.concatenate([np.ceil(lo[support] - 1e-9), lo[slack]]),
-        np.concatenate([np.floor(hi[support] + 1e-9), hi[slack]]),
-        integrality,
+        Program(
+            c[cols],
+            sub[:, cols].tocsc(),
+            row_lo[touched],
+            row_hi[touched],
+            np.concatenate([np.ceil(lo[support] - 1e-9), lo[slack]]),
+            np.concatenate([np.floor(hi[support] + 1e-9), hi[slack]]),
+            integrality,
+        )
     )
-    if res is None:
+    if res.x is None:
         return d
     out = np.zeros(ns)
-    out[support] = np.round(res[: len(support)])
+    out[support] = np.round(res.x[: len(support)])
     return out
-
-
-class _Highs:
-    """min c·x, row_lo ≤ A x ≤ row_hi, lo ≤ x ≤ hi (x integral where ``integrality``): the
-    optimal x or None.
-
-    One HiGHS instance, reused for every program (its model is replaced each time), fed with
-    numpy arrays through scipy's bundled bindings: the per-call overhead of ``linprog`` and
-    ``milp`` dominates the small witness programs. Falls back to them if the private bindings
-    move. ``mip``: presolve on and a time limit (any integral witness will do); LPs: presolve off
-    (it costs more than it saves on these small, already reduced programs).
-    """
-
-    def __init__(self, mip: bool = False) -> None:
-        self.mip = mip
-        self.h: Any = None
-        try:
-            from scipy.optimize._highspy import _core
-
-            self.core = _core
-            self.h = _core._Highs()
-            self.h.setOptionValue("output_flag", False)
-            if mip:
-                self.h.setOptionValue("time_limit", _MILP_TIME_LIMIT)
-            else:
-                self.h.setOptionValue("presolve", "off")
-        except (ImportError, AttributeError, TypeError, RuntimeError):  # pragma: no cover
-            self.h = None
-
-    def solve(
-        self,
-        c: np.ndarray,
-        A: sp.csc_matrix,
-        row_lo: np.ndarray,
-        row_hi: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-        integrality: np.ndarray | None = None,
-        rel_gap: float = 1e-4,
-    ) -> np.ndarray | None:
-        n, m = A.shape[1], A.shape[0]
-        if integrality is None:
-            integrality = np.zeros(n)
-        if self.h is not None:
-            if self.mip:
-                self.h.setOptionValue("mip_rel_gap", rel_gap)
-            core, inf = self.core, self.core.kHighsInf
-            status = self.h.passModel(
-                n,
-                m,
-                A.nnz,
-                int(core.MatrixFormat.kColwise),
-                int(core.ObjSense.kMinimize),
-                0.0,
-                np.asarray(c, dtype=float),
-                np.where(np.isfinite(lo), lo, -inf),
-                np.where(np.isfinite(hi), hi, inf),
-                np.where(np.isfinite(row_lo), row_lo, -inf),
-                np.where(np.isfinite(row_hi), row_hi, inf),
-                A.indptr.astype(np.int32),
-                A.indices.astype(np.int32),
-                A.data.astype(float),
-                np.asarray(integrality, dtype=np.int32),
-            )
-            if status == core.HighsStatus.kOk:
-                self.h.run()
-                if self.h.getModelStatus() == core.HighsModelStatus.kOptimal:
-                    return np.asarray(self.h.getSolution().col_value, dtype=float)
-                return None  # infeasible, or stopped (deterministic masks: no partial result)
-        # the private bindings moved: scipy's public wrappers
-        if self.mip:
-            res = milp(
-                c,
-                constraints=[LinearConstraint(A, row_lo, row_hi)],
-                integrality=integrality,
-                bounds=Bounds(lo, hi),
-                options={"time_limit": _MILP_TIME_LIMIT, "mip_rel_gap": rel_gap},
-            )
-            return None if res.status != 0 or res.x is None else np.asarray(res.x, dtype=float)
-        eq = row_lo == row_hi
-        ub = np.flatnonzero(~eq & np.isfinite(row_hi))
-        lb = np.flatnonzero(~eq & np.isfinite(row_lo))
-        Ar = A.tocsr()
-        res = linprog(
-            c,
-            A_ub=sp.vstack([Ar[ub], -Ar[lb]]),
-            b_ub=np.concatenate([row_hi[ub], -row_lo[lb]]),
-            A_eq=Ar[np.flatnonzero(eq)],
-            b_eq=row_hi[eq],
-            bounds=np.column_stack([lo, hi]),
-            method="highs",
-        )
-        if res.status != 0 or res.x is None:
-            return None
-        return np.asarray(res.x, dtype=float)
 
 
 def secondary_suppression(

@@ -23,17 +23,32 @@ import functools
 import os
 import shutil
 import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-DONE = "done"
-FAILED = "failed"
-TIMED_OUT = "timed_out"
-KERNEL_DIED = "kernel_died"
-SKIPPED = "skipped"
-STATUS_LABELS = {
+
+class RunStatus(StrEnum):
+    """How a run (or a plaquette build) ended. The value is what the campaign's state file and
+    the notebook's ``senacs`` metadata record (a ``str``: those JSON files are unchanged)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    KERNEL_DIED = "kernel_died"
+    SKIPPED = "skipped"
+
+
+DONE = RunStatus.DONE
+FAILED = RunStatus.FAILED
+TIMED_OUT = RunStatus.TIMED_OUT
+KERNEL_DIED = RunStatus.KERNEL_DIED
+SKIPPED = RunStatus.SKIPPED
+STATUS_LABELS: dict[str, str] = {
     DONE: "terminé",
     FAILED: "échec",
     TIMED_OUT: "délai dépassé",
@@ -42,6 +57,57 @@ STATUS_LABELS = {
 }
 PLOTLY_JS = "plotly.min.js"
 PLOTLY_TAG = f'<script src="{PLOTLY_JS}" charset="utf-8"></script>'
+
+
+@dataclass(frozen=True)
+class RunMetadata:
+    """What the executed notebook records about its run (its ``senacs`` metadata, with the status)."""
+
+    audience: str
+    declared_audience: str
+    campaign: str
+    run_id: str
+    parameters: dict[str, Any]
+    """The campaign file's parameters (without the runner's paths)."""
+    fingerprint: str
+    executed_at: str
+
+    def as_json(self, status: RunStatus) -> dict[str, Any]:
+        return asdict(self) | {"status": status.value}
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One run, as sent to a worker process (a pool's or Dask's: picklable, paths absolute)."""
+
+    run_id: str
+    notebook_path: Path
+    notebook_output: Path
+    failed_output: Path
+    html_output: Path
+    artefacts: Path
+    parameters: dict[str, Any]
+    """Everything papermill injects: the campaign's parameters and the runner's (output_dir…)."""
+    timeout: int
+    title: str
+    metadata: RunMetadata
+    kernel: str = "python3"
+    fresh_kernel: bool = False
+    standalone: bool = False
+    """Embed plotly.js in the page (a report that travels alone) instead of the folder's shared copy."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended, as a worker sends it back: the notebook kept (under ``failed/`` when it
+    did not succeed) and the HTML page (only when it did)."""
+
+    run_id: str
+    status: RunStatus
+    message: str = ""
+    html: Path | None = None
+    notebook: Path | None = None
+    duration: float = 0.0
 
 
 _WARM: dict[tuple[str, str], Any] = {}
@@ -194,38 +260,34 @@ def html_page(notebook: nbformat.NotebookNode, title: str, standalone: bool = Fa
 def _error_message(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     if hasattr(exc, "ename"):
-        return f"{exc.ename}: {exc.evalue}"
+        return f"{exc.ename}: {getattr(exc, 'evalue', '')}"
     return text[-1] if text else type(exc).__name__
 
 
-def execute_run(job: dict[str, Any]) -> dict[str, Any]:
-    """Execute one run described by ``job`` (plain, picklable data) and return its outcome."""
+def execute_run(job: RunJob) -> RunResult:
+    """Execute one run and say how it ended."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    notebook_out = Path(job["notebook_output"])
-    failed_out = Path(job["failed_output"])
-    html_out = Path(job["html_output"])
-    working = notebook_out.with_name(f".{notebook_out.stem}.running.ipynb")
+    working = job.notebook_output.with_name(f".{job.notebook_output.stem}.running.ipynb")
     working.parent.mkdir(parents=True, exist_ok=True)
-    Path(job["parameters"].get("output_dir", job["artefacts"])).mkdir(parents=True, exist_ok=True)
+    Path(job.parameters.get("output_dir", job.artefacts)).mkdir(parents=True, exist_ok=True)
     status, message = DONE, ""
-    kernel = job.get("kernel", "python3")
-    warm = not job.get("fresh_kernel", False)
-    key = (kernel, job["metadata"]["audience"])
+    warm = not job.fresh_kernel
+    key = (job.kernel, job.metadata.audience)
     extra: dict[str, Any] = {}
     if warm:
-        extra = {"engine_name": _engine(), "km": _warm_kernel(kernel, key[1])}
+        extra = {"engine_name": _engine(), "km": _warm_kernel(job.kernel, key[1])}
     try:
         papermill.execute_notebook(
-            job["notebook_path"], str(working), parameters=job["parameters"], kernel_name=kernel,
-            execution_timeout=job["timeout"], progress_bar=False, log_output=False,
+            str(job.notebook_path), str(working), parameters=job.parameters, kernel_name=job.kernel,
+            execution_timeout=job.timeout, progress_bar=False, log_output=False,
             request_save_on_cell_execute=True, report_mode=False, **extra,
         )
     except CellTimeoutError as exc:
-        status, message = TIMED_OUT, f"une cellule a dépassé le délai de {job['timeout']} s ({type(exc).__name__})"
+        status, message = TIMED_OUT, f"une cellule a dépassé le délai de {job.timeout} s ({type(exc).__name__})"
     except DeadKernelError as exc:
         status, message = KERNEL_DIED, f"le noyau Python s'est arrêté en cours d'exécution ({type(exc).__name__})"
     except PapermillExecutionError as exc:
@@ -234,32 +296,30 @@ def execute_run(job: dict[str, Any]) -> dict[str, Any]:
         status, message = FAILED, f"{type(exc).__name__}: {_error_message(exc)}"
     if warm and (status != DONE or not _reset_namespace(extra["km"])):
         _shutdown(key)
-    outcome: dict[str, Any] = {"run_id": job["run_id"], "status": status, "message": message, "html": None,
-                               "notebook": None}
+    html: Path | None = None
+    kept: Path | None = None
     if not working.exists() and status != DONE:
-        nbformat.write(nbformat.read(job["notebook_path"], as_version=4), working)
+        nbformat.write(nbformat.read(job.notebook_path, as_version=4), working)
     if working.exists():
         notebook = nbformat.read(working, as_version=4)
         if status in (TIMED_OUT, KERNEL_DIED):
             banner = nbformat.v4.new_markdown_cell(f"**Exécution interrompue ({STATUS_LABELS[status]})** : {message}")
             banner.metadata["tags"] = ["senacs-error"]
             notebook.cells.insert(0, banner)
-        notebook.metadata.setdefault("senacs", {}).update(job["metadata"] | {"status": status})
-        target = notebook_out if status == DONE else failed_out
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
+        notebook.metadata.setdefault("senacs", {}).update(job.metadata.as_json(status))
+        kept = job.notebook_output if status == DONE else job.failed_output
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, kept)
         working.unlink()
-        outcome["notebook"] = str(target)
         if status == DONE:
-            failed_out.unlink(missing_ok=True)
+            job.failed_output.unlink(missing_ok=True)
             try:
-                html_out.write_text(html_page(notebook, job["title"], bool(job.get("standalone"))), encoding="utf-8")
-                outcome["html"] = str(html_out)
+                job.html_output.write_text(html_page(notebook, job.title, job.standalone), encoding="utf-8")
+                html = job.html_output
             except Exception as exc:
-                outcome.update(status=FAILED, message=f"rendu HTML impossible : {_error_message(exc)}")
-                shutil.move(str(notebook_out), failed_out)
-                outcome["notebook"] = str(failed_out)
+                status, message = FAILED, f"rendu HTML impossible : {_error_message(exc)}"
+                shutil.move(str(job.notebook_output), job.failed_output)
+                kept = job.failed_output
     elif status == DONE:
-        outcome.update(status=FAILED, message="aucun carnet produit")
-    outcome["duration"] = round(time.perf_counter() - started, 3)
-    return outcome
+        status, message = FAILED, "aucun carnet produit"
+    return RunResult(job.run_id, status, message, html, kept, round(time.perf_counter() - started, 3))

@@ -47,7 +47,7 @@ from senacs_workbench.released.bundle_contract import (
     sha256_file,
 )
 from senacs_workbench.released.plaquette.content import DIRECTORY, parse, slug_of, territory_title
-from senacs_workbench.restricted.campaign.execute import DONE, FAILED, SKIPPED, STATUS_LABELS
+from senacs_workbench.restricted.campaign.execute import DONE, FAILED, SKIPPED, STATUS_LABELS, RunStatus
 
 SECTION = "plaquettes"
 KEYS = ("territories", "year")
@@ -106,7 +106,7 @@ class PlaquetteOutcome:
     slug: str
     title: str
     year: int
-    status: str
+    status: RunStatus
     message: str = ""
     pdf: Path | None = None
     html: Path | None = None
@@ -200,7 +200,8 @@ def build_campaign_plaquettes(workspace: Workspace, campaign: str, spec: Plaquet
     todo: list[tuple[PlaquetteOutcome, str]] = []
     for territory in spec.territories:
         where = parse(territory)
-        outcome = PlaquetteOutcome(territory, slug_of(where), territory_title(where), spec.year, "pending")
+        outcome = PlaquetteOutcome(territory, slug_of(where), territory_title(where), spec.year,
+                                   RunStatus.PENDING)
         outcomes.append(outcome)
         finger = fingerprint(workspace, territory, spec.year, code)
         previous = state.get(outcome.key, {})
@@ -212,7 +213,7 @@ def build_campaign_plaquettes(workspace: Workspace, campaign: str, spec: Plaquet
             todo.append((outcome, finger))
 
     def record(outcome: PlaquetteOutcome, finger: str, digest: str | None) -> None:
-        state[outcome.key] = {"fingerprint": finger, "status": outcome.status, "message": outcome.message,
+        state[outcome.key] = {"fingerprint": finger, "status": outcome.status.value, "message": outcome.message,
                               "pdf_sha256": digest,
                               "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         write_text_atomic(path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))

@@ -65,6 +65,10 @@ from senacs_workbench.restricted.campaign.execute import (
     PLOTLY_JS,
     SKIPPED,
     STATUS_LABELS,
+    RunJob,
+    RunMetadata,
+    RunResult,
+    RunStatus,
     execute_run,
     init_worker,
 )
@@ -119,7 +123,7 @@ class RunOutcome:
     audience: str
     group: str
     parameters: dict[str, Any]
-    status: str
+    status: RunStatus
     message: str = ""
     duration: float = 0.0
     html: Path | None = None
@@ -258,31 +262,31 @@ def _title(run: RunSpec) -> str:
     return " — ".join(bits)
 
 
-def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dict[str, Any], finger: str
-         ) -> dict[str, Any]:
+def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dict[str, Any], finger: str,
+         fresh_kernel: bool) -> RunJob:
     folder = workspace.reports / run.folder
-    return {
-        "run_id": run.run_id,
-        "notebook_path": str(run.notebook_path),
-        "notebook_output": str(folder / "notebooks" / f"{run.run_id}.ipynb"),
-        "failed_output": str(folder / "failed" / f"{run.run_id}.ipynb"),
-        "html_output": str(folder / f"{run.run_id}.html"),
-        "artefacts": str(folder / "artefacts" / run.run_id),
-        "parameters": parameters,
-        "timeout": run.timeout,
-        "standalone": run.standalone,
-        "kernel": "python3",
-        "title": _title(run),
-        "metadata": {
-            "audience": run.audience,
-            "declared_audience": run.declared_audience,
-            "campaign": campaign.name,
-            "run_id": run.run_id,
-            "parameters": run.parameters,
-            "fingerprint": finger,
-            "executed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
-    }
+    return RunJob(
+        run_id=run.run_id,
+        notebook_path=run.notebook_path,
+        notebook_output=folder / "notebooks" / f"{run.run_id}.ipynb",
+        failed_output=folder / "failed" / f"{run.run_id}.ipynb",
+        html_output=folder / f"{run.run_id}.html",
+        artefacts=folder / "artefacts" / run.run_id,
+        parameters=parameters,
+        timeout=run.timeout,
+        title=_title(run),
+        metadata=RunMetadata(
+            audience=run.audience,
+            declared_audience=run.declared_audience,
+            campaign=campaign.name,
+            run_id=run.run_id,
+            parameters=run.parameters,
+            fingerprint=finger,
+            executed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        ),
+        fresh_kernel=fresh_kernel,
+        standalone=run.standalone,
+    )
 
 
 def _full_parameters(workspace: Workspace, run: RunSpec, panels: dict[tuple[str, int, int], int]) -> dict[str, Any]:
@@ -303,10 +307,10 @@ def _full_parameters(workspace: Workspace, run: RunSpec, panels: dict[tuple[str,
 # ---------------------------------------------------------------------------- executors
 
 
-Done = Callable[[dict[str, Any]], None]
+Done = Callable[[RunResult], None]
 
 
-def _run_local(jobs: list[dict[str, Any]], workers: int, on_done: Done, log_path: Path) -> None:
+def _run_local(jobs: list[RunJob], workers: int, on_done: Done, log_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context,
@@ -317,10 +321,10 @@ def _run_local(jobs: list[dict[str, Any]], workers: int, on_done: Done, log_path
             try:
                 on_done(future.result())
             except Exception as exc:  # a worker process crashed
-                on_done({"run_id": job["run_id"], "status": "failed", "message": f"processus arrêté : {exc}"})
+                on_done(RunResult(job.run_id, RunStatus.FAILED, f"processus arrêté : {exc}"))
 
 
-def _run_dask(jobs: list[dict[str, Any]], scheduler: str | None, workers: int, on_done: Done) -> None:
+def _run_dask(jobs: list[RunJob], scheduler: str | None, workers: int, on_done: Done) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -335,14 +339,14 @@ def _run_dask(jobs: list[dict[str, Any]], scheduler: str | None, workers: int, o
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = {client.submit(execute_run, job, key=f"senacs-{job['run_id']}-{os.getpid()}-{time.time_ns()}",
+        futures = {client.submit(execute_run, job, key=f"senacs-{job.run_id}-{os.getpid()}-{time.time_ns()}",
                                  pure=False): job for job in jobs}
         for future in dask_completed(list(futures)):
             job = futures[future]
             try:
                 on_done(future.result())
             except Exception as exc:
-                on_done({"run_id": job["run_id"], "status": "failed", "message": f"tâche Dask en échec : {exc}"})
+                on_done(RunResult(job.run_id, RunStatus.FAILED, f"tâche Dask en échec : {exc}"))
     finally:
         client.close()
         if cluster is not None:
@@ -484,13 +488,13 @@ def run_campaign(
         panels = _panel_sizes(workspace, campaign.runs)
         report = CampaignReport(campaign.name)
         by_id: dict[str, RunOutcome] = {}
-        jobs: list[dict[str, Any]] = []
+        jobs: list[RunJob] = []
         for run in campaign.runs:
             parameters = _full_parameters(workspace, run, panels)
             finger = fingerprint(workspace, run, parameters, code_hash)
             folder = workspace.reports / run.folder
             outcome = RunOutcome(run.run_id, run.notebook, run.label, run.audience, run.group, run.parameters,
-                                 status="pending", artefacts=folder / "artefacts" / run.run_id)
+                                 status=RunStatus.PENDING, artefacts=folder / "artefacts" / run.run_id)
             by_id[run.run_id] = outcome
             report.outcomes.append(outcome)
             previous = state.get(run.run_id, {})
@@ -502,18 +506,18 @@ def run_campaign(
                 continue
             if not run.standalone:
                 copy_plotly(folder)
-            jobs.append(_job(workspace, campaign, run, parameters, finger) | {"fresh_kernel": fresh_kernels})
-            state[run.run_id] = {"fingerprint": finger, "status": "pending"}
+            jobs.append(_job(workspace, campaign, run, parameters, finger, fresh_kernels))
+            state[run.run_id] = {"fingerprint": finger, "status": RunStatus.PENDING.value}
 
-        def on_done(result: dict[str, Any]) -> None:
-            outcome = by_id[result["run_id"]]
-            outcome.status = result["status"]
-            outcome.message = result.get("message", "")
-            outcome.duration = float(result.get("duration", 0.0))
-            outcome.html = Path(result["html"]) if result.get("html") else None
-            outcome.notebook_output = Path(result["notebook"]) if result.get("notebook") else None
+        def on_done(result: RunResult) -> None:
+            outcome = by_id[result.run_id]
+            outcome.status = result.status
+            outcome.message = result.message
+            outcome.duration = result.duration
+            outcome.html = result.html
+            outcome.notebook_output = result.notebook
             state[outcome.run_id] = state.get(outcome.run_id, {}) | {
-                "status": outcome.status, "message": outcome.message,
+                "status": outcome.status.value, "message": outcome.message,
                 "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             write_text_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))

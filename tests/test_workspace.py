@@ -64,3 +64,9 @@ def test_a_workspace_with_a_bad_territory_says_so_in_french(tmp_path: Path) -> N
     with pytest.raises(WorkspaceError, match=r"workspace\.yaml : territoire « departement:999 » illisible") as raised:
         _ = workspace.territory
     assert raised.value.file == str(workspace.config_path)
+
+
+def test_init_keeps_the_name_it_is_given(tmp_path: Path) -> None:
+    workspace = init_workspace(tmp_path / "ws", name="Démonstration SENACS — Dordogne", territory="departement:24")
+    assert workspace.config["name"] == "Démonstration SENACS — Dordogne"
+    assert init_workspace(tmp_path / "plain").config["name"] == "plain"

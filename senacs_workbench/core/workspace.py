@@ -165,8 +165,8 @@ def init_workspace(
     os.chmod(workspace.restricted, stat.S_IRWXU)
     workspace.published.mkdir(exist_ok=True)
     workspace.reports.mkdir(exist_ok=True)
-    for name in OWNER_ONLY_REPORTS:
-        make_owner_only(workspace.reports / name)
+    for audience in OWNER_ONLY_REPORTS:
+        make_owner_only(workspace.reports / audience)
     config = {
         "name": name or workspace.root.name,
         "territory": territory,

@@ -99,7 +99,7 @@ class Program:
         )
 
 
-class _QuietHighs(highspy.Highs):
+class _QuietHighs(highspy.Highs):  # type: ignore[misc, unused-ignore]  # Any in highspy 1.12 (no type information)
     """``highspy.Highs`` without its callbacks: the engine uses none, and registering them at
     construction, before ``output_flag`` can be set, prints HiGHS's banner on the standard
     output (once per process: every publication worker, every notebook)."""
@@ -125,7 +125,7 @@ class Solver:
     """
 
     def __init__(self, *, presolve: bool = True, time_limit: float | None = None, mip_rel_gap: float | None = None):
-        self._h = _QuietHighs()  # type: ignore[no-untyped-call]  # highspy leaves Highs.__init__ unannotated
+        self._h = _QuietHighs()  # type: ignore[no-untyped-call, unused-ignore]  # unannotated in some highspy versions
         self._h.setOptionValue("output_flag", False)
         if not presolve:
             self._h.setOptionValue("presolve", "off")

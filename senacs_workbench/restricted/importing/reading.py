@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -228,7 +229,7 @@ def _read_spreadsheet(name: str, data: bytes, keys: set[str]) -> RawTable:
         if not sheet_names:
             raise file_error(name, "le classeur ne contient aucune feuille")
         sheet_name = EXPORT_SHEET if EXPORT_SHEET in sheet_names else sheet_names[0]
-        cells: list[list[object]] = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        cells: list[list[Any]] = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except PasswordError:
         raise file_error(name, "le classeur est protégé par un mot de passe : enregistrez-le sans protection") from None
     except (CalamineError, ValueError, OSError) as exc:

@@ -92,11 +92,12 @@ def build_schema(
     ]
     departements = _territory_departements(territory)
     if departements is not None:
-        label = f"{geo.LEVEL_LABELS[territory.level]} {territory.name}"
+        outside = f"commune hors du territoire de l'espace de travail ({geo.LEVEL_LABELS[territory.level]} " \
+                  f"{territory.name})"
         commune_checks.append(
             check("code_commune", "territory",
                   lambda s: commune_departement[s.index].isna() | commune_departement[s.index].isin(departements),
-                  lambda v, label=label: f"commune hors du territoire de l'espace de travail ({label})")
+                  lambda v: outside)
         )
     columns: dict[str, pa.Column] = {
         "id_structure": pa.Column(None, nullable=False, unique=True, report_duplicates="all"),
@@ -148,14 +149,14 @@ def _question_checks(question: Question, check: Callable[..., pa.Check]) -> list
         else:
             checks.append(check(qid, "categories", lambda s, c=codes: s.isin(c), lambda v: "modalité inconnue"))
     if question.type is QuestionType.DATE:
-        low = str(question.minimum) if question.minimum is not None else None
-        high = str(question.maximum) if question.maximum is not None else None
-        if low:
-            checks.append(check(qid, "min", lambda s, lo=low: s >= lo,
-                                lambda v, lo=low: f"date antérieure au {_date_fr(lo)}"))
-        if high:
-            checks.append(check(qid, "max", lambda s, hi=high: s <= hi,
-                                lambda v, hi=high: f"date postérieure au {_date_fr(hi)}"))
+        first = str(question.minimum) if question.minimum is not None else None
+        last = str(question.maximum) if question.maximum is not None else None
+        if first:
+            checks.append(check(qid, "min", lambda s, lo=first: s >= lo,
+                                lambda v, lo=first: f"date antérieure au {_date_fr(lo)}"))
+        if last:
+            checks.append(check(qid, "max", lambda s, hi=last: s <= hi,
+                                lambda v, hi=last: f"date postérieure au {_date_fr(hi)}"))
     return checks
 
 

@@ -13,11 +13,12 @@ text stripped. Unparseable cells become :class:`ImportIssue` s and no value.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -250,9 +251,9 @@ def _parse_column(
         return values, rules
     cells = series.to_numpy(dtype=object)
     types = _type_of(cells)
-    strings = np.equal(types, str)
-    natives = np.equal(types, float) | np.equal(types, int)
-    others = ~(strings | natives | np.equal(types, type(None)))
+    strings = np.equal(types, cast(Any, str))  # element-wise "is this cell's type str"
+    natives = np.equal(types, cast(Any, float)) | np.equal(types, cast(Any, int))
+    others = ~(strings | natives | np.equal(types, cast(Any, type(None))))
     if strings.any():
         positions = np.flatnonzero(strings)
         codes, distinct = pd.factorize(cells[positions])
@@ -344,7 +345,7 @@ def parse_table(table: RawTable, columns: ResolvedColumns, codebook: Codebook) -
             out[key] = np.full(n, None, dtype=object)
             continue
         series = table.frame[columns.positions[key]]
-        parser: Callable[[Any], Any] = (lambda c, w=width: parse_code(c, w)) if width else cell_text
+        parser: Callable[[Any], Any] = functools.partial(parse_code, width=width) if width else cell_text
         values, rules = _parse_column(series, parser, numeric=False)
         report(key, rules)
         out[key] = values

@@ -186,8 +186,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
             for q in questions]
     # The audit sees the joint table: released committee cells and the new infra cells (and
     # those of départements released before, whose EPCI are all present too).
-    results = protect_questions(jobs, workers, joint_output=True,
-                                audit_options={"complete_epci_departements": complete})
+    results = protect_questions(jobs, workers, joint_output=True, complete_epci_departements=complete)
     withheld = tuple(r.question_id for r in results if not r.audit_ok)
     kept = [(_infra_cells(r.cells), r.audit, r.audit_ok) for r in results if r.audit_ok]
     if not kept:

@@ -13,13 +13,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
 from senacs_workbench.core.codebook import Question, load_codebook
 from senacs_workbench.disclosure.cells import ReleaseSpec
+
+if TYPE_CHECKING:  # the engine's modules are imported by the jobs that run them
+    from senacs_workbench.disclosure.ledger import Ledger
+    from senacs_workbench.disclosure.linked import LinkedGroup
+    from senacs_workbench.disclosure.protect import ProtectionResult
+    from senacs_workbench.disclosure.rules import RuleSet
 
 R = TypeVar("R")
 
@@ -32,7 +38,7 @@ class QuestionJob:
     question: Question
     year: int
     spec: ReleaseSpec
-    ledger: Any = None
+    ledger: Ledger | None = None
     previous: pd.DataFrame | None = None
 
 
@@ -53,17 +59,20 @@ class ProtectedQuestion:
 
 @dataclass(frozen=True)
 class _Unit:
+    """One job of the worker pool: one question, or the questions of one linked group."""
+
     jobs: tuple[QuestionJob, ...]
-    group: Any = None  # a LinkedGroup (disclosure.linked), or None for one question
+    group: LinkedGroup | None  # None: one question alone
+    rules: RuleSet  # the engine and the audit's thresholds read the same one
     joint_output: bool = False
-    audit_options: dict[str, Any] = field(default_factory=dict)
-    rules: Any = None  # the rule set: the engine and the audit's thresholds read the same one
+    complete_epci_departements: frozenset[str] | None = None  # see the engine's audit
 
 
-def _audited(question_id: str, result: Any, unit: _Unit) -> ProtectedQuestion:
+def _audited(question_id: str, result: ProtectionResult, unit: _Unit) -> ProtectedQuestion:
     from senacs_workbench.disclosure.audit import audit
 
-    report = audit(result.cells, result.protection, rules=unit.rules, **unit.audit_options)
+    report = audit(result.cells, result.protection, rules=unit.rules,
+                   complete_epci_departements=unit.complete_epci_departements)
     return ProtectedQuestion(question_id, result.cells, report.summary(), report.ok, result.rules_hash)
 
 
@@ -105,22 +114,24 @@ def run_jobs(function: Callable[[Any], R], jobs: Sequence[Any], workers: int | N
 
 
 def protect_questions(jobs: Sequence[QuestionJob], workers: int | None = None, *, joint_output: bool = False,
-                      audit_options: dict[str, Any] | None = None) -> list[ProtectedQuestion]:
+                      complete_epci_departements: frozenset[str] | None = None) -> list[ProtectedQuestion]:
     """Protect and audit every job's question, linked questions together; results in the
-    order of ``jobs``. ``joint_output`` and ``audit_options`` as for the engine's ``protect``
-    and ``audit`` (an authorised release sees the committee cells it joins)."""
+    order of ``jobs``. ``joint_output`` as for the engine's ``protect``,
+    ``complete_epci_departements`` as for its ``audit`` (an authorised release sees the
+    committee cells it joins)."""
     if not jobs:
         return []
     from senacs_workbench.disclosure.linked import linked_groups
     from senacs_workbench.disclosure.rules import load_rules
 
-    options = dict(audit_options or {})
     rules = load_rules()
     by_id = {job.question.id: job for job in jobs}
     groups = linked_groups(load_codebook(jobs[0].year).relations, [job.question for job in jobs])
     grouped = {qid for group in groups for qid in group.questions}
     # the linked groups first: the longest jobs, so that no worker ends alone with one
-    units = [_Unit(tuple(by_id[q] for q in g.questions), g, joint_output, options, rules) for g in groups]
-    units += [_Unit((job,), None, joint_output, options, rules) for job in jobs if job.question.id not in grouped]
+    units = [_Unit(tuple(by_id[q] for q in g.questions), g, rules, joint_output, complete_epci_departements)
+             for g in groups]
+    units += [_Unit((job,), None, rules, joint_output, complete_epci_departements)
+              for job in jobs if job.question.id not in grouped]
     done = {item.question_id: item for out in run_jobs(_protect_unit, units, workers) for item in out}
     return [done[job.question.id] for job in jobs]

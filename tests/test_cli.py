@@ -42,8 +42,10 @@ def test_demo_runs_the_whole_cycle_and_ends_in_french(demo_workspace: tuple[Path
     assert (path / "published" / "released" / "2025" / "v1" / "senacs_2025.parquet").exists()
     assert (path / "reports" / "committee" / "tableaux" / "2025" / "tableaux_2025.xlsx").exists()
     assert (path / "reports" / "committee" / "demo" / "index.html").exists()
-    for territory in ("FR", "R75", "24"):
-        assert (path / "published" / "plaquettes" / "2025" / territory / "plaquette.pdf").exists(), territory
+    # each plaquette is published in its own committee's workspace
+    for root, territory in ((path, "FR"), (path / "territoires" / "region-75", "R75"),
+                            (path / "territoires" / "departement-24", "24")):
+        assert (root / "published" / "plaquettes" / "2025" / territory / "plaquette.pdf").exists(), territory
 
 
 DemoRun = tuple[Path, subprocess.CompletedProcess[str]]
@@ -59,7 +61,10 @@ def test_status_json_lists_versions_and_imported_files(demo_workspace: DemoRun) 
     assert [(r["year"], r["state"]) for r in state["releases"]] == [(2024, "released"), (2025, "released")]
     assert all({a["institution"] for a in r["approvals"]} == {"caf", "federation"} for r in state["releases"])
     assert state["findings"]["years"][0]["year"] == 2025
-    assert {p["territory"] for p in state["plaquettes"] if p.get("state") == "published"} >= {"FR", "R75", "24"}
+    assert {p["territory"] for p in state["plaquettes"] if p.get("state") == "published"} == {"FR"}
+    departement = json.loads(senacs("status", "--json", "--workspace",
+                                    str(path / "territoires" / "departement-24")).stdout)
+    assert {p["territory"] for p in departement["plaquettes"] if p.get("state") == "published"} == {"24"}
     assert all(v["structures"] > 50 and v["answers"] > v["structures"] for v in state["data_versions"])
     assert all(len(i["sha256"]) == 64 for i in state["imports"])
     assert state["audit_log"]["ok"] is True

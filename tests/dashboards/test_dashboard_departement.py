@@ -39,8 +39,11 @@ pytestmark = pytest.mark.slow
 DEPARTEMENT, REGION, YEAR = "24", "75", 2025
 BREAKDOWNS = ("type_structure", "mode_gestion", "type_territoire", "qpv")
 SEPARATOR = r"[\s\u202f\u00a0.,]?"
-MIN_DISTINCTIVE = 10_000
-"""Truths below this are not searched for: small numbers occur everywhere on a page."""
+MIN_DISTINCTIVE = 100_000
+"""Truths below this are not searched for: smaller numbers occur by chance in 2 000 websocket frames
+(ports, process ids, counters)."""
+MIN_CONTROL = 1_000
+"""Released sums from this size are the control: the page must show them."""
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +80,9 @@ def open_on_dordogne(page: Any, kind: str, server: DashboardServer) -> None:
         choose(page, "territory", "Dordogne (24)")
 
 
-NUMBER = re.compile(r"(?<![\w.,])\d+(?:[\s\u202f\u00a0.,]\d+)*")
-"""A number as any page may write it: 1234567, 1 234 567, 1.234.567, 1234567.0, 1 234 567,89 €."""
+NUMBER = re.compile(r"(?<![\w.,:/])\d+(?:[\s\u202f\u00a0.,]\d+)*")
+"""A number as any page may write it: 1234567, 1 234 567, 1.234.567, 1234567.0, 1 234 567,89 €; not a
+port, a time or a path segment (``127.0.0.1:44351``, ``19:25``, ``/v1/``)."""
 GROUP = re.compile(r"(\d+)([\s\u202f\u00a0.,]?)")
 
 
@@ -154,7 +158,7 @@ def truths_of_sums(national_root: Path, published: Path, *, dordogne_view: bool)
                     continue
                 rows = rows[rows[cell.breakdown] == cell.category]
             truth = rows[variable].dropna().sum() if variable in rows else 0.0
-            if abs(truth) >= MIN_DISTINCTIVE:
+            if abs(truth) >= (MIN_DISTINCTIVE if cell.status != "V" else MIN_CONTROL):
                 found = hidden if cell.status != "V" else released
                 found[truth_key(truth)] = (
                     f"{variable} {cell.level} {cell.territory} {cell.breakdown}={cell.category}", float(truth))
@@ -224,7 +228,7 @@ def test_no_true_value_of_a_suppressed_sum_reaches_the_browser(
                 assert not found, (question, breakdown, [truths[k][0] for k in found])
                 seen_released |= on_page & released.keys()
         # control: the recomputation and the reading of the page agree where the release shows the sum
-        assert len(seen_released) >= len(released) // 2, sorted(set(released) - seen_released)[:10]
+        assert len(seen_released) >= max(1, len(released) // 2), sorted(set(released) - seen_released)[:10]
         page.wait_for_timeout(500)
         assert len(capture.frames) > 50
         received = set().union(*(integers_in(payload) for payload in (*capture.frames, *capture.bodies)))

@@ -157,18 +157,19 @@ def _year_cells(reader: PublishedReader, year: int) -> tuple[pd.DataFrame, Terri
     scope = comparison_places(home)
     if scope is None:
         return local, (home.level, home.code), labels
-    frames = [local]
+    received: list[pd.DataFrame] = []
     for place in scope:
         source = released.source_for(place)
-        key = (place.level, place.code)
         if source is None or source.name == LOCAL:
             continue
         cells = released.cells(place).drop(columns="source")
-        if cells.empty:
-            continue
-        frames = [f[~((f.level == place.level) & (f.territory == place.code))] for f in frames]
-        frames.append(cells)
-        labels[key] = source.label
+        if not cells.empty:
+            received.append(cells)
+            labels[(place.level, place.code)] = source.label
+    # a place taken from a received bundle is shown from that bundle only, never mixed with the local one
+    replaced = pd.MultiIndex.from_tuples([k for k, v in labels.items() if v != LOCAL_LABEL] or [("", "")])
+    local = local[~pd.MultiIndex.from_frame(local[["level", "territory"]]).isin(replaced)]
+    frames = [local, *received]
     return pd.concat(frames, ignore_index=True), (home.level, home.code), labels
 
 

@@ -3,11 +3,19 @@
 A chart plots only publishable figures (:attr:`Chart.plotted`): a suppressed cell is never
 drawn, and its label is listed under the chart as ``s``. Value labels are formatted in
 French here (axes carry no numbers), so that plotly's English number formats never show.
+
+The renderer is a headless chromium tab that loads plotly.js and kaleido's script. On a loaded
+machine the tab is sometimes handed out before its script has run (``ReferenceError:
+kaleido_scopes is not defined``) or the browser dies while starting: a renderer that is not
+ready is restarted and the chart rendered again (:data:`RENDER_ATTEMPTS` times, with a growing
+pause), so that a slow machine costs time, never a failed plaquette. Errors of the figure
+itself are not retried.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 import warnings
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +31,8 @@ ACCENT = "#e07a2f"
 PALETTE = ("#0f5c6e", "#e07a2f", "#7a3e6c", "#5b9a3c", "#c9a227", "#3f7fbf", "#b24a4a", "#6b6b6b")
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 WIDTH_PX = {"full": 680, "half": 340}
+RENDER_ATTEMPTS = 4
+"""How many times a chart is rendered before a renderer that is not ready counts as a failure."""
 FONT_PX = {"full": 14, "half": 12}
 
 
@@ -81,13 +91,32 @@ def figure(chart: Chart) -> tuple[go.Figure, int, int]:
     return fig, width, height
 
 
+def renderer_not_ready(exc: BaseException) -> bool:
+    """True when ``exc`` says the kaleido tab or its browser was not ready (worth a restart)."""
+    from kaleido.errors import BrowserClosedError, BrowserFailedError, JavascriptError
+
+    if isinstance(exc, (BrowserClosedError, BrowserFailedError)):
+        return True
+    return isinstance(exc, JavascriptError) and "kaleido_scopes is not defined" in str(exc)
+
+
 class ChartRenderer:
     """Render charts to SVG with one kaleido server (started on enter, stopped on exit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, attempts: int = RENDER_ATTEMPTS, pause_s: float = 1.0) -> None:
         self._started = False
+        self._attempts = attempts
+        self._pause_s = pause_s
+        self.restarts = 0
+        """How many times a renderer that was not ready has been restarted."""
 
     def __enter__(self) -> ChartRenderer:
+        self._started = self._start()
+        return self
+
+    @staticmethod
+    def _start() -> bool:
+        """Start the kaleido server; False when one was already running (someone else's)."""
         import kaleido
 
         plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -95,8 +124,15 @@ class ChartRenderer:
             warnings.simplefilter("always")
             kaleido.start_sync_server(plotlyjs=str(plotly_js), mathjax=False)
         # a server already running belongs to someone else (a notebook, an outer builder): leave it running
-        self._started = not any("already open" in str(w.message) for w in caught)
-        return self
+        return not any("already open" in str(w.message) for w in caught)
+
+    def _restart(self) -> None:
+        import kaleido
+
+        kaleido.stop_sync_server(silence_warnings=True)
+        started = self._start()
+        self._started = self._started or started
+        self.restarts += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -113,7 +149,16 @@ class ChartRenderer:
         if not chart.plotted:
             return None
         fig, w, h = figure(chart)
-        data = kaleido.calc_fig_sync(fig, opts={"format": "svg", "width": w, "height": h, "scale": 1})
+        opts = {"format": "svg", "width": w, "height": h, "scale": 1}
+        for attempt in range(1, self._attempts + 1):
+            try:
+                data = kaleido.calc_fig_sync(fig, opts=opts)
+                break
+            except Exception as exc:
+                if attempt == self._attempts or not renderer_not_ready(exc):
+                    raise
+                time.sleep(self._pause_s * attempt)
+                self._restart()
         return data.decode("utf-8") if isinstance(data, bytes) else str(data)
 
     def data_uri(self, chart: Chart) -> str | None:

@@ -37,7 +37,7 @@ def main() -> int:
     from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
     from senacs_workbench.restricted.coherence.resolution import list_findings
     from senacs_workbench.restricted.importing.run import import_file
-    from senacs_workbench.trust.governance import dump_governance
+    from senacs_workbench.core.governance import dump_governance
 
     with tempfile.TemporaryDirectory(prefix="bench-coherence-") as tmp:
         root = Path(tmp)

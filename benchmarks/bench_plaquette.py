@@ -30,7 +30,7 @@ from senacs_workbench.core.workspace import init_workspace  # noqa: E402
 from senacs_workbench.demo.governance import demo_governance  # noqa: E402
 from senacs_workbench.released.plaquette.build import PlaquetteBuilder  # noqa: E402
 from senacs_workbench.restricted.publication.plaquette import all_territories, build_plaquette  # noqa: E402
-from senacs_workbench.trust.governance import dump_governance  # noqa: E402
+from senacs_workbench.core.governance import dump_governance  # noqa: E402
 
 YEAR = 2024
 BASELINE_TOTAL_S = 15 * 60

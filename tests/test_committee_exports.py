@@ -11,13 +11,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.demo.governance import demo_governance
 from senacs_workbench.released.committee_exports import write_committee_exports
 from senacs_workbench.released.published import CONFIDENTIALITY_FOOTNOTE
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 YEAR = 2024
 SECRET = 777777.0
@@ -44,6 +45,7 @@ def _cells() -> pd.DataFrame:
 def released(tmp_path: Path) -> Workspace:
     workspace = init_workspace(tmp_path / "ws")
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     write_draft(workspace.published, _cells(), BundleDescription(YEAR, "FR", 1, "h" * 64, {}, True, "prep"))
     approve(workspace, YEAR, user="caf.demo")
     approve(workspace, YEAR, user="federation.demo")

@@ -8,11 +8,12 @@ import yaml
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import AccessDenied, GovernanceError
+from senacs_workbench.core.governance import dump_governance, load_governance, parse_governance
 from senacs_workbench.core.workspace import init_workspace
 from senacs_workbench.demo.governance import demo_governance
 from senacs_workbench.trust.access import require_raw_access
 from senacs_workbench.trust.audit_log import entries
-from senacs_workbench.trust.governance import dump_governance, load_governance, parse_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 
 def _departement(committee: list[dict[str, Any]], designated_by: list[str]) -> dict[str, Any]:
@@ -78,8 +79,9 @@ def test_missing_file_gives_french_message(tmp_path: Path) -> None:
 
 
 def test_raw_access_is_logged_and_refusal_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    workspace = init_workspace(tmp_path / "ws")
+    workspace = init_workspace(tmp_path / "ws", territory="24")
     workspace.governance_path.write_text(yaml.safe_dump(_departement([CAF, FED], ["a", "b"])))
+    adopt_demo_governance(workspace)
     dordogne = geo.territory("departement", "24")
     monkeypatch.setenv("SENACS_USER", "prep")
     assert require_raw_access(workspace, "read_answers", dordogne, {"year": 2024}) == "prep"

@@ -22,6 +22,7 @@ from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.restricted.importing import ImportRejected, import_file
 from senacs_workbench.restricted.store import RawDataStore, store_summary
 from senacs_workbench.trust import audit_log
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 
 def _state(workspace: Workspace) -> tuple[dict[str, object], list[str]]:
@@ -258,6 +259,7 @@ def test_structure_outside_the_workspace_territory(tmp_path: Path, monkeypatch: 
         "preparer": {"user": "prep", "name": "P", "designated_on": "2025-01-15", "designated_by": ["c", "f"]},
     }]}
     workspace.governance_path.write_text(yaml.safe_dump(governance), encoding="utf-8")
+    adopt_demo_governance(workspace)
     monkeypatch.setenv("SENACS_USER", "prep")
     path = write_csv(export_frame(n=2), tmp_path / "dordogne.csv")
     reject(workspace, path, "dordogne.csv, ligne 3, colonne « code_commune » : valeur « 01053 » — commune hors du "

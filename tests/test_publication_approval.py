@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.demo.governance import demo_governance
 from senacs_workbench.released.published import BundleError, PublishedReader
@@ -15,7 +16,7 @@ from senacs_workbench.restricted.publication.approval import ApprovalError, appr
 from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, PublicationRefused, write_draft
 from senacs_workbench.restricted.publication.ledger_store import released_cells
 from senacs_workbench.trust.audit_log import entries
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 YEAR = 2024
 
@@ -39,6 +40,7 @@ def _description(audit_ok: bool = True) -> BundleDescription:
 def workspace(tmp_path: Path) -> Workspace:
     ws = init_workspace(tmp_path / "ws")
     ws.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(ws)
     return ws
 
 

@@ -28,6 +28,7 @@ import pytest
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance
 from senacs_workbench.demo.synthetic import export
@@ -43,7 +44,7 @@ from senacs_workbench.restricted.publication.approval import approve, draft_dir
 from senacs_workbench.restricted.publication.comparisons import add_comparison
 from senacs_workbench.restricted.publication.publish import LEVELS_OF_WORKSPACE, microdata, publish_year
 from senacs_workbench.restricted.store import RawDataStore
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 YEAR = 2025
 SCALE = 0.3
@@ -75,6 +76,7 @@ def make_workspace(root: Path, kind: str, answers: pd.DataFrame) -> Workspace:
             "dep": answers[answers["departement"] == DEP]}[kind]
     workspace = init_workspace(root / kind, territory=territory)
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     path = root / f"{kind}.csv"
     export.write_csv(rows, path)
     import_file(workspace, path, YEAR)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 NATIONAL_GOVERNANCE: dict[str, Any] = {
     "territories": [
@@ -40,4 +41,5 @@ def national_workspace_at(path: Path, extra_territories: list[dict[str, Any]] | 
     governance = copy.deepcopy(NATIONAL_GOVERNANCE)
     governance["territories"] += extra_territories or []
     workspace.governance_path.write_text(yaml.safe_dump(governance, allow_unicode=True), encoding="utf-8")
+    adopt_demo_governance(workspace)
     return workspace

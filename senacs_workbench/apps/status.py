@@ -6,9 +6,9 @@ from typing import Any
 
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
+from senacs_workbench.core.governance import load_governance
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import load_governance
 
 KIND_LABELS = {"correction": "corrections", "entry": "saisie pour le compte d'un centre"}
 

@@ -6,10 +6,27 @@ for any login; committees and correspondents are fictitious people.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
+from typing import TypeVar
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.trust.governance import Designation, Governance, Member, TerritoryGovernance
+from senacs_workbench.core.governance import Designation, Governance, Member, TerritoryGovernance
+from senacs_workbench.core.signatures import demo_private_key, public_key_text
+from senacs_workbench.trust.identity import USER_ENV_VAR, os_account
+
+
+def demo_preparer() -> str:
+    """Who runs the demo: ``SENACS_USER`` if set, else the operating-system account."""
+    return os.environ.get(USER_ENV_VAR) or os_account()
+
+
+P = TypeVar("P", Member, Designation)
+
+
+def _keyed(person: P) -> P:
+    return dataclasses.replace(person, key=public_key_text(demo_private_key(person.user).public_key()))
 
 DEMO_CAF = Member("caf.demo", "Claire Caf (démo)", "caf")
 DEMO_FEDERATION = Member("federation.demo", "Fabien Fédération (démo)", "federation")
@@ -49,4 +66,9 @@ def demo_governance(preparer: str) -> Governance:
                              (dep_caf.user, dep_fed.user)),
         correspondents=(Member("correspondant.24", "Dominique Correspondant fédération (démo)", "federation"),),
     )
-    return Governance((national, regional, departemental))
+    territories = tuple(
+        dataclasses.replace(t, committee=tuple(_keyed(m) for m in t.committee),
+                            preparer=_keyed(t.preparer),
+                            correspondents=tuple(_keyed(m) for m in t.correspondents))
+        for t in (national, regional, departemental))
+    return Governance(territories, demo=True)

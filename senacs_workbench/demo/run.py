@@ -20,10 +20,12 @@ from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phras
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.formatting import format_number, format_percent
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace, init_workspace, open_workspace, write_text_atomic
+from senacs_workbench.demo.governance import demo_preparer
 from senacs_workbench.demo.summary import structures_by_region
-from senacs_workbench.trust.governance import acting_user, dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 Echo = Callable[[str], None]
 
@@ -47,7 +49,8 @@ def prepare_demo_workspace(path: Path) -> Workspace:
             )
     else:
         workspace = init_workspace(path, name="Démonstration SENACS", territory="FR", demo=True)
-    write_text_atomic(workspace.governance_path, dump_governance(demo_governance(acting_user())))
+    write_text_atomic(workspace.governance_path, dump_governance(demo_governance(demo_preparer())))
+    adopt_demo_governance(workspace)
     return workspace
 
 
@@ -117,7 +120,7 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
 
         if panel_window(workspace) is None:
             set_panel_window(workspace, years[0], last)
-    echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {acting_user()})")
+    echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {demo_preparer()})")
 
     _section(echo, "1. Saisie : exports synthétiques importés dans la zone restreinte")
     incoming = _import_years(workspace, years, scale, seed, echo)

@@ -23,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace, open_workspace, write_text_atomic
-from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance
+from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, DEMO_REGION, demo_governance, demo_preparer
 from senacs_workbench.restricted.store import connect, corrections_log
-from senacs_workbench.trust.access import acting_user
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 Echo = Callable[[str], None]
 
@@ -67,7 +67,8 @@ def territory_workspace(national: Workspace, territory: DemoTerritory) -> Worksp
     else:
         name = f"Démonstration SENACS — {geo.territory(territory.level, territory.code).name}"
         workspace = init_workspace(path, name=name, territory=territory.key, demo=True)
-    write_text_atomic(workspace.governance_path, dump_governance(demo_governance(acting_user())))
+    write_text_atomic(workspace.governance_path, dump_governance(demo_governance(demo_preparer())))
+    adopt_demo_governance(workspace)
     return workspace
 
 

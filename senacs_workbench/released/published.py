@@ -4,8 +4,10 @@ Dashboards, committee notebooks and the plaquette read data through this module 
 else. It takes the path of a ``published/`` folder (never a workspace: a Voilà process is
 given that path alone), reads only bundles under ``released/`` (and released bundles added
 for comparison), checks each table's hash against its manifest and that the manifest records
-the approvals that released it, and returns pandas DataFrames with suppressed cells as
-missing values plus their status.
+the approvals that released it — Ed25519 signatures of the bundle's hash by a Caf and a
+federation member of its territory's committee, verified with the keys of the governance chain
+the bundle carries (:mod:`senacs_workbench.core.committee_decisions`) — and returns pandas
+DataFrames with suppressed cells as missing values plus their status.
 
 It must never import the store, the importer or anything that reads the raw-data zone; a test
 (tests/test_published_isolation.py) fails if it does.
@@ -21,8 +23,11 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from senacs_workbench.core.approvals import REQUIRED_PHRASE, is_approved
+from senacs_workbench.core import territories as geo
+from senacs_workbench.core.approvals import REQUIRED_PHRASE
+from senacs_workbench.core.committee_decisions import approval_state
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.governance_chain import CHAIN_FILE, GovernanceChain, read_chain_document, verify_chain
 from senacs_workbench.released.bundle_contract import (
     COLUMNS,
     COMPARISONS,
@@ -56,14 +61,37 @@ class ReleasedBundle:
         return self.manifest.get("data_version")
 
 
+def bundle_chain(bundle_dir: Path) -> GovernanceChain:
+    """The governance chain a released bundle carries, verified (a :class:`BundleError` otherwise)."""
+    try:
+        return verify_chain(read_chain_document(bundle_dir / CHAIN_FILE), f"{bundle_dir / CHAIN_FILE}")
+    except SenacsError as exc:
+        raise BundleError(
+            f"Le jeu de tableaux {bundle_dir} n'a pas de gouvernance signée valide : il ne peut pas être lu. "
+            f"({exc})"
+        ) from exc
+
+
+def verified_bundle_approvals(bundle_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The approvals of a released bundle that are valid signatures by its territory's committee."""
+    territory = geo.parse_territory(str(manifest.get("territory", "")))
+    verified, _ = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
+                                 bundle_hash(manifest), bundle_chain(bundle_dir))
+    return verified
+
+
 def _check(bundle_dir: Path, year: int) -> dict[str, Any]:
     manifest = read_manifest(bundle_dir)
     if manifest.get("state") != "released":
         raise BundleError(f"Le jeu de tableaux {bundle_dir} n'est pas validé par le comité : il ne peut pas être lu.")
-    if not is_approved(manifest.get("approvals", []), "bundle_hash", bundle_hash(manifest)):
+    territory = geo.parse_territory(str(manifest.get("territory", "")))
+    _, missing = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
+                                bundle_hash(manifest), bundle_chain(bundle_dir))
+    if missing:
         raise BundleError(
-            f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation {REQUIRED_PHRASE} "
-            "du comité : il ne peut pas être lu."
+            f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation signée {REQUIRED_PHRASE} "
+            f"du comité de pilotage ({territory.name}) : il ne peut pas être lu (approbation absente, non signée, "
+            "signée pour une autre empreinte ou par une personne qui n'est pas membre de ce comité)."
         )
     table = bundle_dir / table_name(year)
     expected = manifest.get("files", {}).get(table.name)

@@ -11,9 +11,10 @@ from typing import Any
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.governance import load_governance
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import acting_user, load_governance
+from senacs_workbench.trust.identity import acting_user
 
 RAW_ACTIONS = {
     "import": "d'importer des données",
@@ -38,7 +39,7 @@ def require_raw_access(
     Both outcomes are written to the audit log; a refusal raises :class:`AccessDenied` with
     a French message.
     """
-    user = user or acting_user()
+    user = user or acting_user(workspace.governance_path)
     governance = load_governance(workspace.governance_path)
     role = governance.raw_access_role(user, territory)
     key = territory.key

@@ -1,25 +1,28 @@
-"""Steering-committee approvals bound to a hash (charter 3.1), shared by bundles and plaquettes.
+"""Recording steering-committee approvals (charter 3.1): a member's signature, checked before it is kept.
 
-An approval names the committee member (user, name, institution), the time and the hash of
-the exact thing approved. Only approvals carrying the current hash count, so anything
-rebuilt or altered after approval loses them; release or publication needs at least one
-valid CAF approval and one valid federation approval (the rule itself:
-:mod:`senacs_workbench.core.approvals`, which the committee side applies too). A non-member's
-attempt is refused, with a French message, and the refusal is written to the audit log.
+A member approves on their own machine by signing the exact hash of a bundle or a plaquette PDF
+(``senacs release sign`` / ``senacs plaquette sign``, :mod:`senacs_workbench.core.signatures`);
+the preparer records the signature file. It is kept only if it proves that decision, for that
+territory, by a member of that territory's committee whose key is in the governance in force;
+any other is refused with a French message and the refusal written to the audit log. In a
+demonstration governance (``demo: true``) a fictitious member's approval may be signed on the
+spot with their derivable demonstration key (:func:`demo_signature`). Which approvals count is
+:mod:`senacs_workbench.core.committee_decisions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.approvals import valid_approvals
+from senacs_workbench.core.committee_decisions import verified_approvals
 from senacs_workbench.core.errors import AccessDenied
+from senacs_workbench.core.governance import Member, load_governance
+from senacs_workbench.core.signatures import KIND_LABELS, SignedStatement, demo_private_key, sign
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import Member, load_governance
 
 
 def require_committee_member(workspace: Workspace, territory: geo.Territory, user: str, action: str,
@@ -38,21 +41,47 @@ def require_committee_member(workspace: Workspace, territory: geo.Territory, use
     return member
 
 
-def approval_entry(member: Member, hash_field: str, digest: str) -> dict[str, Any]:
-    return {
-        "user": member.user,
-        "name": member.name,
-        "institution": member.institution,
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        hash_field: digest,
-    }
+def demo_signature(workspace: Workspace, user: str, kind: str, territory: geo.Territory,
+                   digest: str) -> SignedStatement:
+    """``user``'s signature with their demonstration key; refused outside a demonstration governance."""
+    governance = load_governance(workspace.governance_path)
+    if not governance.demo:
+        raise AccessDenied(
+            f"Dans un espace de travail réel, {KIND_LABELS[kind]} est la signature d'un membre du comité : "
+            f"le membre signe l'empreinte {digest} sur son propre poste (« senacs release sign » ou « senacs "
+            "plaquette sign ») et le préparateur enregistre le fichier de signature (option --signature)."
+        )
+    return sign(demo_private_key(user), kind, territory.key, digest, user)
 
 
-def add_approval(approvals: Iterable[dict[str, Any]], member: Member, hash_field: str,
-                 digest: str) -> list[dict[str, Any]]:
-    """The valid approvals plus ``member``'s (once per member and hash)."""
-    kept = valid_approvals(approvals, hash_field, digest)
-    if not any(a["user"] == member.user for a in kept):
-        kept.append(approval_entry(member, hash_field, digest))
-    return kept
-
+def record_signature(workspace: Workspace, approvals: Iterable[Mapping[str, Any]], signed: SignedStatement,
+                     kind: str, territory: geo.Territory, hash_field: str, digest: str, action: str,
+                     details: dict[str, Any]) -> tuple[Member, list[dict[str, Any]]]:
+    """The verified approvals of ``digest`` plus ``signed``'s; refuse (and log) a signature that proves nothing."""
+    governance = load_governance(workspace.governance_path)
+    entry = governance.for_territory(territory)
+    committee = entry.committee if entry else ()
+    candidate = {"user": signed.user, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                 hash_field: digest, "signature": signed.to_dict()}
+    accepted = verified_approvals([candidate], kind, territory, hash_field, digest, committee)
+    if not accepted:
+        audit_log.append(workspace.audit_log_path, user=signed.user or "?", action=f"refused:{action}",
+                         territory=territory.key, details={**details, "reason": "signature"})
+        member = entry.committee_member(signed.user) if entry else None
+        if member is None:
+            why = f"{signed.user or 'le signataire'} n'est pas membre du comité de pilotage de ce territoire"
+        elif not member.key:
+            why = f"{member.name} n'a pas de clé publique dans la gouvernance"
+        else:
+            why = ("la signature ne correspond pas à cette décision (autre empreinte, autre territoire ou autre "
+                   "type de décision) ou à la clé de ce membre")
+        raise AccessDenied(
+            f"Signature refusée pour {KIND_LABELS[kind]} ({geo.LEVEL_LABELS[territory.level]} {territory.name}, "
+            f"empreinte {digest[:12]}…) : {why}. Ce refus est inscrit au journal d'audit."
+        )
+    kept = [a for a in verified_approvals(approvals, kind, territory, hash_field, digest, committee)
+            if a["user"] != signed.user]
+    kept.append(accepted[0])
+    member = entry.committee_member(signed.user) if entry else None
+    assert member is not None
+    return member, kept

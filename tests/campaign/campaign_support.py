@@ -14,6 +14,7 @@ from sample_bundles import cells, microdata, record_store, release
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -46,6 +47,7 @@ def acting_preparer() -> Iterator[None]:
 def new_workspace(path: Path) -> Workspace:
     workspace = init_workspace(path)
     workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+    adopt_demo_governance(workspace)
     return workspace
 
 

@@ -17,6 +17,7 @@ import yaml
 from workspace_support import national_workspace_at
 
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 YEARS = (2022, 2023, 2024)
 CHECKED_YEAR = 2024
@@ -38,6 +39,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
         governance = yaml.safe_load(workspace.governance_path.read_text(encoding="utf-8"))
         governance["territories"][0]["correspondents"].append(FEDERATION_CORRESPONDENT)
         workspace.governance_path.write_text(yaml.safe_dump(governance, allow_unicode=True), encoding="utf-8")
+        adopt_demo_governance(workspace)
         incoming = root.parent / "incoming"
         generate(YEARS, incoming, seed=SEED, scale=SCALE)
         for year in YEARS:

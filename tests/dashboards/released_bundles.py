@@ -25,11 +25,12 @@ import pandas as pd
 from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, QuestionType, load_codebook
 from senacs_workbench.demo.governance import DEMO_DEPARTEMENT, demo_governance
 from senacs_workbench.restricted.publication.comparisons import add_comparison
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.bundle_writer import BundleDescription, write_draft
 from senacs_workbench.core.territories import departements, region_of
 from senacs_workbench.core.workspace import Workspace, init_workspace
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 SENTINEL_NAME = "ZZSENTINELLE"
 SENTINEL_BUDGET = 987654321
@@ -223,6 +224,7 @@ def build_workspace(root: Path, years: tuple[int, ...] = YEARS, scale: Scale = T
     """A workspace whose ``published/`` holds a released bundle for every year, sentinels in ``restricted/``."""
     workspace = init_workspace(root, name="Tests des tableaux de bord", territory="FR")
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     for year in years:
         frame = microdata(year, scale)
         incoming = workspace.restricted / "incoming"
@@ -244,6 +246,7 @@ def build_departement_workspace(national: Workspace, root: Path, years: tuple[in
     approved by its committee) and the national bundles added for comparison (``senacs compare add``)."""
     workspace = init_workspace(root, name=f"Tests — département {code}", territory=f"departement:{code}")
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     for year in years:
         table = true_cells(year, scale)
         own = table[(table.level == "departement") & (table.territory == code)].reset_index(drop=True)

@@ -12,9 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plaquette_cells import plant, release_in_workspace, synthetic_cells
 
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.demo.governance import demo_governance
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 YEAR = 2024
 SECRET_BUDGET = 9_876_543.0  # true value of a suppressed cell (dominance) of the Dordogne
@@ -39,6 +40,7 @@ def released_workspace(root: Path, *, demo: bool = False, editos: tuple[str, ...
     """A workspace with a released bundle of YEAR and the committee's édito of ``editos``."""
     workspace = init_workspace(root, demo=demo)
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     cells = synthetic_cells(YEAR)
     cells = plant(cells, variable="budget_total", statistic="sum", territory="24", value=SECRET_BUDGET, status="B")
     cells = plant(cells, variable="budget_total", statistic="mean", territory="24", value=SECRET_BUDGET / 40,

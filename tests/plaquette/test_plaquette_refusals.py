@@ -11,13 +11,14 @@ from plaquette_cells import release_in_workspace, synthetic_cells
 from plaquette_support import YEAR, needs_chromium, write_edito
 
 from senacs_workbench.apps.cli import main
+from senacs_workbench.core.governance import dump_governance
 from senacs_workbench.core.workspace import Workspace, init_workspace
 from senacs_workbench.demo.governance import demo_governance
 from senacs_workbench.demo.release import demo_committee
 from senacs_workbench.released.plaquette.build import PlaquetteBuilder, draft_folder, read_record, write_record
 from senacs_workbench.restricted.publication.plaquette import build_plaquette
 from senacs_workbench.trust.audit_log import entries
-from senacs_workbench.trust.governance import dump_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
 pytestmark = needs_chromium
 
@@ -33,6 +34,7 @@ def partial(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A national workspace whose release covers two départements of Nouvelle-Aquitaine only."""
     workspace = init_workspace(tmp_path_factory.mktemp("partial") / "ws")
     workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     release_in_workspace(workspace, synthetic_cells(YEAR, departements=["24", "33"]), YEAR)
     return workspace
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.governance import load_governance
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, ParsedAnswer, parse_answer
@@ -27,7 +28,7 @@ from senacs_workbench.restricted.store import (
     write_version,
 )
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import acting_user, load_governance
+from senacs_workbench.trust.identity import acting_user
 
 ENTRY_PROVENANCES = ("caf", "federation")
 DEFAULT_WHY = "Saisie pour le compte du centre (charte SENACS, article 2.2)."
@@ -44,7 +45,7 @@ class EntryError(CorrectionError):
 
 def default_provenance(workspace: Workspace, user: str | None = None) -> str | None:
     """The institution of the acting user if they are a correspondent (``caf``/``federation``)."""
-    user = user or acting_user()
+    user = user or acting_user(workspace.governance_path)
     try:
         governance = load_governance(workspace.governance_path)
     except Exception:

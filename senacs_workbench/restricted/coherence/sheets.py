@@ -18,6 +18,7 @@ import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import load_codebook
+from senacs_workbench.core.governance import load_governance
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.render import RESTRICTED_BANNER, write_html, write_xlsx
@@ -26,7 +27,6 @@ from senacs_workbench.restricted.coherence.scope import in_territory, resolve_te
 from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.store import connect
 from senacs_workbench.trust.access import require_raw_access
-from senacs_workbench.trust.governance import load_governance
 
 # Columns of the question sheet (the corrections import reads them back by name).
 COL_FINDING = "N° constat"

@@ -52,7 +52,7 @@ from senacs_workbench.restricted.publication.ledger_store import AUTHORISED_KIND
 from senacs_workbench.restricted.publication.protection import QuestionJob, protect_questions
 from senacs_workbench.restricted.publication.publish import TABULATED_TYPES, microdata
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import acting_user
+from senacs_workbench.trust.identity import acting_user
 
 AUTHORISED_DIR: Final = "authorised"
 INFRA_BREAKDOWNS: Final = ()
@@ -141,7 +141,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     from senacs_workbench.restricted.publication.publish import _combine_audits, last_year_release
     from senacs_workbench.restricted.store import RawDataStore
 
-    user = user or acting_user()
+    user = user or acting_user(workspace.governance_path)
     territory = workspace.territory
     place = geo.territory("departement", departement)
     if (territory.level == "region" and geo.region_of(departement) != territory.code) or (

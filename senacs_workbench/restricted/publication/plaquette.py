@@ -29,8 +29,11 @@ from typing import Any
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.approvals import missing_institutions, missing_phrase, valid_approvals
+from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phrase
+from senacs_workbench.core.committee_decisions import approval_state
 from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.governance_chain import CHAIN_FILE, chain_path, verify_workspace_chain
+from senacs_workbench.core.signatures import SignedStatement
 from senacs_workbench.core.workspace import Workspace, open_workspace, write_text_atomic
 from senacs_workbench.released.bundle_contract import sha256_file
 from senacs_workbench.released.plaquette.build import (
@@ -44,8 +47,8 @@ from senacs_workbench.released.plaquette.build import (
 )
 from senacs_workbench.released.plaquette.content import EDITO_PLACEHOLDER_HTML, parse, slug_of, territory_title
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.committee_approval import add_approval, require_committee_member
-from senacs_workbench.trust.governance import acting_user
+from senacs_workbench.trust.committee_approval import demo_signature, record_signature, require_committee_member
+from senacs_workbench.trust.identity import acting_user
 
 HASH_FIELD = "pdf_sha256"
 APPROVAL_FILE = "approval.json"
@@ -98,12 +101,13 @@ def build_plaquette(source: Workspace | Path | str, territory: str, year: int, *
     (name, commune, type, management mode) for the list of structures.
     """
     where = parse(territory)
-    user = acting_user()
     workspace: Workspace | None = None
     if isinstance(source, Workspace) or (Path(source) / "workspace.yaml").exists():
         workspace = _workspace(source)
         published, reports = workspace.published, Path(reports_dir) if reports_dir else workspace.reports
+        user = acting_user(workspace.governance_path)
     else:
+        user = acting_user()
         if reports_dir is None:
             raise PlaquetteError(
                 "Indiquez le dossier des rapports (reports_dir) pour construire hors espace de travail."
@@ -187,52 +191,69 @@ def _refuse_placeholder(ws: Workspace, user: str, action: str, where: geo.Territ
     )
 
 
-def approve_plaquette(workspace: Workspace | Path | str, territory: str, year: int,
-                      user: str | None = None) -> ApprovalResult:
-    """Record the approval of the acting member of ``territory``'s steering committee, bound to the PDF's hash.
+def _approvals(ws: Workspace, where: geo.Territory, record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The draft's approvals that are valid signatures of its PDF's hash by ``where``'s committee, and what lacks."""
+    digest = record.get(HASH_FIELD)
+    if not digest:
+        return [], list(REQUIRED_INSTITUTIONS)
+    return approval_state(record.get("approvals", []), "plaquette", where, HASH_FIELD, digest,
+                          verify_workspace_chain(ws.governance_path))
 
-    Refused while the plaquette shows the placeholder édito.
+
+def approve_plaquette(workspace: Workspace | Path | str, territory: str, year: int,
+                      user: str | None = None, signature: SignedStatement | None = None) -> ApprovalResult:
+    """Record a member of ``territory``'s steering committee's signed approval of the PDF's hash.
+
+    ``signature``: the member's signature (``senacs plaquette sign``); without it, in a demonstration
+    workspace only, the acting fictitious member signs with their demonstration key. Refused while
+    the plaquette shows the placeholder édito.
     """
     ws = _workspace(workspace)
     where = parse(territory)
-    user = user or acting_user()
     slug = slug_of(where)
-    member = require_committee_member(ws, where, user, "approve_plaquette", {"year": year, "plaquette": slug})
+    if signature is None:
+        user = user or acting_user(ws.governance_path)
+        require_committee_member(ws, where, user, "approve_plaquette", {"year": year, "plaquette": slug})
+    else:
+        user = signature.user
     folder, record = _draft(ws, territory, year)
     _refuse_placeholder(ws, user, "approve_plaquette", where, year, folder, record)
     digest = record[HASH_FIELD]
-    record["approvals"] = add_approval(record.get("approvals", []), member, HASH_FIELD, digest)
+    if signature is None:
+        signature = demo_signature(ws, user, "plaquette", where, digest)
+    member, approvals = record_signature(ws, record.get("approvals", []), signature, "plaquette", where, HASH_FIELD,
+                                         digest, "approve_plaquette", {"year": year, "plaquette": slug})
+    record["approvals"] = approvals
     write_record(folder, record)
-    _log(ws, user, "approve_plaquette", where,
+    _log(ws, member.user, "approve_plaquette", where,
          {"year": year, "plaquette": slug, HASH_FIELD: digest, "institution": member.institution})
-    missing = missing_institutions(record["approvals"])
+    _, missing = _approvals(ws, where, record)
     name = territory_title(where)
     if missing:
-        message = (f"Approbation de {member.name} enregistrée pour la plaquette {name} {year} ; il manque encore "
-                   f"l'approbation d'{missing_phrase(missing)} pour la publier.")
+        message = (f"Approbation signée de {member.name} enregistrée pour la plaquette {name} {year} ; il manque "
+                   f"encore l'approbation d'{missing_phrase(missing)} pour la publier.")
     else:
-        message = (f"Approbation de {member.name} enregistrée : la plaquette {name} {year} peut être publiée "
+        message = (f"Approbation signée de {member.name} enregistrée : la plaquette {name} {year} peut être publiée "
                    f"(« senacs plaquette publish --territory {slug} --year {year} »).")
-    return ApprovalResult(slug, year, user, digest, missing, message)
+    return ApprovalResult(slug, year, member.user, digest, missing, message)
 
 
 def publish_plaquette(workspace: Workspace | Path | str, territory: str, year: int,
                       user: str | None = None) -> Path:
-    """Publish the approved PDF (and its HTML) with its approval record; refuse without CAF + federation approval."""
+    """Publish the approved PDF (and its HTML) with its signed approvals; refuse without CAF + federation signatures."""
     ws = _workspace(workspace)
     where = parse(territory)
-    user = user or acting_user()
+    user = user or acting_user(ws.governance_path)
     slug = slug_of(where)
     folder, record = _draft(ws, territory, year)
     _refuse_placeholder(ws, user, "publish_plaquette", where, year, folder, record)
     digest = record[HASH_FIELD]
-    approvals = valid_approvals(record.get("approvals", []), HASH_FIELD, digest)
-    missing = missing_institutions(approvals)
+    approvals, missing = _approvals(ws, where, record)
     if missing:
         _log(ws, user, "refused:publish_plaquette", where,
              {"year": year, "plaquette": slug, HASH_FIELD: digest, "missing": missing})
         raise PlaquetteError(
-            f"Publication refusée : la plaquette {territory_title(where)} {year} n'a pas l'approbation "
+            f"Publication refusée : la plaquette {territory_title(where)} {year} n'a pas l'approbation signée "
             f"d'{missing_phrase(missing)} du comité de pilotage pour ce PDF (empreinte {digest[:12]}…). "
             "Chaque nouvelle construction annule les approbations précédentes. Ce refus est inscrit au journal d'audit."
         )
@@ -243,6 +264,7 @@ def publish_plaquette(workspace: Workspace | Path | str, territory: str, year: i
     tmp.mkdir(parents=True)
     shutil.copyfile(folder / PDF_NAME, tmp / PDF_NAME)
     shutil.copyfile(folder / HTML_NAME, tmp / HTML_NAME)
+    shutil.copyfile(chain_path(ws.governance_path), tmp / CHAIN_FILE)  # the keys that verify the approvals
     if sha256_file(tmp / PDF_NAME) != digest:
         shutil.rmtree(tmp)
         raise PlaquetteError("Le PDF a changé pendant la publication : recommencez.")
@@ -298,8 +320,8 @@ def plaquette_states(workspace: Workspace | Path | str) -> list[dict[str, Any]]:
         published_file = published_root / year_name / slug / APPROVAL_FILE
         published = json.loads(published_file.read_text(encoding="utf-8")) if published_file.exists() else None
         digest = record.get(HASH_FIELD)
-        approvals = valid_approvals(record.get("approvals", []), HASH_FIELD, digest) if digest else []
-        missing = missing_institutions(approvals)
+        territory = parse(slug)
+        approvals, missing = _approvals(ws, territory, record)
         pdf = root / year_name / slug / PDF_NAME
         if digest and pdf.exists() and sha256_file(pdf) != digest:
             state = "altered"
@@ -313,7 +335,6 @@ def plaquette_states(workspace: Workspace | Path | str) -> list[dict[str, Any]]:
             state = "draft"
         else:
             state = "published"
-        territory = parse(slug)
         states.append({
             "year": year,
             "territory": slug,

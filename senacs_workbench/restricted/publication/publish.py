@@ -66,7 +66,7 @@ from senacs_workbench.restricted.publication.bundle_writer import (
 from senacs_workbench.restricted.publication.compared import compared_cells, conflict_message, mismatch, releases_of
 from senacs_workbench.restricted.publication.protection import ProtectedQuestion, QuestionJob, protect_questions
 from senacs_workbench.trust import audit_log
-from senacs_workbench.trust.governance import acting_user
+from senacs_workbench.trust.identity import acting_user
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
@@ -244,7 +244,7 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     from senacs_workbench.restricted import constant_panel
     from senacs_workbench.restricted.store import RawDataStore
 
-    user = user or acting_user()
+    user = user or acting_user(workspace.governance_path)
     territory = workspace.territory
     levels = LEVELS_OF_WORKSPACE[territory.level]
     with RawDataStore(workspace, user).session("publish", territory, details={"year": year}) as raw:

@@ -11,6 +11,7 @@ from senacs_workbench.core.approvals import INSTITUTION_LABELS
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.bundle_contract import DRAFTS, RELEASED, read_manifest, released_versions, table_name
+from senacs_workbench.released.published import verified_bundle_approvals
 from senacs_workbench.restricted.publication.approval import missing_institutions, valid_approvals
 
 KEY = ["variable", "statistic", "answer", "level", "territory", "breakdown", "category"]
@@ -44,19 +45,19 @@ def release_records(workspace: Workspace) -> list[dict[str, Any]]:
         versions = released_versions(released_root, year)
         for folder in versions:
             manifest = read_manifest(folder)
-            records.append(_record(manifest, folder, "released"))
+            records.append(_record(manifest, folder, "released", verified_bundle_approvals(folder, manifest)))
         draft = workspace.published / DRAFTS / str(year)
         if (draft / "manifest.json").exists():
             manifest = read_manifest(draft)
-            record = _record(manifest, draft, "draft")
-            record["missing_approvals"] = missing_institutions(manifest)
+            record = _record(manifest, draft, "draft", valid_approvals(workspace, manifest))
+            record["missing_approvals"] = missing_institutions(workspace, manifest)
             if versions:
                 record["changes_since_release"] = changes(versions[-1], draft, year)
             records.append(record)
     return records
 
 
-def _record(manifest: dict[str, Any], folder: Path, state: str) -> dict[str, Any]:
+def _record(manifest: dict[str, Any], folder: Path, state: str, approvals: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "year": manifest["year"],
         "state": state,
@@ -67,7 +68,7 @@ def _record(manifest: dict[str, Any], folder: Path, state: str) -> dict[str, Any
         "suppressed": manifest.get("suppressed"),
         "audit": manifest.get("audit", {}),
         "approvals": [
-            {"user": a["user"], "institution": a["institution"], "time": a["time"]} for a in valid_approvals(manifest)
+            {"user": a["user"], "institution": a["institution"], "time": a["time"]} for a in approvals
         ],
     }
 

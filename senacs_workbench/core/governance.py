@@ -6,8 +6,8 @@ designated preparer with the designation record, and the SENACS correspondents::
     territories:
       - territory: departement:24        # or region:75, or FR
         committee:
-          - {user: amartin, name: Anne Martin, institution: caf}
-          - {user: bleroy, name: Bruno Leroy, institution: federation}
+          - {user: amartin, name: Anne Martin, institution: caf, key: "ed25519:…"}
+          - {user: bleroy, name: Bruno Leroy, institution: federation, key: "ed25519:…"}
           # at région level, each member says which département mandated them:
           # - {user: ..., name: ..., institution: caf, mandated_by: "24"}
         preparer:
@@ -24,6 +24,13 @@ and a federation member mandated by it; the national committee has at least one 
 federation member; the preparer is designated collegially by committee members including a
 CAF and a federation one, on a given date; correspondents belong to the CAF or the federation.
 
+``key`` is the person's Ed25519 public key (``senacs keys init`` prints it): only a member with
+a key can sign an approval. ``account`` is the person's operating-system login when it differs
+from ``user``. A top-level ``demo: true`` marks a demonstration or test governance: its
+fictitious members may have derivable demonstration keys (:mod:`.signatures`), and
+``SENACS_USER`` is honoured there only. The file is in force only as the head of its signed
+chain (:mod:`.governance_chain`).
+
 A user's raw-data reach: the designated preparer of a territory and its correspondents may
 read the raw data of that territory and of the territories inside it.
 """
@@ -31,8 +38,6 @@ read the raw data of that territory and of the territories inside it.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -42,15 +47,10 @@ import yaml
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.approvals import INSTITUTION_LABELS, PARTNER_INSTITUTIONS
 from senacs_workbench.core.errors import GovernanceError
+from senacs_workbench.core.signatures import SignatureError, is_demo_key, load_public_key
 
 Institution = Literal["caf", "federation", "other"]
 INSTITUTIONS: tuple[str, ...] = (*PARTNER_INSTITUTIONS, "other")
-USER_ENV_VAR = "SENACS_USER"
-
-
-def acting_user() -> str:
-    """The acting user: ``$SENACS_USER``, else the login name."""
-    return os.environ.get(USER_ENV_VAR) or getpass.getuser()
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class Member:
     name: str
     institution: Institution
     mandated_by: str | None = None
+    key: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Designation:
     name: str
     designated_on: dt.date
     designated_by: tuple[str, ...]
+    key: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,16 @@ class TerritoryGovernance:
 @dataclass(frozen=True)
 class Governance:
     territories: tuple[TerritoryGovernance, ...]
+    demo: bool = False
+
+    def person_of_account(self, account: str) -> str | None:
+        """The identifier (``user``) of the person whose operating-system login is ``account``."""
+        for entry in self.territories:
+            people: list[Member | Designation] = [*entry.committee, entry.preparer, *entry.correspondents]
+            for person in people:
+                if (person.account or person.user) == account:
+                    return person.user
+        return None
 
     def for_territory(self, territory: geo.Territory) -> TerritoryGovernance | None:
         return next((t for t in self.territories if t.territory == territory), None)
@@ -104,7 +118,24 @@ class Governance:
         return None
 
 
-def _member(raw: dict[str, Any], where: str) -> Member:
+def _key(raw: dict[str, Any], user: str, where: str, demo: bool) -> str | None:
+    key = raw.get("key")
+    if key is None:
+        return None
+    try:
+        load_public_key(str(key), where)
+    except SignatureError as exc:
+        raise GovernanceError(exc.message) from exc
+    if not demo and is_demo_key(user, str(key)):
+        raise GovernanceError(
+            f"{where} : la clé de {user} est une clé de démonstration, calculable par tous ; elle n'est "
+            "acceptée que dans une gouvernance de démonstration (demo: true). Créez une vraie clé "
+            "(« senacs keys init »)."
+        )
+    return str(key)
+
+
+def _member(raw: dict[str, Any], where: str, demo: bool = False) -> Member:
     missing = [k for k in ("user", "name", "institution") if not raw.get(k)]
     if missing:
         raise GovernanceError(f"{where} : champ(s) manquant(s) : {', '.join(missing)}.")
@@ -114,7 +145,10 @@ def _member(raw: dict[str, Any], where: str) -> Member:
             f"{where} : institution « {institution} » inconnue (attendu : caf, federation ou other)."
         )
     mandated = raw.get("mandated_by")
-    return Member(str(raw["user"]), str(raw["name"]), institution, None if mandated is None else str(mandated))  # type: ignore[arg-type]
+    user = str(raw["user"])
+    account = raw.get("account")
+    return Member(user, str(raw["name"]), institution, None if mandated is None else str(mandated),  # type: ignore[arg-type]
+                  _key(raw, user, where, demo), None if account is None else str(account))
 
 
 def _check_committee(entry: TerritoryGovernance, where: str) -> None:
@@ -162,6 +196,7 @@ def _check_committee(entry: TerritoryGovernance, where: str) -> None:
 def parse_governance(raw: dict[str, Any], source: str = "governance.yaml") -> Governance:
     entries: list[TerritoryGovernance] = []
     seen: set[geo.Territory] = set()
+    demo = bool(raw.get("demo", False))
     for index, item in enumerate(raw.get("territories") or [], start=1):
         where = f"{source}, territoire n° {index}"
         try:
@@ -188,24 +223,27 @@ def parse_governance(raw: dict[str, Any], source: str = "governance.yaml") -> Go
         entry = TerritoryGovernance(
             territory=territory,
             committee=tuple(
-                _member(m, f"{where}, comité de pilotage") for m in item.get("committee") or []
+                _member(m, f"{where}, comité de pilotage", demo) for m in item.get("committee") or []
             ),
             preparer=Designation(
                 user=str(preparer["user"]),
                 name=str(preparer.get("name", preparer["user"])),
                 designated_on=designated_on,
                 designated_by=tuple(str(u) for u in preparer["designated_by"]),
+                key=_key(preparer, str(preparer["user"]), f"{where}, préparateur", demo),
+                account=None if preparer.get("account") is None else str(preparer["account"]),
             ),
             correspondents=tuple(
-                _member(m, f"{where}, correspondants") for m in item.get("correspondents") or []
+                _member(m, f"{where}, correspondants", demo) for m in item.get("correspondents") or []
             ),
         )
         _check_committee(entry, where)
         entries.append(entry)
-    return Governance(tuple(entries))
+    return Governance(tuple(entries), demo)
 
 
-def load_governance(path: Path) -> Governance:
+def load_governance_text(path: Path) -> Governance:
+    """Parse and check the governance file's text alone (no chain: see :func:`load_governance`)."""
     if not path.exists():
         raise GovernanceError(
             f"Le fichier de gouvernance {path} n'existe pas : il doit désigner le comité de pilotage, "
@@ -218,27 +256,45 @@ def load_governance(path: Path) -> Governance:
     return parse_governance(raw, source=path.name)
 
 
+def load_governance(path: Path) -> Governance:
+    """The governance in force: the file's text, checked, and verified as the head of its signed chain."""
+    from senacs_workbench.core.governance_chain import verify_workspace_chain
+
+    governance = load_governance_text(path)
+    verify_workspace_chain(path)
+    return governance
+
+
 def dump_governance(governance: Governance) -> str:
     def member(m: Member) -> dict[str, Any]:
         out: dict[str, Any] = {"user": m.user, "name": m.name, "institution": m.institution}
         if m.mandated_by:
             out["mandated_by"] = m.mandated_by
+        if m.key:
+            out["key"] = m.key
+        if m.account:
+            out["account"] = m.account
         return out
 
-    raw = {
+    def preparer(p: Designation) -> dict[str, Any]:
+        out: dict[str, Any] = {"user": p.user, "name": p.name, "designated_on": p.designated_on.isoformat(),
+                               "designated_by": list(p.designated_by)}
+        if p.key:
+            out["key"] = p.key
+        if p.account:
+            out["account"] = p.account
+        return out
+
+    raw: dict[str, Any] = {"demo": True} if governance.demo else {}
+    raw |= {
         "territories": [
             {
                 "territory": t.territory.key,
                 "committee": [member(m) for m in t.committee],
-                "preparer": {
-                    "user": t.preparer.user,
-                    "name": t.preparer.name,
-                    "designated_on": t.preparer.designated_on.isoformat(),
-                    "designated_by": list(t.preparer.designated_by),
-                },
+                "preparer": preparer(t.preparer),
                 "correspondents": [member(m) for m in t.correspondents],
             }
             for t in governance.territories
         ]
     }
-    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+    return str(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from senacs_workbench.apps.cli_errors import usage_error
+from senacs_workbench.apps.cli_trust import governance, keys, sign_command
 from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phrase
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import ENV_VAR, Workspace, default_workspace_path, open_workspace
@@ -200,13 +201,16 @@ def audit() -> None:
     pass
 
 
-@audit.command(name="verify", help="Vérifier que le journal d'audit n'a pas été altéré.")
+@audit.command(name="verify", help="Vérifier que le journal d'audit n'a pas été altéré (chaînage et ancres).")
 @workspace_option
 def audit_verify(workspace: Workspace) -> None:
+    from senacs_workbench.restricted.publication.audit_anchors import workspace_anchors
     from senacs_workbench.trust.audit_log import verify
 
-    result = verify(workspace.audit_log_path)
-    click.echo(f"Journal d'audit intact : {result.entries} entrées, dernière empreinte {result.last_hash}")
+    anchors = workspace_anchors(workspace)
+    result = verify(workspace.audit_log_path, anchors)
+    click.echo(f"Journal d'audit intact : {result.entries} entrées, dernière empreinte {result.last_hash} ; "
+               f"{len(anchors)} ancre(s) vérifiée(s) dans les jeux de tableaux signés.")
 
 
 @audit.command(name="show", help="Afficher les dernières entrées du journal d'audit.")
@@ -395,13 +399,40 @@ def release_show(workspace: Workspace) -> None:
     click.echo(describe_releases(workspace))
 
 
-@release.command(name="approve", help="Approuver le jeu de tableaux en attente (membre du comité).")
+@release.command(name="approve", help="Enregistrer l'approbation signée d'un membre du comité (jeu en attente).")
 @click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--signature", "signature_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier de signature du membre (« senacs release sign »). Sans lui : espace de démonstration.")
 @workspace_option
-def release_approve(workspace: Workspace, year: int) -> None:
+def release_approve(workspace: Workspace, year: int, signature_file: Path | None) -> None:
+    from senacs_workbench.core.signatures import SignedStatement
     from senacs_workbench.restricted.publication.approval import approve
 
-    click.echo(approve(workspace, year).message_fr)
+    signature = SignedStatement.read(signature_file) if signature_file else None
+    click.echo(approve(workspace, year, signature=signature).message_fr)
+
+
+@release.command(name="revoke", help="Retirer l'approbation d'un membre avant la publication.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--user", required=True, help="Membre dont l'approbation est retirée.")
+@workspace_option
+def release_revoke(workspace: Workspace, year: int, user: str) -> None:
+    from senacs_workbench.restricted.publication.approval import revoke
+
+    click.echo(revoke(workspace, year, user))
+
+
+@release.command(name="hash", help="Afficher l'empreinte du jeu en attente, à signer par les membres.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@workspace_option
+def release_hash(workspace: Workspace, year: int) -> None:
+    from senacs_workbench.released.bundle_contract import bundle_hash, read_manifest
+    from senacs_workbench.restricted.publication.approval import draft_dir
+
+    manifest = read_manifest(draft_dir(workspace, year))
+    click.echo(f"Territoire : {workspace.territory.key}")
+    click.echo(f"Empreinte : {bundle_hash(manifest)}")
+    click.echo(f"Signature : senacs release sign --territory {workspace.territory.key} --hash {bundle_hash(manifest)}")
 
 
 @main.command(name="export", help="Exporter les tableaux publiés par question (XLSX et CSV) pour le comité.")
@@ -448,14 +479,18 @@ def plaquette_build(workspace: Workspace, territory: str, year: int) -> None:
     click.echo(f"Plaquette construite (brouillon à faire approuver) : {result.pdf} et {result.html}")
 
 
-@plaquette.command(name="approve", help="Approuver la plaquette d'un territoire (membre de son comité).")
+@plaquette.command(name="approve", help="Enregistrer l'approbation signée d'un membre du comité du territoire.")
 @click.option("--territory", required=True, help="Territoire.")
 @click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--signature", "signature_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier de signature du membre (« senacs plaquette sign »). Sans lui : espace de démonstration.")
 @workspace_option
-def plaquette_approve(workspace: Workspace, territory: str, year: int) -> None:
+def plaquette_approve(workspace: Workspace, territory: str, year: int, signature_file: Path | None) -> None:
+    from senacs_workbench.core.signatures import SignedStatement
     from senacs_workbench.restricted.publication.plaquette import approve_plaquette
 
-    click.echo(approve_plaquette(workspace, territory, year).message_fr)
+    signature = SignedStatement.read(signature_file) if signature_file else None
+    click.echo(approve_plaquette(workspace, territory, year, signature=signature).message_fr)
 
 
 @plaquette.command(name="publish", help=f"Publier la plaquette approuvée par {missing_phrase(REQUIRED_INSTITUTIONS)}.")
@@ -528,6 +563,48 @@ def demo(workspace_path: Path | None, years: str, scale: float, seed: int, then_
 
         click.echo("")
         serve_blocking(workspace.published, port=port, preheat=True, pool_size=2, echo=click.echo)
+
+
+main.add_command(keys)
+main.add_command(governance)
+release.add_command(sign_command("bundle", "Signer l'approbation d'un jeu de tableaux (membre, sur son poste)."))
+plaquette.add_command(sign_command("plaquette", "Signer l'approbation d'une plaquette (membre, sur son poste)."))
+
+
+@governance.command(name="status", help="Version adoptée de la gouvernance et empreinte à signer pour la modifier.")
+@workspace_option
+def governance_status(workspace: Workspace) -> None:
+    from senacs_workbench.core.governance_chain import pending
+
+    digest, chain = pending(workspace.governance_path, workspace.territory)
+    if chain is None:
+        click.echo("Aucune version adoptée : le comité doit signer la première version.")
+    else:
+        click.echo(f"Version adoptée : {chain.head.number} (empreinte {chain.head.hash}) ; "
+                   f"identité de la chaîne (première version) : {chain.genesis}")
+        if chain.head.text == workspace.governance_path.read_text(encoding="utf-8"):
+            click.echo("Le fichier de gouvernance est la version adoptée.")
+            return
+    click.echo(f"Le fichier {workspace.governance_path} attend l'adoption : empreinte à signer {digest}")
+    click.echo(f"  senacs governance sign --territory {workspace.territory.key} --hash {digest}")
+
+
+@governance.command(name="adopt", help="Adopter le fichier de gouvernance avec les signatures du comité.")
+@click.option("--signature", "signature_files", multiple=True, required=True,
+              type=click.Path(path_type=Path, dir_okay=False), help="Fichier de signature (plusieurs : répéter).")
+@workspace_option
+def governance_adopt(workspace: Workspace, signature_files: tuple[Path, ...]) -> None:
+    from senacs_workbench.core.governance_chain import adopt
+    from senacs_workbench.core.signatures import SignedStatement
+    from senacs_workbench.trust import audit_log
+    from senacs_workbench.trust.identity import acting_user
+
+    chain = adopt(workspace.governance_path, workspace.territory, [SignedStatement.read(p) for p in signature_files])
+    audit_log.append(workspace.audit_log_path, user=acting_user(workspace.governance_path),
+                     action="adopt_governance", territory=workspace.territory.key,
+                     details={"version": chain.head.number, "hash": chain.head.hash})
+    click.echo(f"Gouvernance adoptée : version {chain.head.number}, signée par "
+               + ", ".join(f"{m.name} ({m.institution})" for m in chain.head.signers) + ".")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.governance import load_governance
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.publication.audit_anchors import workspace_anchors
 from senacs_workbench.trust import audit_log
 
 KIND_LABELS = {"correction": "corrections", "entry": "saisie pour le compte d'un centre"}
@@ -44,7 +45,7 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     status["releases"] = release_records(workspace)
     status["plaquettes"] = plaquette_states(workspace)
     try:
-        verification = audit_log.verify(workspace.audit_log_path)
+        verification = audit_log.verify(workspace.audit_log_path, workspace_anchors(workspace))
         status["audit_log"] = {"entries": verification.entries, "last_hash": verification.last_hash, "ok": True}
     except SenacsError as exc:
         status["audit_log"] = {"ok": False, "error": str(exc)}

@@ -6,8 +6,13 @@ previous entry (``prev``) and its own hash (``hash``, over the entry's canonical
 :func:`verify` walks the chain and names the first broken entry. Appends hold an exclusive
 ``flock`` so that concurrent processes never interleave.
 
-It is tamper-*evident*, not tamper-proof: someone with write access can rewrite the whole
-chain; copying the last hash elsewhere (``senacs audit verify`` prints it) pins the history.
+Anchors: a chain alone can be cut short, deleted or rewritten whole by someone with write
+access. So every bundle draft records the log's head (``audit_anchor``: ``seq`` and ``hash``)
+in its manifest, which the committee members sign with the bundle's hash; :func:`verify` with
+``anchors`` checks that the log still holds each anchored entry, so a log truncated, deleted or
+rewritten is detected back to the last anchor (``senacs audit verify``). A line that cannot be
+read stops every command that appends, with a French error naming the line: the log is never
+extended past a corrupt line (it can still be inspected with ``senacs audit show``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,17 +41,27 @@ def _entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise AuditLogError(
+            f"Journal d'audit {path}, ligne {number} : illisible ({exc.msg}). Le journal n'est plus complété "
+            "tant que cette ligne n'est pas expliquée : rien n'est enregistré, aucune opération sur les données "
+            "brutes n'est possible. Examinez-le (« senacs audit show ») et rétablissez-le depuis une sauvegarde."
+        ) from exc
+    if not isinstance(entry, dict) or "hash" not in entry or "seq" not in entry:
+        raise AuditLogError(f"Journal d'audit {path}, ligne {number} : ce n'est pas une entrée du journal.")
+    return entry
+
+
 def _read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         return
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AuditLogError(f"Journal d'audit {path}, ligne {number} : illisible ({exc.msg}).") from exc
+            if line.strip():
+                yield number, _parse_line(path, number, line)
 
 
 def append(
@@ -60,9 +75,9 @@ def append(
         try:
             handle.seek(0)
             last_hash, seq = GENESIS, 0
-            for line in handle:
+            for number, line in enumerate(handle, start=1):
                 if line.strip():
-                    previous = json.loads(line)
+                    previous = _parse_line(path, number, line)
                     last_hash, seq = previous["hash"], previous["seq"]
             entry: dict[str, Any] = {
                 "seq": seq + 1,
@@ -92,8 +107,32 @@ class Verification:
     last_hash: str
 
 
-def verify(path: Path) -> Verification:
-    """Check the whole chain; raise :class:`AuditLogError` naming the first broken line."""
+def head(path: Path) -> dict[str, Any] | None:
+    """The last entry's ``seq`` and ``hash`` (an anchor), or None for an empty log."""
+    last = None
+    for _, entry in _read_entries(path):
+        last = entry
+    return None if last is None else {"seq": last["seq"], "hash": last["hash"]}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A log head recorded elsewhere (a signed manifest): ``source`` names where, in French."""
+
+    seq: int
+    hash: str
+    source: str
+
+
+def verify(path: Path, anchors: Iterable[Anchor] = ()) -> Verification:
+    """Check the whole chain and every anchor; raise :class:`AuditLogError` naming the first fault."""
+    anchors = sorted(anchors, key=lambda a: a.seq)
+    if anchors and not path.exists():
+        raise AuditLogError(
+            f"Journal d'audit {path} absent, alors que {anchors[-1].source} en a enregistré l'état "
+            f"(entrée {anchors[-1].seq}) : le journal a été supprimé."
+        )
+    by_seq: dict[int, str] = {}
     previous, count, expected_seq = GENESIS, 0, 1
     for number, entry in _read_entries(path):
         if entry.get("prev") != previous:
@@ -105,5 +144,17 @@ def verify(path: Path) -> Verification:
             raise AuditLogError(f"Journal d'audit {path}, ligne {number} : l'entrée a été modifiée.")
         if entry.get("seq") != expected_seq:
             raise AuditLogError(f"Journal d'audit {path}, ligne {number} : numéro d'ordre inattendu.")
+        by_seq[entry["seq"]] = entry["hash"]
         previous, count, expected_seq = entry["hash"], count + 1, expected_seq + 1
+    for anchor in anchors:
+        if anchor.seq not in by_seq:
+            raise AuditLogError(
+                f"Journal d'audit {path} : il s'arrête à l'entrée {count}, alors que {anchor.source} en a "
+                f"enregistré l'entrée {anchor.seq} : le journal a été tronqué."
+            )
+        if by_seq[anchor.seq] != anchor.hash:
+            raise AuditLogError(
+                f"Journal d'audit {path}, entrée {anchor.seq} : elle diffère de celle que {anchor.source} a "
+                "enregistrée : le journal a été réécrit."
+            )
     return Verification(entries=count, last_hash=previous)

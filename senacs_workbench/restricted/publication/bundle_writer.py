@@ -55,6 +55,8 @@ class BundleDescription:
     created_by: str
     panel_years: tuple[int, int] | None = None
     """The constant panel's period when the bundle has the ``panel_constant`` breakdown."""
+    audit_anchor: dict[str, Any] | None = None
+    """The audit log's head when the draft was written (signed with the bundle: see trust/audit_log.py)."""
 
 
 def public_table(cells: pd.DataFrame, levels: tuple[str, ...] = COMMITTEE_LEVELS) -> pd.DataFrame:
@@ -135,6 +137,8 @@ def write_bundle(folder: Path, cells: pd.DataFrame, description: BundleDescripti
     }
     if description.panel_years is not None:
         manifest["panel_years"] = list(description.panel_years)
+    if description.audit_anchor is not None:
+        manifest["audit_anchor"] = dict(description.audit_anchor)
     manifest["bundle_hash"] = bundle_hash(manifest)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     if tmp.exists():

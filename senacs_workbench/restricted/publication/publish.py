@@ -323,7 +323,7 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
     manifest = write_draft(
         workspace.published, cells,
         BundleDescription(year, territory.key, version, rules_hash, audit_summary, audit_ok, user,
-                          panel_years=read.panel),
+                          panel_years=read.panel, audit_anchor=audit_log.head(workspace.audit_log_path)),
         extra_files={directory_name(year): public_directory(wide)},
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)

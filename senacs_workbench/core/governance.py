@@ -88,6 +88,8 @@ class TerritoryGovernance:
 class Governance:
     territories: tuple[TerritoryGovernance, ...]
     demo: bool = False
+    reviewed_notebooks: tuple[tuple[str, str], ...] = ()
+    """Notebooks reviewed for the committee and centres besides the shipped ones: (path, sha256)."""
 
     def person_of_account(self, account: str) -> str | None:
         """The identifier (``user``) of the person whose operating-system login is ``account``."""
@@ -239,7 +241,12 @@ def parse_governance(raw: dict[str, Any], source: str = "governance.yaml") -> Go
         )
         _check_committee(entry, where)
         entries.append(entry)
-    return Governance(tuple(entries), demo)
+    reviewed: list[tuple[str, str]] = []
+    for index, item in enumerate(raw.get("reviewed_notebooks") or [], start=1):
+        if not isinstance(item, dict) or not item.get("path") or not item.get("sha256"):
+            raise GovernanceError(f"{source}, reviewed_notebooks n° {index} : « path » et « sha256 » sont requis.")
+        reviewed.append((str(item["path"]), str(item["sha256"])))
+    return Governance(tuple(entries), demo, tuple(reviewed))
 
 
 def load_governance_text(path: Path) -> Governance:
@@ -286,6 +293,8 @@ def dump_governance(governance: Governance) -> str:
         return out
 
     raw: dict[str, Any] = {"demo": True} if governance.demo else {}
+    if governance.reviewed_notebooks:
+        raw["reviewed_notebooks"] = [{"path": p, "sha256": h} for p, h in governance.reviewed_notebooks]
     raw |= {
         "territories": [
             {

@@ -37,8 +37,26 @@ def release_demo_years(workspace: Workspace, years: tuple[int, ...] = DEMO_YEARS
         if released_versions(workspace.published / RELEASED, year):
             continue
         echo(publish_year(workspace, year).message_fr)
+        if year == years[0]:
+            echo(forged_approval_refused(workspace, year))
         approve(workspace, year, user=DEMO_CAF.user)
         echo(approve(workspace, year, user=DEMO_FEDERATION.user).message_fr)
+
+
+def forged_approval_refused(workspace: Workspace, year: int) -> str:
+    """Show that a forged approval is refused: the federation member's name, signed with another key."""
+    from senacs_workbench.core.errors import AccessDenied
+    from senacs_workbench.core.signatures import demo_private_key, sign
+    from senacs_workbench.released.bundle_contract import bundle_hash, read_manifest
+    from senacs_workbench.restricted.publication.approval import draft_dir
+
+    digest = bundle_hash(read_manifest(draft_dir(workspace, year)))
+    forged = sign(demo_private_key("intrus"), "bundle", workspace.territory.key, digest, DEMO_FEDERATION.user)
+    try:
+        approve(workspace, year, signature=forged)
+    except AccessDenied as refusal:
+        return f"Essai d'approbation falsifiée (au nom de {DEMO_FEDERATION.name}, avec une autre clé) : {refusal}"
+    raise AssertionError("a forged approval was accepted")
 
 
 def demo_committee(territory: str) -> tuple[str, str]:

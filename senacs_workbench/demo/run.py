@@ -16,16 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS, missing_phrase
+from senacs_workbench.core.approvals import REQUIRED_PHRASE
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.formatting import format_number, format_percent
-from senacs_workbench.core.governance import dump_governance
+from senacs_workbench.core.governance import dump_governance, load_governance
 from senacs_workbench.core.shipped import shipped
 from senacs_workbench.core.workspace import Workspace, init_workspace, open_workspace, write_text_atomic
 from senacs_workbench.demo.governance import demo_preparer
 from senacs_workbench.demo.summary import structures_by_region
-from senacs_workbench.trust.demo_keys import adopt_demo_governance
+from senacs_workbench.trust.demo_keys import adopt_demo_governance, write_demo_keys
 
 Echo = Callable[[str], None]
 
@@ -121,6 +121,8 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
         if panel_window(workspace) is None:
             set_panel_window(workspace, years[0], last)
     echo(f"Espace de démonstration : {workspace.root} (préparateur désigné : {demo_preparer()})")
+    keys_dir = write_demo_keys(path.with_name(f"{path.name}-cles-demo"), load_governance(workspace.governance_path))
+    echo(f"Clés de signature du comité fictif (clés de démonstration, calculables par tous) : {keys_dir}")
 
     _section(echo, "1. Saisie : exports synthétiques importés dans la zone restreinte")
     incoming = _import_years(workspace, years, scale, seed, echo)
@@ -170,7 +172,8 @@ def run_demo(path: Path, years: Sequence[int], *, scale: float = 1.0, seed: int 
     echo(f"Ce qui a été fait : les campagnes {years[0]} à {years[-1]} générées puis importées dans l'espace "
          f"restreint ; le contrôle de cohérence {last} lancé et quelques constats traités (une correction crée une "
          "nouvelle version, l'originale reste lisible) ; chaque campagne agrégée, protégée par le secret "
-         f"statistique, auditée puis approuvée par {missing_phrase(REQUIRED_INSTITUTIONS)} du comité de démonstration"
+         f"statistique, auditée puis approuvée par la signature {REQUIRED_PHRASE} du comité de démonstration "
+         "(une approbation falsifiée refusée)"
          + "; les vues infra-départementales (EPCI, communes) du Val-d'Oise protégées conjointement avec les "
          f"tableaux publiés ; les espaces de la région et du département de démonstration créés à partir des mêmes "
          f"réponses, leur campagne {last} publiée après la publication nationale et en cohérence avec elle"

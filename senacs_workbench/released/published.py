@@ -43,6 +43,8 @@ from senacs_workbench.released.bundle_contract import (
 
 SUPPRESSED_MARK = "s"
 LOCAL = "local"
+GENESIS_PIN = "governance-genesis"
+"""In ``comparisons/<territory>/``: the identity of that territory's governance chain, pinned at the first add."""
 
 
 class BundleError(SenacsError):
@@ -61,10 +63,23 @@ class ReleasedBundle:
         return self.manifest.get("data_version")
 
 
+@functools.lru_cache(maxsize=64)
+def _verified_chain(path: Path, stamp: tuple[int, int]) -> GovernanceChain:
+    """Verified once per file state (``stamp``: modification time and size): readers call it on every read."""
+    return verify_chain(read_chain_document(path), str(path))
+
+
 def bundle_chain(bundle_dir: Path) -> GovernanceChain:
     """The governance chain a released bundle carries, verified (a :class:`BundleError` otherwise)."""
+    path = bundle_dir / CHAIN_FILE
     try:
-        return verify_chain(read_chain_document(bundle_dir / CHAIN_FILE), f"{bundle_dir / CHAIN_FILE}")
+        stat = path.stat()
+        return _verified_chain(path, (stat.st_mtime_ns, stat.st_size))
+    except FileNotFoundError as exc:
+        raise BundleError(
+            f"Le jeu de tableaux {bundle_dir} n'a pas de gouvernance signée ({CHAIN_FILE} absent) : "
+            "il ne peut pas être lu."
+        ) from exc
     except SenacsError as exc:
         raise BundleError(
             f"Le jeu de tableaux {bundle_dir} n'a pas de gouvernance signée valide : il ne peut pas être lu. "
@@ -80,13 +95,19 @@ def verified_bundle_approvals(bundle_dir: Path, manifest: dict[str, Any]) -> lis
     return verified
 
 
-def _check(bundle_dir: Path, year: int) -> dict[str, Any]:
+def _check(bundle_dir: Path, year: int, genesis: str | None = None) -> dict[str, Any]:
     manifest = read_manifest(bundle_dir)
     if manifest.get("state") != "released":
         raise BundleError(f"Le jeu de tableaux {bundle_dir} n'est pas validé par le comité : il ne peut pas être lu.")
     territory = geo.parse_territory(str(manifest.get("territory", "")))
+    chain = bundle_chain(bundle_dir)
+    if genesis is not None and chain.genesis != genesis:
+        raise BundleError(
+            f"Le jeu de tableaux {bundle_dir} est approuvé sous une gouvernance d'une autre identité que celle "
+            "enregistrée pour ce territoire : il ne peut pas être lu."
+        )
     _, missing = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
-                                bundle_hash(manifest), bundle_chain(bundle_dir))
+                                bundle_hash(manifest), chain)
     if missing:
         raise BundleError(
             f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation signée {REQUIRED_PHRASE} "
@@ -111,6 +132,10 @@ class PublishedReader:
             return self.root / RELEASED
         return self.root / COMPARISONS / source
 
+    def _pin(self, source: str) -> str | None:
+        pin = self._root_of(source) / GENESIS_PIN
+        return pin.read_text(encoding="utf-8").strip() if source != LOCAL and pin.exists() else None
+
     def sources(self) -> list[str]:
         """``local`` and every territory added for comparison."""
         comparisons = self.root / COMPARISONS
@@ -128,12 +153,12 @@ class PublishedReader:
         if not versions:
             raise BundleError(f"Aucun jeu de tableaux validé pour la campagne {year} ({source}).")
         folder = versions[-1]
-        return ReleasedBundle(source, year, folder, _check(folder, year))
+        return ReleasedBundle(source, year, folder, _check(folder, year, self._pin(source)))
 
     def versions(self, year: int, source: str = LOCAL) -> list[ReleasedBundle]:
         """Every released version of ``year`` from ``source`` (``v1``, ``v2``…, oldest first), each
         verified like :meth:`bundle` (approvals and table hash)."""
-        return [ReleasedBundle(source, year, folder, _check(folder, year))
+        return [ReleasedBundle(source, year, folder, _check(folder, year, self._pin(source)))
                 for folder in released_versions(self._root_of(source), year)]
 
     def directory(self, year: int, source: str = LOCAL) -> pd.DataFrame | None:

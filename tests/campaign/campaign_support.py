@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -94,3 +95,35 @@ def write_campaign(path: Path, body: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def pin_notebooks(workspace: Workspace, campaign_file: Path) -> None:
+    """Have the (demonstration) committee pin, by hash, the notebooks of the campaign file's folder
+    (``reviewed_notebooks`` in the governance): only reviewed code renders for the committee."""
+    import hashlib
+
+    body = yaml.safe_load(campaign_file.read_text(encoding="utf-8")) or {}
+    if not body.get("notebooks"):
+        return
+    folder = (campaign_file.parent / str(body["notebooks"])).resolve()
+    raw = yaml.safe_load(workspace.governance_path.read_text(encoding="utf-8")) or {}
+    pins = {p["path"]: p["sha256"] for p in raw.get("reviewed_notebooks") or []}
+    pins |= {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.glob("*.ipynb"))}
+    raw["reviewed_notebooks"] = [{"path": p, "sha256": h} for p, h in sorted(pins.items())]
+    workspace.governance_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    adopt_demo_governance(workspace)
+
+
+def run_reviewed(workspace: Workspace, campaign_file: Path, **options: object) -> Any:
+    """``run_campaign`` after pinning the campaign's notebooks (tests' notebooks are reviewed by the test)."""
+    from senacs_workbench.restricted.campaign import run_campaign
+
+    pin_notebooks(workspace, campaign_file)
+    return run_campaign(workspace, campaign_file, **options)  # type: ignore[arg-type]
+
+
+def load_reviewed(workspace: Workspace, campaign_file: Path) -> Any:
+    from senacs_workbench.restricted.campaign import load_campaign
+
+    pin_notebooks(workspace, campaign_file)
+    return load_campaign(workspace, campaign_file)

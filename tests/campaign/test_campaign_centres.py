@@ -10,11 +10,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from campaign_support import DEPARTEMENTS, TINY_OK, write_campaign, write_notebook
+from campaign_support import DEPARTEMENTS, TINY_OK, load_reviewed, run_reviewed, write_campaign, write_notebook
 from sample_bundles import microdata
 
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.campaign import CampaignError, load_campaign, run_campaign
+from senacs_workbench.restricted.campaign import CampaignError
 from senacs_workbench.trust.audit_log import entries
 
 
@@ -35,7 +35,7 @@ def _campaign(tmp_path: Path, structure_id: object, year: object = 2024) -> Path
 
 
 def test_all_gives_one_run_per_structure_of_the_year(released_workspace: Workspace, tmp_path: Path) -> None:
-    campaign = load_campaign(released_workspace, _campaign(tmp_path, "all", [2023, 2024]))
+    campaign = load_reviewed(released_workspace, _campaign(tmp_path, "all", [2023, 2024]))
     for year in (2023, 2024):
         runs = [r for r in campaign.runs if r.parameters["year"] == year]
         assert [r.parameters["structure_id"] for r in runs] == _expected(year)
@@ -53,7 +53,7 @@ def test_all_gives_one_run_per_structure_of_the_year(released_workspace: Workspa
 @pytest.mark.parametrize("selector", ["departement:24", ["departement:24"], ["departement:24", "S24000"]])
 def test_a_territory_gives_its_structures_only(released_workspace: Workspace, tmp_path: Path,
                                                selector: object) -> None:
-    campaign = load_campaign(released_workspace, _campaign(tmp_path, selector))
+    campaign = load_reviewed(released_workspace, _campaign(tmp_path, selector))
     assert [r.parameters["structure_id"] for r in campaign.runs] == _expected(2024, "24")
     assert len({r.run_id for r in campaign.runs}) == len(campaign.runs)
 
@@ -68,14 +68,14 @@ def test_selectors_are_refused_in_french_before_anything_runs(
         structure_id: str, year: int, user: str, message: str) -> None:
     monkeypatch.setenv("SENACS_USER", user)
     with pytest.raises(CampaignError, match=message):
-        load_campaign(released_workspace, _campaign(tmp_path, structure_id, year))
+        load_reviewed(released_workspace, _campaign(tmp_path, structure_id, year))
     assert not list((released_workspace.reports / "centre").iterdir())
 
 
 @pytest.mark.slow
 def test_each_centre_of_a_territory_gets_its_own_owner_only_folder(released_workspace: Workspace,
                                                                     tmp_path: Path) -> None:
-    report = run_campaign(released_workspace, _campaign(tmp_path, "departement:24"), progress=False, workers=1)
+    report = run_reviewed(released_workspace, _campaign(tmp_path, "departement:24"), progress=False, workers=1)
     assert report.ok, report.summary_fr()
     centre = released_workspace.reports / "centre"
     assert sorted(p.name for p in centre.iterdir()) == _expected(2024, "24")

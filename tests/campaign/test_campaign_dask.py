@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from campaign_support import NOTEBOOKS, TINY_OK, write_campaign, write_notebook
-
-from senacs_workbench.restricted.campaign import run_campaign
+from campaign_support import NOTEBOOKS, TINY_OK, run_reviewed, write_campaign, write_notebook
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
@@ -24,7 +22,7 @@ def test_dask_executor_runs_the_campaign_on_a_local_cluster(released_workspace, 
     ]})
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
-        report = run_campaign(released_workspace, path, executor="dask", scheduler=cluster.scheduler_address,
+        report = run_reviewed(released_workspace, path, executor="dask", scheduler=cluster.scheduler_address,
                               progress=False)
     finally:
         cluster.close()

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from campaign_support import TINY_OK, new_workspace, write_campaign, write_notebook
+from campaign_support import TINY_OK, load_reviewed, new_workspace, run_reviewed, write_campaign, write_notebook
 
-from senacs_workbench.restricted.campaign import CampaignError, load_campaign, run_campaign
+from senacs_workbench.restricted.campaign import CampaignError
 from senacs_workbench.restricted.campaign.execute import PLOTLY_JS, PLOTLY_TAG, plotly_js
 
 
@@ -42,7 +42,7 @@ RUNS = [{"notebook": "public"}, {"notebook": "infra"}, {"notebook": "mine", "par
 ])
 def test_options_per_audience(tiny, options: dict, standalone: set[str], pdf: set[str]) -> None:
     workspace, notebooks, tmp_path = tiny
-    campaign = load_campaign(workspace, _file(tmp_path, notebooks, RUNS, **options))
+    campaign = load_reviewed(workspace, _file(tmp_path, notebooks, RUNS, **options))
     assert {r.audience for r in campaign.runs if r.standalone} == standalone
     assert {r.audience for r in campaign.runs if r.pdf} == pdf
 
@@ -50,7 +50,7 @@ def test_options_per_audience(tiny, options: dict, standalone: set[str], pdf: se
 def test_a_run_overrides_its_audience(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
     runs = [{"notebook": "public", "standalone": True, "pdf": True}, {"notebook": "infra", "pdf": False}]
-    campaign = load_campaign(workspace, _file(tmp_path, notebooks, runs, pdf=True))
+    campaign = load_reviewed(workspace, _file(tmp_path, notebooks, runs, pdf=True))
     assert [(r.notebook, r.standalone, r.pdf) for r in campaign.runs] == [("public", True, True),
                                                                            ("infra", False, False)]
 
@@ -65,13 +65,13 @@ def test_a_run_overrides_its_audience(tiny) -> None:
 def test_bad_options_are_refused_in_french(tiny, options: dict, runs: list[dict], message: str) -> None:
     workspace, notebooks, tmp_path = tiny
     with pytest.raises(CampaignError, match=message):
-        load_campaign(workspace, _file(tmp_path, notebooks, runs, **options))
+        load_reviewed(workspace, _file(tmp_path, notebooks, runs, **options))
 
 
 @pytest.mark.slow
 def test_a_standalone_committee_folder_has_no_shared_plotly_and_pdfs_are_printed(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
-    report = run_campaign(workspace, _file(tmp_path, notebooks, [{"notebook": "public", "parameters": {"x": [1, 2]}}],
+    report = run_reviewed(workspace, _file(tmp_path, notebooks, [{"notebook": "public", "parameters": {"x": [1, 2]}}],
                                            standalone=["committee"], pdf=True), progress=False, workers=1)
     assert report.ok, report.summary_fr()
     folder = workspace.reports / "committee" / "exports"
@@ -84,6 +84,6 @@ def test_a_standalone_committee_folder_has_no_shared_plotly_and_pdfs_are_printed
         assert "public" in text and f"résultat {outcome.parameters['x']}" in text
     # --resume: nothing runs again, nothing is printed again
     printed = {o.run_id: o.pdf.stat().st_mtime_ns for o in report.outcomes if o.pdf}
-    again = run_campaign(workspace, tmp_path / "exports.yaml", resume=True, progress=False, workers=1)
+    again = run_reviewed(workspace, tmp_path / "exports.yaml", resume=True, progress=False, workers=1)
     assert {o.status for o in again.outcomes} == {"skipped"}
     assert {o.run_id: o.pdf.stat().st_mtime_ns for o in again.outcomes if o.pdf} == printed

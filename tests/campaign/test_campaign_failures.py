@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from campaign_support import TINY_OK, new_workspace, write_campaign, write_notebook
+from campaign_support import TINY_OK, new_workspace, run_reviewed, write_campaign, write_notebook
 
-from senacs_workbench.restricted.campaign import CampaignError, CampaignLocked, campaign_lock, run_campaign
+from senacs_workbench.restricted.campaign import CampaignError, CampaignLocked, campaign_lock
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def test_failed_timed_out_and_dead_kernel_are_reported_and_kept(tiny) -> None:
         {"notebook": "dead"},
         {"notebook": "secret"},
     ])
-    report = run_campaign(workspace, path, progress=False)
+    report = run_reviewed(workspace, path, progress=False)
     statuses = {o.run_id: o.status for o in report.outcomes}
     assert statuses == {"ok__1": "done", "ok__2": "done", "fail": "failed", "slow": "timed_out",
                         "dead": "kernel_died", "secret": "done"}
@@ -65,12 +65,12 @@ def test_resume_skips_unchanged_runs_and_reruns_a_changed_one(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
     write_notebook(notebooks, "other", TINY_OK)
     path = _campaign(tmp_path, notebooks, [{"notebook": "ok"}, {"notebook": "other"}])
-    first = run_campaign(workspace, path, progress=False)
+    first = run_reviewed(workspace, path, progress=False)
     assert first.ok and {o.status for o in first.outcomes} == {"done"}
-    second = run_campaign(workspace, path, resume=True, progress=False)
+    second = run_reviewed(workspace, path, resume=True, progress=False)
     assert {o.status for o in second.outcomes} == {"skipped"}
     write_notebook(notebooks, "other", TINY_OK + "\nprint('changé')")
-    third = run_campaign(workspace, path, resume=True, progress=False)
+    third = run_reviewed(workspace, path, resume=True, progress=False)
     assert {o.run_id: o.status for o in third.outcomes} == {"ok": "skipped", "other": "done"}
 
 
@@ -78,7 +78,7 @@ def test_lock_refuses_a_concurrent_campaign(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
     path = _campaign(tmp_path, notebooks, [{"notebook": "ok"}])
     with campaign_lock(workspace), pytest.raises(CampaignLocked, match="Une autre campagne est en cours"):
-        run_campaign(workspace, path, progress=False)
+        run_reviewed(workspace, path, progress=False)
     assert not (workspace.reports / "committee").exists()
 
 
@@ -95,7 +95,7 @@ def test_invalid_campaigns_are_refused_before_any_run(tiny, runs, message) -> No
     workspace, notebooks, tmp_path = tiny
     path = _campaign(tmp_path, notebooks, [{"notebook": "ok"}, *runs])
     with pytest.raises(CampaignError, match=message):
-        run_campaign(workspace, path, progress=False)
+        run_reviewed(workspace, path, progress=False)
     assert not list(workspace.reports.rglob("*.html"))
 
 
@@ -112,7 +112,7 @@ def test_territories_themes_and_years_are_checked_against_the_references(release
         {"notebook": "trends", "territories": ["FR"], "parameters": {"first_year": 2024, "last_year": 2023}},
     ]})
     with pytest.raises(CampaignError) as error:
-        run_campaign(released_workspace, path, progress=False)
+        run_reviewed(released_workspace, path, progress=False)
     text = str(error.value)
     for expected in ("Territoire inconnu", "infra-départementales", "thème inconnu", "year = 2021",
                      "identifiant de structure invalide", "first_year = 2024 est après"):
@@ -124,7 +124,7 @@ def test_a_reused_kernel_starts_every_run_with_an_empty_namespace(tiny) -> None:
     write_notebook(notebooks, "a_leak", "valeur_privee = 42")
     write_notebook(notebooks, "b_probe", TINY_OK.replace("{'x': x}", "{'x': x, 'leak': 'valeur_privee' in globals()}"))
     path = _campaign(tmp_path, notebooks, [{"notebook": "a_leak"}, {"notebook": "b_probe"}])
-    report = run_campaign(workspace, path, workers=1, progress=False)
+    report = run_reviewed(workspace, path, workers=1, progress=False)
     assert report.ok
     probe = next(o for o in report.outcomes if o.notebook == "b_probe")
     assert json.loads((probe.artefacts / "key_figures.json").read_text()) == {"x": 1, "leak": False}

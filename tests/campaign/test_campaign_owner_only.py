@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from campaign_support import TINY_OK, write_campaign, write_notebook
+from campaign_support import TINY_OK, run_reviewed, write_campaign, write_notebook
 
 from senacs_workbench.core.errors import WorkspaceError
 from senacs_workbench.core.workspace import OWNER_ONLY_REPORTS, Workspace, init_workspace, open_workspace
 from senacs_workbench.released.analysis.audience import AUDIENCES, COMMITTEE
-from senacs_workbench.restricted.campaign import run_campaign
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +70,7 @@ def test_restricted_and_centre_outputs_are_owner_only_under_a_permissive_umask(
         {"notebook": "mine", "parameters": {"structure_id": ["S24000", "S33000"]}},
         {"notebook": "public"},
     ]})
-    report = run_campaign(released_workspace, path, progress=False, workers=1)
+    report = run_reviewed(released_workspace, path, progress=False, workers=1)
     assert report.ok, report.summary_fr()
     folders = {o.run_id: o.html.parent.relative_to(released_workspace.reports) for o in report.outcomes if o.html}
     assert folders == {"infra__24": Path("restricted/24/etroite"), "infra__33": Path("restricted/33/etroite"),

@@ -12,12 +12,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from campaign_support import NOTEBOOKS, TINY_OK, new_workspace, write_campaign, write_notebook
+from campaign_support import (
+    NOTEBOOKS,
+    TINY_OK,
+    load_reviewed,
+    new_workspace,
+    run_reviewed,
+    write_campaign,
+    write_notebook,
+)
 
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.demo.synthetic import generate
-from senacs_workbench.restricted.campaign import CampaignError, run_campaign
-from senacs_workbench.restricted.campaign.spec import load_campaign, released_years
+from senacs_workbench.restricted.campaign import CampaignError
+from senacs_workbench.restricted.campaign.spec import released_years
 from senacs_workbench.restricted.coherence.commands import check
 from senacs_workbench.restricted.importing import import_file
 
@@ -45,7 +53,7 @@ def test_coherence_review_runs_on_imported_data_with_nothing_released(imported_o
                                                                         tmp_path: Path) -> None:
     path = write_campaign(tmp_path / "coherence.yaml",
                           {"name": "coherence", "notebooks": str(NOTEBOOKS), "runs": [coherence_run(YEAR)]})
-    report = run_campaign(imported_only, path, progress=False, workers=1)
+    report = run_reviewed(imported_only, path, progress=False, workers=1)
     assert report.ok, report.summary_fr()
     [outcome] = report.outcomes
     assert outcome.audience == "restricted" and outcome.html is not None
@@ -55,11 +63,11 @@ def test_coherence_review_runs_on_imported_data_with_nothing_released(imported_o
     assert found and int(found.group(1)) > 0, "the review shows the findings of the coherence check"
     assert not list(imported_only.published.rglob("*.parquet"))
     # --resume skips it while nothing changed, and runs it again once the store changed
-    assert [o.status for o in run_campaign(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
+    assert [o.status for o in run_reviewed(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
         == ["skipped"]
     paths = generate([YEAR], tmp_path / "late", seed=6, scale=0.02)
     import_file(imported_only, next(p for p in paths if p.name == f"senacs_{YEAR}.csv"), YEAR)
-    assert [o.status for o in run_campaign(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
+    assert [o.status for o in run_reviewed(imported_only, path, resume=True, progress=False, workers=1).outcomes] \
         == ["done"]
 
 
@@ -75,7 +83,7 @@ def test_years_are_checked_against_imported_data_for_store_notebooks_only(import
         {"notebook": "territorial_analysis", "territories": ["FR"], "parameters": {"year": YEAR}},
     ]})
     with pytest.raises(CampaignError) as error:
-        load_campaign(imported_only, path)
+        load_reviewed(imported_only, path)
     text = str(error.value)
     assert f"run 1 (coherence_review) : year = {YEAR - 1} : aucune donnée importée" in text
     assert f"run 2 (territorial_analysis) : year = {YEAR} : aucun jeu de tableaux validé" in text
@@ -83,7 +91,7 @@ def test_years_are_checked_against_imported_data_for_store_notebooks_only(import
     path = write_campaign(tmp_path / "committee.yaml", {"notebooks": str(notebooks),
                                                         "runs": [{"notebook": "reads_store"}]})
     with pytest.raises(CampaignError, match="seul un carnet réservé"):
-        load_campaign(imported_only, path)
+        load_reviewed(imported_only, path)
 
     path = write_campaign(tmp_path / "accepted.yaml", {"notebooks": str(NOTEBOOKS), "runs": [coherence_run(YEAR)]})
-    assert [r.run_id for r in load_campaign(imported_only, path).runs] == [f"coherence_review__FR__{YEAR}"]
+    assert [r.run_id for r in load_reviewed(imported_only, path).runs] == [f"coherence_review__FR__{YEAR}"]

@@ -95,6 +95,9 @@ class RunJob:
     fresh_kernel: bool = False
     standalone: bool = False
     """Embed plotly.js in the page (a report that travels alone) instead of the folder's shared copy."""
+    deny_read: tuple[str, ...] = ()
+    """Folders the kernel may not read (a committee notebook's: the workspace's restricted zone), see
+    :mod:`.confinement`."""
 
 
 @dataclass(frozen=True)
@@ -136,18 +139,26 @@ def shutdown_warm_kernels() -> None:
 atexit.register(shutdown_warm_kernels)
 
 
-def _warm_kernel(kernel: str, audience: str) -> Any:
-    """This worker's idle kernel for ``audience`` (a kernel manager; nbclient starts it on first use)."""
+def _manager_class(deny_read: tuple[str, ...]) -> Any:
+    """The kernel manager class: confined away from ``deny_read`` when it names folders."""
     from jupyter_client.manager import AsyncKernelManager
+
+    from senacs_workbench.restricted.campaign.confinement import confined_kernel_manager
+
+    return confined_kernel_manager([Path(d) for d in deny_read]) if deny_read else AsyncKernelManager
+
+
+def _warm_kernel(kernel: str, audience: str, deny_read: tuple[str, ...] = ()) -> Any:
+    """This worker's idle kernel for ``audience`` (a kernel manager; nbclient starts it on first use)."""
     from jupyter_core.utils import run_sync
 
-    key = (kernel, audience)
+    key = (kernel, audience + "|" + "|".join(deny_read))
     km = _WARM.get(key)
     if km is not None and km.has_kernel and run_sync(km.is_alive)():
         return km
     for other in list(_WARM):
         _shutdown(other)
-    km = AsyncKernelManager(kernel_name=kernel)
+    km = _manager_class(deny_read)(kernel_name=kernel)
     _WARM[key] = km
     return km
 
@@ -276,10 +287,10 @@ def execute_run(job: RunJob) -> RunResult:
     Path(job.parameters.get("output_dir", job.artefacts)).mkdir(parents=True, exist_ok=True)
     status, message = DONE, ""
     warm = not job.fresh_kernel
-    key = (job.kernel, job.metadata.audience)
-    extra: dict[str, Any] = {}
+    key = (job.kernel, job.metadata.audience + "|" + "|".join(job.deny_read))
+    extra: dict[str, Any] = {"kernel_manager_class": _manager_class(job.deny_read)}
     if warm:
-        extra = {"engine_name": _engine(), "km": _warm_kernel(job.kernel, key[1])}
+        extra = {"engine_name": _engine(), "km": _warm_kernel(job.kernel, job.metadata.audience, job.deny_read)}
     try:
         papermill.execute_notebook(
             str(job.notebook_path), str(working), parameters=job.parameters, kernel_name=job.kernel,

@@ -286,6 +286,8 @@ def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dic
         ),
         fresh_kernel=fresh_kernel,
         standalone=run.standalone,
+        # a committee notebook's kernel cannot read the restricted zone (confinement.py)
+        deny_read=(str(workspace.restricted),) if run.declared_audience == COMMITTEE else (),
     )
 
 

@@ -66,6 +66,7 @@ from senacs_workbench.released.analysis.audience import (
 from senacs_workbench.released.bundle_contract import RELEASED, released_versions
 from senacs_workbench.restricted.campaign.plaquettes import SECTION as PLAQUETTES
 from senacs_workbench.restricted.campaign.plaquettes import PlaquetteSpec, parse_section
+from senacs_workbench.restricted.campaign.reviewed_code import refusals
 
 RUNNER_PARAMETERS = ("published_dir", "workspace_dir", "output_dir", "panel_structures")
 TERRITORY_SELECTORS = ("national", "regions", "departements")
@@ -385,6 +386,10 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         if not may_publish_to(own_audience, audience):
             problems.append(f"{where} : refusé — un carnet destiné au public « {own_audience} » ne peut pas être "
                             f"diffusé au public « {audience} » (il contient des données plus détaillées).")
+            continue
+        review_problems = refusals(notebook_path, own_audience, audience, workspace)
+        if review_problems:
+            problems += [f"{where} : {p}" for p in review_problems]
             continue
         if reads_store and own_audience != RESTRICTED:
             problems.append(f"{where} : seul un carnet réservé (public « {RESTRICTED} ») lit les données brutes.")

@@ -90,6 +90,8 @@ def main() -> int:
         else:
             workspace = init_workspace(base / "ws")
             workspace.governance_path.write_text(yaml.safe_dump(GOVERNANCE, allow_unicode=True), encoding="utf-8")
+            from senacs_workbench.trust.demo_keys import adopt_demo_governance
+            adopt_demo_governance(workspace)
             micro = microdata(YEAR)
             release(workspace, YEAR, cells(micro, YEAR))
             size = f"{len(micro)} synthetic structures (sample)"

@@ -30,6 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["SENACS_USER"] = "bench"
 
+    from senacs_workbench.core.governance import dump_governance
     from senacs_workbench.core.workspace import init_workspace
     from senacs_workbench.demo.governance import demo_governance
     from senacs_workbench.demo.synthetic import generate
@@ -37,13 +38,14 @@ def main() -> int:
     from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
     from senacs_workbench.restricted.coherence.resolution import list_findings
     from senacs_workbench.restricted.importing.run import import_file
-    from senacs_workbench.core.governance import dump_governance
 
     with tempfile.TemporaryDirectory(prefix="bench-coherence-") as tmp:
         root = Path(tmp)
         workspace = init_workspace(root / "ws")
         # the demo's fictitious committees, with this benchmark's user as designated preparer
         workspace.governance_path.write_text(dump_governance(demo_governance("bench")), encoding="utf-8")
+        from senacs_workbench.trust.demo_keys import adopt_demo_governance
+        adopt_demo_governance(workspace)
         incoming = root / "incoming"
         generate(args.years, incoming, seed=args.seed, scale=args.scale)
         import_seconds: dict[int, float] = {}

@@ -56,6 +56,8 @@ else:
     workspace = init_workspace(workspace_dir)
     os.environ["SENACS_USER"] = "bench"
     write_text_atomic(workspace.governance_path, dump_governance(demo_governance("bench")))
+    from senacs_workbench.trust.demo_keys import adopt_demo_governance
+    adopt_demo_governance(workspace)
     reset_peak()
     before = memory_kb("VmRSS")
     started, cpu = time.perf_counter(), time.process_time()

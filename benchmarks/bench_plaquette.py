@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT / "tests" / "plaquette"))
 from plaquette_cells import release_in_workspace, synthetic_cells  # noqa: E402
 
 from senacs_workbench.core import territories as geo  # noqa: E402
+from senacs_workbench.core.governance import dump_governance  # noqa: E402
 from senacs_workbench.core.workspace import init_workspace  # noqa: E402
 from senacs_workbench.demo.governance import demo_governance  # noqa: E402
 from senacs_workbench.released.plaquette.build import PlaquetteBuilder  # noqa: E402
 from senacs_workbench.restricted.publication.plaquette import all_territories, build_plaquette  # noqa: E402
-from senacs_workbench.core.governance import dump_governance  # noqa: E402
 
 YEAR = 2024
 BASELINE_TOTAL_S = 15 * 60
@@ -55,6 +55,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = init_workspace(Path(tmp) / "ws")
         workspace.governance_path.write_text(dump_governance(demo_governance("prep")), encoding="utf-8")
+        from senacs_workbench.trust.demo_keys import adopt_demo_governance
+        adopt_demo_governance(workspace)
         started = time.perf_counter()
         release_in_workspace(workspace, synthetic_cells(YEAR), YEAR)
         print(f"jeu de tableaux synthétique publié en {time.perf_counter() - started:.1f} s")

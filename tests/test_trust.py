@@ -359,3 +359,27 @@ def test_members_sign_from_the_hash_alone_and_the_preparer_records_it(
                                   "--workspace", str(workspace.root)])
     assert second.exit_code == 0 and "est publié" in second.output
     assert PublishedReader(workspace.published).years() == [YEAR]
+
+
+def test_a_release_is_withdrawn_only_by_the_committees_signatures(
+        workspace: Workspace, keys: dict[str, Ed25519PrivateKey]) -> None:
+    from senacs_workbench.restricted.publication.withdrawal import WithdrawalError, withdraw
+
+    released = _release(workspace, keys)
+    digest = bundle_hash(read_manifest(released))
+    reader = PublishedReader(workspace.published)
+    approval_not_withdrawal = _signature(keys, "fed.fr", digest)
+    with pytest.raises(WithdrawalError, match="il faut la signature du retrait"):
+        withdraw(workspace, YEAR, "erreur de saisie",
+                 [_signature(keys, "caf.fr", digest, kind="withdrawal"), approval_not_withdrawal])
+    assert reader.years() == [YEAR]
+    (released / "withdrawal.json").write_text(json.dumps({"approvals": [{"user": "caf.fr"}, {"user": "fed.fr"}]}))
+    assert reader.years() == [YEAR]  # a withdrawal written without signatures withdraws nothing
+    (released / "withdrawal.json").unlink()
+    message = withdraw(workspace, YEAR, "erreur de saisie",
+                       [_signature(keys, u, digest, kind="withdrawal") for u in ("caf.fr", "fed.fr")])
+    assert "est retiré" in message
+    assert reader.years() == []
+    with pytest.raises(BundleError, match="Aucun jeu de tableaux validé"):
+        reader.table(YEAR)
+    assert audit_log.entries(workspace.audit_log_path)[-1]["action"] == "withdraw_bundle"

@@ -568,6 +568,23 @@ def demo(workspace_path: Path | None, years: str, scale: float, seed: int, then_
 main.add_command(keys)
 main.add_command(governance)
 release.add_command(sign_command("bundle", "Signer l'approbation d'un jeu de tableaux (membre, sur son poste)."))
+release.add_command(sign_command("withdrawal", "Signer le retrait d'un jeu de tableaux publié (membre, sur son poste).",
+                                 name="sign-withdrawal"))
+
+
+@release.command(name="withdraw", help="Retirer un jeu de tableaux publié (signé par le comité comme une approbation).")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--version", type=int, default=None, help="Version publiée (par défaut : la dernière).")
+@click.option("--reason", required=True, help="Motif du retrait (inscrit au journal d'audit).")
+@click.option("--signature", "signature_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Signature de retrait d'un membre (« senacs release sign-withdrawal ») ; répéter.")
+@workspace_option
+def release_withdraw(workspace: Workspace, year: int, version: int | None, reason: str,
+                     signature_files: tuple[Path, ...]) -> None:
+    from senacs_workbench.core.signatures import SignedStatement
+    from senacs_workbench.restricted.publication.withdrawal import withdraw
+
+    click.echo(withdraw(workspace, year, reason, [SignedStatement.read(p) for p in signature_files], version))
 plaquette.add_command(sign_command("plaquette", "Signer l'approbation d'une plaquette (membre, sur son poste)."))
 
 

@@ -60,10 +60,10 @@ def keys_show(user: str | None, folder: Path | None, ask: bool) -> None:
     click.echo(public_key_text(key.public_key()))
 
 
-def sign_command(kind: str, help_text: str) -> click.Command:
+def sign_command(kind: str, help_text: str, name: str = "sign") -> click.Command:
     """``sign``: the member signs ``kind`` for a territory's committee on a hash; writes a signature file."""
 
-    @click.command(name="sign", help=help_text)
+    @click.command(name=name, help=help_text)
     @click.option("--territory", required=True, help="Territoire du comité : FR, region:75, departement:24…")
     @click.option("--hash", "digest", required=True, help="Empreinte SHA-256 de ce qui est approuvé.")
     @click.option("--user", default=None, help="Votre identifiant dans la gouvernance (par défaut : votre compte).")

@@ -16,6 +16,7 @@ It must never import the store, the importer or anything that reads the raw-data
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ from senacs_workbench.released.bundle_contract import (
 
 SUPPRESSED_MARK = "s"
 LOCAL = "local"
+WITHDRAWAL_FILE = "withdrawal.json"
+"""Beside a released bundle: the committee's signed decision to withdraw it (written by the preparer's side)."""
 GENESIS_PIN = "governance-genesis"
 """In ``comparisons/<territory>/``: the identity of that territory's governance chain, pinned at the first add."""
 
@@ -93,6 +96,22 @@ def verified_bundle_approvals(bundle_dir: Path, manifest: dict[str, Any]) -> lis
     verified, _ = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
                                  bundle_hash(manifest), bundle_chain(bundle_dir))
     return verified
+
+
+def is_withdrawn(bundle_dir: Path) -> bool:
+    """Whether the bundle carries a withdrawal signed by a Caf and a federation member of its committee."""
+    path = bundle_dir / WITHDRAWAL_FILE
+    if not path.exists():
+        return False
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_manifest(bundle_dir)
+        territory = geo.parse_territory(str(manifest.get("territory", "")))
+        _, missing = approval_state(record.get("approvals", []), "withdrawal", territory, "bundle_hash",
+                                    bundle_hash(manifest), bundle_chain(bundle_dir))
+    except (ValueError, SenacsError):
+        return False  # an unsigned or unreadable withdrawal withdraws nothing
+    return not missing
 
 
 def _check(bundle_dir: Path, year: int, genesis: str | None = None) -> dict[str, Any]:
@@ -146,10 +165,15 @@ class PublishedReader:
         root = self._root_of(source)
         if not root.is_dir():
             return []
-        return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and released_versions(root, int(p.name)))
+        return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and self._served(root, int(p.name)))
+
+    @staticmethod
+    def _served(root: Path, year: int) -> list[Path]:
+        """The released versions of ``year`` under ``root`` that are not withdrawn, oldest first."""
+        return [folder for folder in released_versions(root, year) if not is_withdrawn(folder)]
 
     def bundle(self, year: int, source: str = LOCAL) -> ReleasedBundle:
-        versions = released_versions(self._root_of(source), year)
+        versions = self._served(self._root_of(source), year)
         if not versions:
             raise BundleError(f"Aucun jeu de tableaux validé pour la campagne {year} ({source}).")
         folder = versions[-1]
@@ -159,7 +183,7 @@ class PublishedReader:
         """Every released version of ``year`` from ``source`` (``v1``, ``v2``…, oldest first), each
         verified like :meth:`bundle` (approvals and table hash)."""
         return [ReleasedBundle(source, year, folder, _check(folder, year, self._pin(source)))
-                for folder in released_versions(self._root_of(source), year)]
+                for folder in self._served(self._root_of(source), year)]
 
     def directory(self, year: int, source: str = LOCAL) -> pd.DataFrame | None:
         """The public directory of structures released with the bundle of ``year`` (identity data:

@@ -75,7 +75,7 @@ def render_status(status: dict[str, Any]) -> str:
     releases = status.get("releases") or []
     lines.append("Jeux de tableaux :" if releases else "Jeux de tableaux : aucun (« senacs publish »).")
     for record in releases:
-        state = "publié" if record["state"] == "released" else "en attente d'approbation"
+        state = {"released": "publié", "withdrawn": "retiré"}.get(record["state"], "en attente d'approbation")
         approvers = ", ".join(f"{a['user']} ({a['institution']})" for a in record["approvals"]) or "aucune"
         lines.append(
             f"  {record['year']} — {state}, version {record['data_version']} des données, "

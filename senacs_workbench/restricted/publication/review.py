@@ -11,7 +11,7 @@ from senacs_workbench.core.approvals import INSTITUTION_LABELS
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.bundle_contract import DRAFTS, RELEASED, read_manifest, released_versions, table_name
-from senacs_workbench.released.published import verified_bundle_approvals
+from senacs_workbench.released.published import is_withdrawn, verified_bundle_approvals
 from senacs_workbench.restricted.publication.approval import missing_institutions, valid_approvals
 
 KEY = ["variable", "statistic", "answer", "level", "territory", "breakdown", "category"]
@@ -45,7 +45,8 @@ def release_records(workspace: Workspace) -> list[dict[str, Any]]:
         versions = released_versions(released_root, year)
         for folder in versions:
             manifest = read_manifest(folder)
-            records.append(_record(manifest, folder, "released", verified_bundle_approvals(folder, manifest)))
+            state = "withdrawn" if is_withdrawn(folder) else "released"
+            records.append(_record(manifest, folder, state, verified_bundle_approvals(folder, manifest)))
         draft = workspace.published / DRAFTS / str(year)
         if (draft / "manifest.json").exists():
             manifest = read_manifest(draft)
@@ -79,7 +80,8 @@ def describe_releases(workspace: Workspace) -> str:
         return "Aucun jeu de tableaux : lancez « senacs publish --year ANNÉE »."
     lines = []
     for record in records:
-        state = "publié" if record["state"] == "released" else "EN ATTENTE D'APPROBATION"
+        labels = {"released": "publié", "withdrawn": "RETIRÉ (plus servi)"}
+        state = labels.get(record["state"], "EN ATTENTE D'APPROBATION")
         lines.append(
             f"Campagne {record['year']} — {state} — version {record['data_version']} des données, "
             f"{format_number(record['cells'])} cellules dont {format_number(record['suppressed'])} masquées "

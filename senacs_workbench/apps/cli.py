@@ -509,6 +509,26 @@ def serve(workspace: Workspace, port: int, host: str, use_token: bool, pool_size
                    preheat=True, pool_size=pool_size, echo=click.echo)
 
 
+@main.command(help="Sauvegarder tout l'espace de travail dans une archive (données brutes comprises).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier de l'archive (par défaut : senacs-sauvegarde-NOM-DATE.tar.gz dans le dossier courant).")
+@workspace_option
+def backup(workspace: Workspace, out_path: Path | None) -> None:
+    from senacs_workbench.restricted.operations.backup import backup_workspace
+
+    click.echo(backup_workspace(workspace, out_path).message_fr)
+
+
+@main.command(help="Restaurer une sauvegarde dans un dossier vide, après vérification de toutes ses empreintes.")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--workspace", "target", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Dossier vide (ou inexistant) où restaurer l'espace de travail.")
+def restore(archive: Path, target: Path) -> None:
+    from senacs_workbench.restricted.operations.backup import restore_workspace
+
+    click.echo(restore_workspace(archive, target).message_fr)
+
+
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")

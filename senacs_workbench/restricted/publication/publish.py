@@ -239,7 +239,18 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
 
     The raw data is read in one authorised session (:meth:`RawDataStore.session`: the access to
     the workspace's territory checked and logged once, the store opened once); the engine, the
-    audits and the bundle writer then work on what it read."""
+    audits and the bundle writer then work on what it read. The whole publication holds the
+    workspace lock (:mod:`senacs_workbench.core.workspace_lock`): no campaign reads the bundles
+    meanwhile, no backup copies a half-written draft."""
+    from senacs_workbench.core.workspace_lock import workspace_lock
+
+    with workspace_lock(workspace.root, f"la publication de la campagne {year}"):
+        return _read_and_publish(workspace, year, user=user, workers=workers, only=only)
+
+
+def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, workers: int | None,
+                      only: Sequence[str] | None) -> PublishOutcome:
+    """:func:`publish_year` under the workspace lock."""
     from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.restricted import constant_panel
     from senacs_workbench.restricted.store import RawDataStore

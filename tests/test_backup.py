@@ -179,3 +179,12 @@ def test_backup_waits_for_the_workspace_lock_and_names_its_holder(imported: Work
         holder.kill()
         holder.wait()
     assert backup_workspace(imported, tmp_path / "save.tar.gz").archive.exists()
+
+
+def test_a_truncated_archive_is_refused(imported: Workspace, tmp_path: Path) -> None:
+    archive = backup_workspace(imported, tmp_path / "save.tar.gz").archive
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(BackupError, match="rien n'a été écrit"):
+        restore_workspace(cut, tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()

@@ -87,6 +87,11 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("lab", ["lab", "--port", "abc", "-W"], ("« abc » n'est pas un nombre entier", "« --port »")),
     ("serve", ["serve", "--pool-size", "abc", "-W"], ("« --pool-size »",)),
     ("demo", ["demo", "--years", "deux mille", "--workspace", "{root}/demo"], ("années illisibles",)),
+    ("backup", ["backup", "--out", "{root}/ws/sauvegarde.tar.gz", "-W"],
+     ("serait écrite dans l'espace de travail lui-même",)),
+    ("restore", ["restore", "{root}/notes.txt", "--workspace", "{root}/restauration"],
+     ("notes.txt n'est pas une sauvegarde SENACS lisible", "rien n'a été écrit")),
+    ("erase", ["erase", "S999999", "--reason", "demande RGPD", "-W"], ("La structure S999999 n'a aucune donnée",)),
     ("unknown command", ["publier"], ("Commande inconnue : « publier ». Vouliez-vous dire « publish » ?",)),
     ("unknown option", ["status", "--jsn", "-W"], ("Option inconnue : « --jsn »",)),
 ]

@@ -58,8 +58,9 @@ def test_a_second_writer_waits_for_the_holder_within_its_bound(
 
 
 def test_the_lock_is_not_reentrant_and_refuses_at_once(tmp_path: Path) -> None:
-    with workspace_lock(tmp_path, "la campagne « a »"), pytest.raises(WorkspaceBusy, match="la campagne « a »"):
-        with workspace_lock(tmp_path, "la publication", timeout=3600):
-            pass
+    with (workspace_lock(tmp_path, "la campagne « a »"),
+          pytest.raises(WorkspaceBusy, match="la campagne « a »"),
+          workspace_lock(tmp_path, "la publication", timeout=3600)):
+        pass
     with workspace_lock(tmp_path, "la publication"):
         pass

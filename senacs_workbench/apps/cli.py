@@ -529,6 +529,17 @@ def restore(archive: Path, target: Path) -> None:
     click.echo(restore_workspace(archive, target).message_fr)
 
 
+@main.command(help="Effacer les réponses brutes d'une structure de tout l'espace de travail (RGPD) ; "
+                   "les jeux de tableaux publiés sont conservés.")
+@click.argument("structure")
+@click.option("--reason", required=True, help="Motif (demande reçue, date) : inscrit au journal d'audit.")
+@workspace_option
+def erase(workspace: Workspace, structure: str, reason: str) -> None:
+    from senacs_workbench.restricted.operations.erasure import erase_structure
+
+    click.echo(erase_structure(workspace, structure, reason).message_fr)
+
+
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")
 @click.option("--workspace", "workspace_path", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Dossier de l'espace de démonstration (par défaut : ~/senacs-demo).")

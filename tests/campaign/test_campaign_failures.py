@@ -77,7 +77,8 @@ def test_resume_skips_unchanged_runs_and_reruns_a_changed_one(tiny) -> None:
 def test_lock_refuses_a_concurrent_campaign(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
     path = _campaign(tmp_path, notebooks, [{"notebook": "ok"}])
-    with campaign_lock(workspace, "autre"), pytest.raises(CampaignLocked, match="la campagne « autre » .* est en cours"):
+    with (campaign_lock(workspace, "autre"),
+          pytest.raises(CampaignLocked, match=r"la campagne « autre » .* est en cours")):
         run_campaign(workspace, path, progress=False)
     assert not (workspace.reports / "committee").exists()
 

@@ -37,6 +37,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -287,9 +288,17 @@ def verify_archive(archive: Path) -> dict[str, Any]:
     """Check ``archive`` completely (see the module docs) without writing anything into a
     workspace; return its manifest, or raise :class:`BackupError` in French."""
     try:
+        return _verify(archive)
+    except (OSError, tarfile.TarError, EOFError, zlib.error):
+        raise BackupError(f"Archive {archive} tronquée ou endommagée ; rien n'a été écrit.") from None
+
+
+def _verify(archive: Path) -> dict[str, Any]:
+    try:
         tar = tarfile.open(archive, mode="r:*")  # noqa: SIM115 (closed by the with below)
-    except (OSError, tarfile.TarError) as exc:
-        raise BackupError(f"Archive {archive} illisible ({exc}) ; rien n'a été écrit.") from None
+    except (OSError, tarfile.TarError):
+        raise BackupError(f"{archive} n'est pas une sauvegarde SENACS lisible (ce n'est pas une archive tar, ou "
+                          "elle est endommagée) ; rien n'a été écrit.") from None
     with tar:
         manifest = _read_manifest(tar, archive)
         expected: dict[str, dict[str, Any]] = manifest.get("files", {})
@@ -298,30 +307,27 @@ def verify_archive(archive: Path) -> dict[str, Any]:
         log_digest_ok = False
         with tempfile.TemporaryDirectory(prefix="senacs-restauration-") as private:
             log_copy = Path(private) / "audit-log.jsonl"
-            try:
-                for member in tar:
-                    if member.name == MANIFEST_NAME:
-                        continue
-                    name = str(_safe_name(member.name))
-                    if not member.isfile():
-                        problems.append(f"« {name} » n'est pas un fichier ordinaire")
-                        continue
-                    if name not in expected or name in seen:
-                        problems.append(f"« {name} » n'est pas dans le manifeste ou y figure deux fois")
-                        continue
-                    seen.add(name)
-                    is_log = name == "restricted/audit-log.jsonl"
-                    if is_log:
-                        with log_copy.open("wb") as out:
-                            digest = _member_digest(tar, member, out)
-                    else:
-                        digest = _member_digest(tar, member)
-                    if digest != expected[name].get("sha256"):
-                        problems.append(f"« {name} » a été modifié (empreinte SHA-256 différente du manifeste)")
-                    elif is_log:
-                        log_digest_ok = True
-            except (OSError, tarfile.TarError, EOFError) as exc:
-                raise BackupError(f"Archive {archive} tronquée ou endommagée ({exc}) ; rien n'a été écrit.") from None
+            for member in tar:
+                if member.name == MANIFEST_NAME:
+                    continue
+                name = str(_safe_name(member.name))
+                if not member.isfile():
+                    problems.append(f"« {name} » n'est pas un fichier ordinaire")
+                    continue
+                if name not in expected or name in seen:
+                    problems.append(f"« {name} » n'est pas dans le manifeste ou y figure deux fois")
+                    continue
+                seen.add(name)
+                is_log = name == "restricted/audit-log.jsonl"
+                if is_log:
+                    with log_copy.open("wb") as out:
+                        digest = _member_digest(tar, member, out)
+                else:
+                    digest = _member_digest(tar, member)
+                if digest != expected[name].get("sha256"):
+                    problems.append(f"« {name} » a été modifié (empreinte SHA-256 différente du manifeste)")
+                elif is_log:
+                    log_digest_ok = True
             problems += [f"« {name} » manque" for name in sorted(set(expected) - seen)]
             if problems:
                 raise BackupError(f"Archive {archive} refusée, rien n'a été écrit : " + " ; ".join(problems) + ".")

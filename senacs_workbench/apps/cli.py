@@ -354,10 +354,12 @@ def history(workspace: Workspace, structure: str, variable: str, year: int) -> N
 @workspace_option
 def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
     if infra:
+        from senacs_workbench.core.workspace_lock import workspace_lock
         from senacs_workbench.restricted.publication.authorised import publish_authorised
 
-        for departement in infra:
-            click.echo(publish_authorised(workspace, year, departement).message_fr)
+        with workspace_lock(workspace.root, f"la publication infra-départementale de la campagne {year}"):
+            for departement in infra:
+                click.echo(publish_authorised(workspace, year, departement).message_fr)
         return
     from senacs_workbench.restricted.publication.publish import publish_year
 
@@ -399,9 +401,11 @@ def release_show(workspace: Workspace) -> None:
 @click.option("--year", type=int, required=True, help="Campagne.")
 @workspace_option
 def release_approve(workspace: Workspace, year: int) -> None:
+    from senacs_workbench.core.workspace_lock import workspace_lock
     from senacs_workbench.restricted.publication.approval import approve
 
-    click.echo(approve(workspace, year).message_fr)
+    with workspace_lock(workspace.root, f"l'approbation du jeu de tableaux {year}"):
+        click.echo(approve(workspace, year).message_fr)
 
 
 @main.command(name="export", help="Exporter les tableaux publiés par question (XLSX et CSV) pour le comité.")
@@ -463,9 +467,11 @@ def plaquette_approve(workspace: Workspace, territory: str, year: int) -> None:
 @click.option("--year", type=int, required=True, help="Campagne.")
 @workspace_option
 def plaquette_publish(workspace: Workspace, territory: str, year: int) -> None:
+    from senacs_workbench.core.workspace_lock import workspace_lock
     from senacs_workbench.restricted.publication.plaquette import publish_plaquette
 
-    click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
+    with workspace_lock(workspace.root, f"la publication de la plaquette {territory} {year}"):
+        click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
 
 
 @main.command(help="Exécuter une campagne de carnets (fichier YAML de parameters/).")

@@ -276,6 +276,7 @@ def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dic
         ),
         fresh_kernel=fresh_kernel,
         standalone=run.standalone,
+        max_duration=run.max_duration,
     )
 
 

@@ -75,6 +75,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("panel", ["panel", "--years", "2024-2019", "-W"], ("Période du panel invalide",)),
     ("release show", ["release", "show", "--workspace", "{root}/absent"], ("Aucun espace de travail",)),
     ("release approve", ["release", "approve", "--year", "2024", "-W"], ("Aucun jeu de tableaux en attente",)),
+    ("release reject", ["release", "reject", "--year", "2024", "--reason", "erreur de saisie", "-W"],
+     ("Aucun jeu de tableaux en attente d'approbation pour la campagne 2024 : rien à rejeter",)),
     ("export", ["export", "--year", "2024", "-W"], ("Aucun jeu de tableaux",)),
     ("compare add", ["compare", "add", "{root}/vide", "-W"], ("Aucun jeu de tableaux publié", "vide")),
     ("plaquette build", ["plaquette", "build", "--territory", "999", "--year", "2024", "-W"],

@@ -408,6 +408,17 @@ def release_approve(workspace: Workspace, year: int) -> None:
         click.echo(approve(workspace, year).message_fr)
 
 
+@release.command(name="reject", help="Rejeter le jeu de tableaux en attente (membre du comité ou préparateur) : "
+                                     "il ne pourra plus être approuvé.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--reason", required=True, help="Motif du rejet (inscrit au journal d'audit).")
+@workspace_option
+def release_reject(workspace: Workspace, year: int, reason: str) -> None:
+    from senacs_workbench.restricted.publication.rejection import reject_draft
+
+    click.echo(reject_draft(workspace, year, reason).message_fr)
+
+
 @main.command(name="export", help="Exporter les tableaux publiés par question (XLSX et CSV) pour le comité.")
 @click.option("--year", type=int, required=True, help="Campagne.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,

@@ -61,7 +61,7 @@ def _holder_record(operation: str) -> str:
 
 
 def describe_holder(root: Path) -> str:
-    """Who holds (or last held) the lock of the workspace at ``root``, in French."""
+    """Who holds the lock of the workspace at ``root``, in French."""
     try:
         record = json.loads(lock_path(root).read_text(encoding="utf-8") or "{}")
     except (OSError, json.JSONDecodeError):
@@ -130,6 +130,8 @@ def workspace_lock(root: Path, operation: str, *, timeout: float | None = None) 
     finally:
         with _GUARD:
             _HELD.pop(key, None)
+        handle.seek(0)
+        handle.truncate()  # no stale description of a finished operation
         handle.close()  # closing the descriptor releases the flock
 
 

@@ -83,6 +83,9 @@ def approve(workspace: Workspace, year: int, user: str | None = None) -> Approva
     manifest = read_manifest(folder)
     _verify_files(folder, manifest)
     current = bundle_hash(manifest)
+    from senacs_workbench.restricted.publication.rejection import refuse_if_rejected
+
+    refuse_if_rejected(workspace, year, current)  # a rejected bundle is never approved (rejection.py)
     manifest["approvals"] = add_approval(manifest.get("approvals", []), member, "bundle_hash", current)
     _write_manifest(folder, manifest)
     audit_log.append(workspace.audit_log_path, user=user, action="approve_bundle", territory=key,
@@ -107,6 +110,9 @@ def release(workspace: Workspace, year: int, user: str) -> Path:
     folder = draft_dir(workspace, year)
     manifest = read_manifest(folder)
     _verify_files(folder, manifest)
+    from senacs_workbench.restricted.publication.rejection import refuse_if_rejected
+
+    refuse_if_rejected(workspace, year, bundle_hash(manifest))
     if missing_institutions(manifest):
         raise ApprovalError(f"Le jeu de tableaux {year} n'a pas encore les approbations requises.")
     year_dir = workspace.published / RELEASED / str(year)

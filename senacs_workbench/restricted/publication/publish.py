@@ -338,6 +338,11 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
         extra_files={directory_name(year): public_directory(wide)},
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
+    from senacs_workbench.restricted.publication.rejection import rejections
+
+    if any(r.get("bundle_hash") == manifest["bundle_hash"] for r in rejections(workspace)):
+        panel_note += (" Attention : ce jeu de tableaux est identique à un jeu déjà rejeté ; il ne pourra pas être "
+                       "approuvé (corrigez les données ou relancez la publication).")
     audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(

@@ -63,7 +63,8 @@ def _where(root: Path, needles: list[bytes]) -> dict[str, list[bytes]]:
 @pytest.fixture
 def lived_in(national_workspace: Workspace, tmp_path: Path) -> Workspace:
     """A workspace where the structure is everywhere: two data versions from two files (CSV and
-    XLSX), a correction, coherence findings and question sheets, working files of all kinds."""
+    XLSX), a correction, coherence findings and question sheets, working files of all kinds (a
+    lab notebook whose outputs show it)."""
     workspace = national_workspace
     frame = _planted_frame()
     incoming = workspace.restricted / "incoming"
@@ -84,6 +85,14 @@ def lived_in(national_workspace: Workspace, tmp_path: Path) -> Workspace:
     (review / "revue.html").write_text(f"<td>{TARGET}</td><td>{COMMENT}</td>", encoding="utf-8")
     (review / "revue.pdf").write_bytes(b"%PDF-1.4 compressed stream")
     (review / "autre.html").write_text("<td>S1000</td><td>rien</td>", encoding="utf-8")
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(reponses.head())")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{TARGET} {NAME} {COMMENT}\n")]
+    notebook.cells.append(cell)
+    (workspace.restricted / "lab").mkdir()
+    nbformat.write(notebook, workspace.restricted / "lab" / "analyse.ipynb")
     pd.DataFrame({"structure_id": [TARGET, "S1000"], "note": [BUDGET, "1"]}).to_parquet(
         workspace.restricted / "travail.parquet")
     return workspace
@@ -125,6 +134,9 @@ def test_no_raw_value_of_the_structure_remains_anywhere(lived_in: Workspace) -> 
     assert not (workspace.reports / "centre" / TARGET).exists()
     assert not (workspace.reports / "restricted" / "FR" / "campagne" / "revue.pdf").exists()
     assert (workspace.reports / "restricted" / "FR" / "campagne" / "autre.html").exists()
+    # the preparer's own notebook is kept, without the outputs that showed the structure
+    lab = workspace.restricted / "lab" / "analyse.ipynb"
+    assert "print(reponses.head())" in lab.read_text(encoding="utf-8")
     # recorded: reason, old hashes of the rewritten archives, in a chain that still verifies
     audit_log.verify(workspace.audit_log_path)
     done = [e for e in audit_log.entries(workspace.audit_log_path) if e["action"] == "erase_structure_done"]

@@ -11,7 +11,8 @@ the suppression reasons of the restricted zone are records of those aggregates. 
    blocks);
 3. rewrites every archived import (``restricted/imports/``) and every tabular working file
    (CSV, XLSX, Parquet: the incoming files, the rejected rows, the coherence syntheses…)
-   without the structure's rows, keeping their modes; the archived import keeps its name (the
+   without the structure's rows, keeping their modes, and clears the outputs of the notebooks
+   that show it (a notebook whose code names it is deleted); the archived import keeps its name (the
    hash of the file as it was imported, so that importing that file again changes nothing);
 4. deletes the working files that are about the structure (a folder or a file named after it:
    ``reports/centre/<id>/``, its question sheets) and the other outputs that mention it and
@@ -54,6 +55,9 @@ KEPT_AS_THEY_ARE = ("published", "restricted/ledger", "restricted/publication", 
 TABULAR = frozenset({".csv", ".tsv", ".txt"})
 SPREADSHEETS = frozenset({".xlsx", ".xlsm"})
 PARQUET = frozenset({".parquet"})
+NOTEBOOKS = frozenset({".ipynb"})
+"""Notebooks (a preparer's copies under ``restricted/lab/``…) lose their outputs, and are deleted
+only if their code itself names the structure."""
 PRINTED_BESIDE = (".pdf",)
 """Files printed from a page: deleted with the page they were printed from (same name)."""
 REWRITE, DELETE = "rewritten", "deleted"
@@ -207,6 +211,18 @@ def _parquet_without(data: bytes, pattern: re.Pattern[bytes]) -> tuple[bytes, in
     return out.getvalue(), dropped
 
 
+def _notebook_without_outputs(data: bytes) -> tuple[bytes, int]:
+    import nbformat
+
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    cleared = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.get("outputs"):
+            cell.outputs, cell.execution_count = [], None
+            cleared += 1
+    return nbformat.writes(notebook).encode("utf-8"), cleared
+
+
 def rewrite_without(path: Path, structure_id: str) -> tuple[bytes, int] | None:
     """The file's bytes without the structure's rows (and how many), or None if its format
     cannot be rewritten."""
@@ -219,6 +235,8 @@ def rewrite_without(path: Path, structure_id: str) -> tuple[bytes, int] | None:
             return _xlsx_without(data, structure_id)
         if suffix in PARQUET:
             return _parquet_without(data, token_pattern(structure_id))
+        if suffix in NOTEBOOKS:
+            return _notebook_without_outputs(data)
     except (InputError, ValueError, KeyError, OSError, zipfile.BadZipFile):
         return None
     return None
@@ -264,7 +282,7 @@ def plan_erasure(workspace: Workspace, structure_id: str) -> Plan:
                 continue
             elif relative.startswith(f"{archive_dir}/"):
                 plan.archives.append(path)
-            elif path.suffix.lower() in TABULAR | SPREADSHEETS | PARQUET:
+            elif path.suffix.lower() in TABULAR | SPREADSHEETS | PARQUET | NOTEBOOKS:
                 plan.rewrite.append(path)
             else:
                 plan.delete.append(path)

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from senacs_workbench.core.atomic import fsync_directory
 from senacs_workbench.core.errors import AuditLogError, SenacsError
 from senacs_workbench.core.workspace import Workspace, open_workspace, restrict_tree
 from senacs_workbench.core.workspace_lock import LOCK_FILE, workspace_lock
@@ -222,11 +223,7 @@ def backup_workspace(workspace: Workspace, archive: Path | None = None, *, out_d
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    dir_fd = os.open(archive.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_directory(archive.parent)
     digest = sha256_file(archive)
     total = sum(int(e["size"]) for e in entries.values())
     audit_log.append(workspace.audit_log_path, user=user, action="backup_written", territory=workspace.territory.key,

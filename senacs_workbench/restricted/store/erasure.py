@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from senacs_workbench.core.atomic import fsync_directory
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.store.connection import _open, connect, transaction
 from senacs_workbench.restricted.store.schema import has_table
@@ -95,11 +96,7 @@ def compact(workspace: Workspace) -> None:
         with open(fresh, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(fresh, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_directory(path.parent)
     except BaseException:
         fresh.unlink(missing_ok=True)
         raise

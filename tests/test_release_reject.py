@@ -58,7 +58,7 @@ def test_a_rejected_draft_is_recorded_and_can_never_be_approved(drafted: Workspa
     manifest.pop("rejection")
     manifest["state"] = "draft"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(RejectionError, match="a été rejeté le .* ne peut plus être approuvé"):
+    with pytest.raises(RejectionError, match=r"a été rejeté le .* ne peut plus être approuvé"):
         approve(workspace, YEAR, user="ffed")
     assert not (workspace.published / "released").exists()
 

@@ -358,10 +358,12 @@ def history(workspace: Workspace, structure: str, variable: str, year: int) -> N
 @workspace_option
 def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
     if infra:
+        from senacs_workbench.core.workspace_lock import workspace_lock
         from senacs_workbench.restricted.publication.authorised import publish_authorised
 
-        for departement in infra:
-            click.echo(publish_authorised(workspace, year, departement).message_fr)
+        with workspace_lock(workspace.root, f"la publication infra-départementale de la campagne {year}"):
+            for departement in infra:
+                click.echo(publish_authorised(workspace, year, departement).message_fr)
         return
     from senacs_workbench.restricted.publication.publish import publish_year
 
@@ -406,10 +408,12 @@ def release_show(workspace: Workspace) -> None:
 @workspace_option
 def release_approve(workspace: Workspace, year: int, signature_file: Path | None) -> None:
     from senacs_workbench.core.signatures import SignedStatement
+    from senacs_workbench.core.workspace_lock import workspace_lock
     from senacs_workbench.restricted.publication.approval import approve
 
     signature = SignedStatement.read(signature_file) if signature_file else None
-    click.echo(approve(workspace, year, signature=signature).message_fr)
+    with workspace_lock(workspace.root, f"l'approbation du jeu de tableaux {year}"):
+        click.echo(approve(workspace, year, signature=signature).message_fr)
 
 
 @release.command(name="revoke", help="Retirer l'approbation d'un membre avant la publication.")
@@ -433,6 +437,17 @@ def release_hash(workspace: Workspace, year: int) -> None:
     click.echo(f"Territoire : {workspace.territory.key}")
     click.echo(f"Empreinte : {bundle_hash(manifest)}")
     click.echo(f"Signature : senacs release sign --territory {workspace.territory.key} --hash {bundle_hash(manifest)}")
+
+
+@release.command(name="reject", help="Rejeter le jeu de tableaux en attente (membre du comité ou préparateur) : "
+                                     "il ne pourra plus être approuvé.")
+@click.option("--year", type=int, required=True, help="Campagne.")
+@click.option("--reason", required=True, help="Motif du rejet (inscrit au journal d'audit).")
+@workspace_option
+def release_reject(workspace: Workspace, year: int, reason: str) -> None:
+    from senacs_workbench.restricted.publication.rejection import reject_draft
+
+    click.echo(reject_draft(workspace, year, reason).message_fr)
 
 
 @main.command(name="export", help="Exporter les tableaux publiés par question (XLSX et CSV) pour le comité.")
@@ -498,9 +513,11 @@ def plaquette_approve(workspace: Workspace, territory: str, year: int, signature
 @click.option("--year", type=int, required=True, help="Campagne.")
 @workspace_option
 def plaquette_publish(workspace: Workspace, territory: str, year: int) -> None:
+    from senacs_workbench.core.workspace_lock import workspace_lock
     from senacs_workbench.restricted.publication.plaquette import publish_plaquette
 
-    click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
+    with workspace_lock(workspace.root, f"la publication de la plaquette {territory} {year}"):
+        click.echo(f"Plaquette publiée : {publish_plaquette(workspace, territory, year)}")
 
 
 @main.command(help="Exécuter une campagne de carnets (fichier YAML de parameters/).")
@@ -542,6 +559,37 @@ def serve(workspace: Workspace, port: int, host: str, use_token: bool, pool_size
 
     serve_blocking(workspace.published, port=port, host=host, token=secrets.token_urlsafe(16) if use_token else None,
                    preheat=True, pool_size=pool_size, echo=click.echo)
+
+
+@main.command(help="Sauvegarder tout l'espace de travail dans une archive (données brutes comprises).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier de l'archive (par défaut : senacs-sauvegarde-NOM-DATE.tar.gz dans le dossier courant).")
+@workspace_option
+def backup(workspace: Workspace, out_path: Path | None) -> None:
+    from senacs_workbench.restricted.operations.backup import backup_workspace
+
+    click.echo(backup_workspace(workspace, out_path).message_fr)
+
+
+@main.command(help="Restaurer une sauvegarde dans un dossier vide, après vérification de toutes ses empreintes.")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--workspace", "target", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Dossier vide (ou inexistant) où restaurer l'espace de travail.")
+def restore(archive: Path, target: Path) -> None:
+    from senacs_workbench.restricted.operations.backup import restore_workspace
+
+    click.echo(restore_workspace(archive, target).message_fr)
+
+
+@main.command(help="Effacer les réponses brutes d'une structure de tout l'espace de travail (RGPD) ; "
+                   "les jeux de tableaux publiés sont conservés.")
+@click.argument("structure")
+@click.option("--reason", required=True, help="Motif (demande reçue, date) : inscrit au journal d'audit.")
+@workspace_option
+def erase(workspace: Workspace, structure: str, reason: str) -> None:
+    from senacs_workbench.restricted.operations.erasure import erase_structure
+
+    click.echo(erase_structure(workspace, structure, reason).message_fr)
 
 
 @main.command(help="Démonstration de bout en bout sur des données synthétiques.")

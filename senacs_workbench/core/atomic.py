@@ -17,7 +17,12 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None
     if mode is not None:
         os.chmod(tmp, mode)
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (sync the folder's entry list)."""
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

@@ -77,7 +77,8 @@ def test_resume_skips_unchanged_runs_and_reruns_a_changed_one(tiny) -> None:
 def test_lock_refuses_a_concurrent_campaign(tiny) -> None:
     workspace, notebooks, tmp_path = tiny
     path = _campaign(tmp_path, notebooks, [{"notebook": "ok"}])
-    with campaign_lock(workspace), pytest.raises(CampaignLocked, match="Une autre campagne est en cours"):
+    with (campaign_lock(workspace, "autre"),
+          pytest.raises(CampaignLocked, match=r"la campagne « autre » .* est en cours")):
         run_reviewed(workspace, path, progress=False)
     assert not (workspace.reports / "committee").exists()
 
@@ -128,3 +129,33 @@ def test_a_reused_kernel_starts_every_run_with_an_empty_namespace(tiny) -> None:
     assert report.ok
     probe = next(o for o in report.outcomes if o.notebook == "b_probe")
     assert json.loads((probe.artefacts / "key_figures.json").read_text()) == {"x": 1, "leak": False}
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["warm", "fresh"])
+def test_a_run_longer_than_its_max_duration_is_stopped_with_its_own_status(tiny, fresh: bool) -> None:
+    """papermill bounds each cell only: a notebook whose one cell sleeps well under the cell
+    timeout is still stopped at the run's wall-clock limit, recorded as such, and the worker's
+    next run works (its kernel replaced)."""
+    workspace, notebooks, tmp_path = tiny
+    path = _campaign(tmp_path, notebooks, [
+        {"notebook": "slow", "timeout": 600, "max_duration": 3},
+        {"notebook": "ok"},
+    ])
+    report = run_reviewed(workspace, path, progress=False, workers=1, fresh_kernels=fresh)
+    statuses = {o.run_id: o.status for o in report.outcomes}
+    assert statuses == {"slow": "run_timed_out", "ok": "done"}
+    slow = next(o for o in report.outcomes if o.run_id == "slow")
+    assert "durée maximale de 3 s" in slow.message
+    kept = nbformat.read(slow.notebook_output, as_version=4)
+    assert kept.metadata["senacs"]["status"] == "run_timed_out"
+    assert "durée maximale dépassée" in kept.cells[0].source
+    assert "DURÉE MAXIMALE DÉPASSÉE slow" in report.summary_fr() and report.exit_code == 1
+    state = json.loads((workspace.reports / ".campaigns" / "petite.json").read_text(encoding="utf-8"))
+    assert state["slow"]["status"] == "run_timed_out"
+
+
+def test_max_duration_must_be_a_number_of_seconds(tiny) -> None:
+    workspace, notebooks, tmp_path = tiny
+    path = _campaign(tmp_path, notebooks, [{"notebook": "ok", "max_duration": "une heure"}])
+    with pytest.raises(CampaignError, match="max_duration = 'une heure' : un nombre de secondes est attendu"):
+        run_reviewed(workspace, path, progress=False)

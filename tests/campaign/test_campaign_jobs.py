@@ -30,7 +30,8 @@ def test_jobs_and_results_are_frozen_and_pickle(tmp_path: Path):
 
 
 def test_status_values_are_the_state_file_strings():
-    assert {s.value for s in RunStatus} == {"pending", "done", "failed", "timed_out", "kernel_died", "skipped"}
+    assert {s.value for s in RunStatus} == {"pending", "done", "failed", "timed_out", "run_timed_out", "kernel_died",
+                                            "skipped"}
     assert json.dumps({"status": RunStatus.KERNEL_DIED}) == '{"status": "kernel_died"}'
 
 

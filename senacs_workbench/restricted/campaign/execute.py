@@ -5,6 +5,9 @@ Runs in a separate process (a ``ProcessPoolExecutor`` worker or a Dask worker): 
 The three ways a run can fail are caught and recorded — ``PapermillExecutionError`` (a cell
 raised), nbclient's ``CellTimeoutError`` (papermill writes no error banner for it) and
 ``DeadKernelError`` — and the partial notebook is kept under ``failed/`` for diagnosis.
+A fourth is the run's own wall-clock limit (``max_duration``): papermill only bounds each cell, so
+a watchdog thread kills the run's kernel once the limit is over; nbclient then sees a dead kernel,
+and the run is recorded as ``run_timed_out`` (« durée maximale dépassée »), not as a crash.
 
 Warm kernels (default): each worker process keeps one idle kernel per (kernel, audience) and
 reuses it for its next run, after clearing the user namespace (``%reset -f``): imports,
@@ -18,10 +21,12 @@ papermill run. ``fresh_kernel=True`` in a job gives every run its own kernel.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import functools
 import os
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -39,6 +44,9 @@ class RunStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    """A cell ran longer than the run's per-cell ``timeout``."""
+    RUN_TIMED_OUT = "run_timed_out"
+    """The whole run ran longer than its ``max_duration`` (wall clock): its kernel was stopped."""
     KERNEL_DIED = "kernel_died"
     SKIPPED = "skipped"
 
@@ -46,12 +54,14 @@ class RunStatus(StrEnum):
 DONE = RunStatus.DONE
 FAILED = RunStatus.FAILED
 TIMED_OUT = RunStatus.TIMED_OUT
+RUN_TIMED_OUT = RunStatus.RUN_TIMED_OUT
 KERNEL_DIED = RunStatus.KERNEL_DIED
 SKIPPED = RunStatus.SKIPPED
 STATUS_LABELS: dict[str, str] = {
     DONE: "terminé",
     FAILED: "échec",
     TIMED_OUT: "délai dépassé",
+    RUN_TIMED_OUT: "durée maximale dépassée",
     KERNEL_DIED: "noyau arrêté",
     SKIPPED: "inchangé (repris)",
 }
@@ -98,6 +108,8 @@ class RunJob:
     deny_read: tuple[str, ...] = ()
     """Folders the kernel may not read (a committee notebook's: the workspace's restricted zone), see
     :mod:`.confinement`."""
+    max_duration: int | None = None
+    """Seconds the whole run may take, wall clock (papermill's ``timeout`` is per cell only); None: no limit."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,18 @@ def _shutdown(key: tuple[str, str]) -> None:
         return
     try:
         if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+        run_sync(km.cleanup_resources)()
+    except Exception:  # the kernel is gone already
+        pass
+
+
+def _stop_kernel(km: Any) -> None:
+    """Shut a fresh run's kernel down (it may be dead already)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=True)
         run_sync(km.cleanup_resources)()
     except Exception:  # the kernel is gone already
@@ -275,11 +299,64 @@ def _error_message(exc: BaseException) -> str:
     return text[-1] if text else type(exc).__name__
 
 
+class Watchdog:
+    """Kill a run's kernel once its wall-clock limit is over (a daemon thread; :meth:`stop` when the
+    run ends). The kernel may not be started yet when the limit falls: it is then killed as soon as
+    it has a process."""
+
+    def __init__(self, km: Any, seconds: float | None) -> None:
+        self.km = km
+        self.seconds = seconds
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="senacs-run-watchdog", daemon=True)
+
+    def __enter__(self) -> Watchdog:
+        if self.seconds is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        if self._stop.wait(self.seconds):
+            return
+        self.fired = True
+        while not self._stop.is_set():
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if process is not None:
+                with contextlib.suppress(OSError):  # already gone
+                    process.kill()
+            self._stop.wait(0.5)
+
+
+def _failure(exc: Exception, job: RunJob, overran: bool) -> tuple[RunStatus, str]:
+    """The status and French message of a run that raised ``exc`` (``overran``: the watchdog
+    stopped its kernel, whatever nbclient then raised)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if overran:
+        return RUN_TIMED_OUT, (f"l'exécution du carnet a dépassé sa durée maximale de {job.max_duration} s "
+                               f"(max_duration) : noyau arrêté ({type(exc).__name__})")
+    if isinstance(exc, CellTimeoutError):
+        return TIMED_OUT, f"une cellule a dépassé le délai de {job.timeout} s ({type(exc).__name__})"
+    if isinstance(exc, DeadKernelError):
+        return KERNEL_DIED, f"le noyau Python s'est arrêté en cours d'exécution ({type(exc).__name__})"
+    if isinstance(exc, PapermillExecutionError):
+        return FAILED, f"erreur dans la cellule {exc.exec_count} : {exc.ename}: {exc.evalue}"
+    return FAILED, f"{type(exc).__name__}: {_error_message(exc)}"
+
+
 def execute_run(job: RunJob) -> RunResult:
     """Execute one run and say how it ended."""
     import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
     working = job.notebook_output.with_name(f".{job.notebook_output.stem}.running.ipynb")
@@ -288,32 +365,31 @@ def execute_run(job: RunJob) -> RunResult:
     status, message = DONE, ""
     warm = not job.fresh_kernel
     key = (job.kernel, job.metadata.audience + "|" + "|".join(job.deny_read))
-    extra: dict[str, Any] = {"kernel_manager_class": _manager_class(job.deny_read)}
-    if warm:
-        extra = {"engine_name": _engine(), "km": _warm_kernel(job.kernel, job.metadata.audience, job.deny_read)}
+    # our own kernel manager, warm or fresh: the watchdog needs the kernel's process; a committee
+    # notebook's kernel is confined away from the restricted zone (confinement.py)
+    km = (_warm_kernel(job.kernel, job.metadata.audience, job.deny_read) if warm
+          else _manager_class(job.deny_read)(kernel_name=job.kernel))
+    watchdog = Watchdog(km, job.max_duration)
     try:
-        papermill.execute_notebook(
-            str(job.notebook_path), str(working), parameters=job.parameters, kernel_name=job.kernel,
-            execution_timeout=job.timeout, progress_bar=False, log_output=False,
-            request_save_on_cell_execute=True, report_mode=False, **extra,
-        )
-    except CellTimeoutError as exc:
-        status, message = TIMED_OUT, f"une cellule a dépassé le délai de {job.timeout} s ({type(exc).__name__})"
-    except DeadKernelError as exc:
-        status, message = KERNEL_DIED, f"le noyau Python s'est arrêté en cours d'exécution ({type(exc).__name__})"
-    except PapermillExecutionError as exc:
-        status, message = FAILED, f"erreur dans la cellule {exc.exec_count} : {exc.ename}: {exc.evalue}"
+        with watchdog:
+            papermill.execute_notebook(
+                str(job.notebook_path), str(working), parameters=job.parameters, kernel_name=job.kernel,
+                execution_timeout=job.timeout, progress_bar=False, log_output=False,
+                request_save_on_cell_execute=True, report_mode=False, engine_name=_engine(), km=km,
+            )
     except Exception as exc:
-        status, message = FAILED, f"{type(exc).__name__}: {_error_message(exc)}"
-    if warm and (status != DONE or not _reset_namespace(extra["km"])):
+        status, message = _failure(exc, job, watchdog.fired)
+    if warm and (status != DONE or not _reset_namespace(km)):
         _shutdown(key)
+    elif not warm:
+        _stop_kernel(km)
     html: Path | None = None
     kept: Path | None = None
     if not working.exists() and status != DONE:
         nbformat.write(nbformat.read(job.notebook_path, as_version=4), working)
     if working.exists():
         notebook = nbformat.read(working, as_version=4)
-        if status in (TIMED_OUT, KERNEL_DIED):
+        if status in (TIMED_OUT, RUN_TIMED_OUT, KERNEL_DIED):
             banner = nbformat.v4.new_markdown_cell(f"**Exécution interrompue ({STATUS_LABELS[status]})** : {message}")
             banner.metadata["tags"] = ["senacs-error"]
             notebook.cells.insert(0, banner)

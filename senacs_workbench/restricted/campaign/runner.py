@@ -1,6 +1,8 @@
 """``senacs run``: run a whole campaign of parameterised notebooks.
 
-1. take the workspace's campaign lock (``fcntl``): two campaigns never run at once;
+1. take the workspace lock (:mod:`senacs_workbench.core.workspace_lock`, shared with
+   publications, backups and erasures): two campaigns never run at once, nor a campaign while a
+   publication replaces the bundles it reads;
 2. load and validate the campaign file (nothing runs if anything is wrong);
 3. compute each run's fingerprint (notebook, parameters, released bundles it reads, analysis
    code) and, with ``resume``, skip runs that succeeded with the same fingerprint;
@@ -24,7 +26,6 @@ The outputs of the audiences narrower than the committee (``reports/restricted/<
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import html
 import json
@@ -51,6 +52,7 @@ from senacs_workbench.core.workspace import (
     restrict_tree,
     write_text_atomic,
 )
+from senacs_workbench.core.workspace_lock import WorkspaceBusy, workspace_lock
 from senacs_workbench.released.analysis.audience import AUDIENCE_LABELS, CENTRE, COMMITTEE, RESTRICTED
 from senacs_workbench.released.bundle_contract import (
     COMPARISONS,
@@ -81,38 +83,26 @@ from senacs_workbench.restricted.campaign.plaquettes import (
 from senacs_workbench.restricted.campaign.report_pdf import export_pdfs
 from senacs_workbench.restricted.campaign.spec import Campaign, RunSpec, load_campaign
 
-LOCK_FILE = ".campaign.lock"
 STATE_DIR = ".campaigns"
 INDEX = "index.html"
 EXECUTORS = ("local", "dask")
 
 
-class CampaignLocked(SenacsError):
-    """Another campaign holds the workspace's lock."""
+class CampaignLocked(WorkspaceBusy):
+    """Another campaign, a publication, a backup or an erasure holds the workspace's lock."""
 
 
 @contextmanager
-def campaign_lock(workspace: Workspace) -> Iterator[Path]:
-    """Hold the workspace's campaign lock; raise :class:`CampaignLocked` at once if it is taken."""
-    path = workspace.root / LOCK_FILE
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole campaign)
+def campaign_lock(workspace: Workspace, name: str = "") -> Iterator[Path]:
+    """Hold the workspace lock (:mod:`senacs_workbench.core.workspace_lock`, shared with the
+    publication, the backup and the erasure) for a campaign; raise :class:`CampaignLocked` naming
+    the holder once the bounded wait is over."""
+    operation = f"la campagne « {name} »" if name else "une campagne"
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise CampaignLocked(
-                f"Une autre campagne est en cours sur l'espace de travail {workspace.root} ({holder}) : "
-                "attendez qu'elle se termine (deux campagnes ne tournent jamais en même temps)."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, depuis {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
-        handle.flush()
-        yield path
-    finally:
-        handle.close()
+        with workspace_lock(workspace.root, operation) as path:
+            yield path
+    except WorkspaceBusy as busy:
+        raise CampaignLocked(busy.message, **busy.details) from None
 
 
 @dataclass
@@ -288,6 +278,7 @@ def _job(workspace: Workspace, campaign: Campaign, run: RunSpec, parameters: dic
         standalone=run.standalone,
         # a committee notebook's kernel cannot read the restricted zone (confinement.py)
         deny_read=(str(workspace.restricted),) if run.declared_audience == COMMITTEE else (),
+        max_duration=run.max_duration,
     )
 
 
@@ -477,7 +468,7 @@ def run_campaign(
     if executor not in EXECUTORS:
         raise SenacsError(f"Exécuteur inconnu « {executor} » (choix : {', '.join(EXECUTORS)}).")
     started = time.perf_counter()
-    with campaign_lock(workspace):
+    with campaign_lock(workspace, Path(campaign_file).stem):
         campaign = load_campaign(workspace, campaign_file)
         narrow = sorted({run.folder.parts[0] for run in campaign.runs} & set(OWNER_ONLY_REPORTS))
         for run in campaign.runs:

@@ -5,6 +5,7 @@ A campaign file::
     name: campagne-2024          # optional; default: the file's name
     notebooks: ../notebooks      # optional; folder of the notebooks, relative to this file (default: the shipped ones)
     timeout: 600                 # optional; seconds allowed per cell
+    max_duration: 3600           # optional; seconds allowed for a whole notebook run (wall clock)
     standalone: [restricted]     # optional; audiences whose HTML embeds plotly.js (centre: always)
     pdf: true                    # optional; a PDF beside each HTML (true, false or a list of audiences)
     runs:
@@ -74,6 +75,9 @@ YEAR_PARAMETERS = ("year", "first_year", "last_year")
 READS_STORE = "store"
 """``metadata.senacs.reads`` of a restricted notebook that reads the raw data, not released bundles."""
 DEFAULT_TIMEOUT = 600
+DEFAULT_MAX_DURATION = 3600
+"""Seconds a whole notebook run may take (wall clock, kernel start included) unless the campaign
+file says otherwise (``max_duration``, for the file or per run)."""
 ALWAYS_STANDALONE = frozenset({CENTRE})
 """Audiences whose reports always embed what they need: a centre's report is handed to it alone."""
 ALL_STRUCTURES = "all"
@@ -119,6 +123,8 @@ class RunSpec:
     """The HTML embeds plotly.js and works alone (always for a centre's report)."""
     pdf: bool = False
     """A PDF of the report is printed beside its HTML."""
+    max_duration: int = DEFAULT_MAX_DURATION
+    """Seconds the whole run may take (wall clock); its kernel is stopped beyond."""
 
     @property
     def label(self) -> str:
@@ -342,6 +348,7 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
     # the shipped notebooks unless the file names a folder (relative to the file): a copied example still runs
     notebooks_dir = (path.parent / str(raw["notebooks"])).resolve() if raw.get("notebooks") else shipped("notebooks")
     default_timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    default_duration = raw.get("max_duration", DEFAULT_MAX_DURATION)
     standalone_audiences, option_problems = _audience_option(raw, "standalone", frozenset())
     pdf_audiences, pdf_problems = _audience_option(raw, "pdf", frozenset())
     problems += option_problems + pdf_problems
@@ -359,7 +366,7 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
             problems.append(f"{where} : « notebook » manquant.")
             continue
         unknown_keys = set(entry) - {"notebook", "audience", "territories", "parameters", "timeout", "standalone",
-                                     "pdf"}
+                                     "pdf", "max_duration"}
         if unknown_keys:
             problems.append(f"{where} : clé(s) inconnue(s) {', '.join(sorted(unknown_keys))}.")
         notebook = str(entry["notebook"])
@@ -437,6 +444,10 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
         timeout = entry.get("timeout", default_timeout)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
             entry_problems.append(f"{where} : timeout = {timeout!r} : un nombre de secondes est attendu.")
+        max_duration = entry.get("max_duration", default_duration)
+        if not isinstance(max_duration, int) or isinstance(max_duration, bool) or max_duration <= 0:
+            entry_problems.append(f"{where} : max_duration = {max_duration!r} : un nombre de secondes est attendu "
+                                  "(durée maximale d'une exécution entière du carnet).")
         standalone, flag_problem = _run_flag(entry, "standalone", audience in standalone_audiences, where)
         pdf, pdf_problem = _run_flag(entry, "pdf", audience in pdf_audiences, where)
         entry_problems += [p for p in (flag_problem, pdf_problem) if p]
@@ -483,7 +494,7 @@ def load_campaign(workspace: Workspace, path: Path | str) -> Campaign:
                 run_id=run_id, notebook=notebook, notebook_path=notebook_path, parameters=params,
                 audience=audience, declared_audience=own_audience, folder=folder, group=group,
                 timeout=int(timeout), runner_parameters=tuple(n for n in RUNNER_PARAMETERS if n in declared),
-                standalone=standalone, pdf=pdf,
+                standalone=standalone, pdf=pdf, max_duration=int(max_duration),
             ))
     if problems:
         raise CampaignError(problems, path)

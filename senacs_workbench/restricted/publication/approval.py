@@ -105,6 +105,9 @@ def approve(workspace: Workspace, year: int, user: str | None = None,
     territory = workspace.territory
     current = bundle_hash(manifest)
     details = {"year": year, "bundle_hash": current}
+    from senacs_workbench.restricted.publication.rejection import refuse_if_rejected
+
+    refuse_if_rejected(workspace, year, current)  # a rejected bundle is never approved (rejection.py)
     if signature is None:
         user = user or acting_user(workspace.governance_path)
         require_committee_member(workspace, territory, user, "approve_bundle", {"year": year})
@@ -149,6 +152,9 @@ def release(workspace: Workspace, year: int, user: str) -> Path:
     folder = draft_dir(workspace, year)
     manifest = read_manifest(folder)
     _verify_files(folder, manifest)
+    from senacs_workbench.restricted.publication.rejection import refuse_if_rejected
+
+    refuse_if_rejected(workspace, year, bundle_hash(manifest))
     if missing_institutions(workspace, manifest):
         raise ApprovalError(f"Le jeu de tableaux {year} n'a pas encore les approbations requises.")
     shutil.copyfile(chain_path(workspace.governance_path), folder / CHAIN_FILE)

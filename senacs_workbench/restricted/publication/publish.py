@@ -239,7 +239,18 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
 
     The raw data is read in one authorised session (:meth:`RawDataStore.session`: the access to
     the workspace's territory checked and logged once, the store opened once); the engine, the
-    audits and the bundle writer then work on what it read."""
+    audits and the bundle writer then work on what it read. The whole publication holds the
+    workspace lock (:mod:`senacs_workbench.core.workspace_lock`): no campaign reads the bundles
+    meanwhile, no backup copies a half-written draft."""
+    from senacs_workbench.core.workspace_lock import workspace_lock
+
+    with workspace_lock(workspace.root, f"la publication de la campagne {year}"):
+        return _read_and_publish(workspace, year, user=user, workers=workers, only=only)
+
+
+def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, workers: int | None,
+                      only: Sequence[str] | None) -> PublishOutcome:
+    """:func:`publish_year` under the workspace lock."""
     from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.restricted import constant_panel
     from senacs_workbench.restricted.store import RawDataStore
@@ -327,6 +338,11 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
         extra_files={directory_name(year): public_directory(wide)},
     )
     write_suppression_reasons(workspace.restricted, year, manifest["bundle_hash"], cells)
+    from senacs_workbench.restricted.publication.rejection import rejections
+
+    if any(r.get("bundle_hash") == manifest["bundle_hash"] for r in rejections(workspace)):
+        panel_note += (" Attention : ce jeu de tableaux est identique à un jeu déjà rejeté ; il ne pourra pas être "
+                       "approuvé (corrigez les données ou relancez la publication).")
     audit_log.append(workspace.audit_log_path, user=user, action="publish_draft", territory=territory.key,
                      details={"year": year, "data_version": version, "bundle_hash": manifest["bundle_hash"]})
     return PublishOutcome(

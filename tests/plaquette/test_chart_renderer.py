@@ -80,3 +80,28 @@ def test_an_error_of_the_figure_is_not_retried(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValueError):
         renderer.svg(_chart())
     assert calls["n"] == 1 and renderer.restarts == 0
+
+
+def _spin(stop: Any) -> None:
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+@needs_chromium
+def test_the_renderer_starts_and_renders_beside_a_cpu_hog() -> None:
+    """Two busy processes on the 2-core machine while the renderer starts and draws: it waits, never fails."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    hogs = [context.Process(target=_spin, args=(stop,), daemon=True) for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        with ChartRenderer() as renderer:
+            svgs = [renderer.svg(_chart()) for _ in range(3)]
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join(timeout=30)
+    assert all(svg is not None and "Dordogne" in svg for svg in svgs)

@@ -111,7 +111,14 @@ class ChartRenderer:
         """How many times a renderer that was not ready has been restarted."""
 
     def __enter__(self) -> ChartRenderer:
-        self._started = self._start()
+        for attempt in range(1, self._attempts + 1):
+            try:
+                self._started = self._start()
+                return self
+            except Exception as exc:
+                if attempt == self._attempts or not renderer_not_ready(exc):
+                    raise
+                time.sleep(self._pause_s * attempt)
         return self
 
     @staticmethod

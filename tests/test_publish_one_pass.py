@@ -99,3 +99,24 @@ def test_a_refused_user_opens_no_session(two_campaigns: Workspace, monkeypatch: 
         pass
     assert opened == []
     assert audit_log.entries(two_campaigns.audit_log_path)[-1]["action"] == "refused:publish"
+
+
+def test_a_year_is_published_from_a_named_data_version(two_campaigns: Workspace) -> None:
+    """``senacs publish --data-version``: an earlier version, recorded in the draft; an unknown one refused."""
+    from click.testing import CliRunner
+
+    from senacs_workbench.apps.cli import main
+    from senacs_workbench.core.errors import SenacsError
+    from senacs_workbench.released.bundle_contract import read_manifest
+    from senacs_workbench.restricted.coherence.corrections import correct_answer
+    from senacs_workbench.restricted.publication.approval import draft_dir
+
+    structure = RawDataStore(two_campaigns, "prep").answers(2025, variables=["salaries"]).iloc[0]
+    correct_answer(two_campaigns, 2025, str(structure["structure_id"]), "salaries", "7", why="test", user="prep")
+    assert RawDataStore(two_campaigns, "prep").latest_version(2025) == 2
+    with pytest.raises(SenacsError, match="n'a pas de version 9 des données"):
+        publish_year(two_campaigns, 2025, only=QUESTIONS, workers=1, data_version=9)
+    result = CliRunner().invoke(main, ["publish", "--year", "2025", "--data-version", "1", "--workspace",
+                                       str(two_campaigns.root)], env={"SENACS_USER": "prep"})
+    assert result.exit_code == 0, result.output
+    assert read_manifest(draft_dir(two_campaigns, 2025))["data_version"] == 1

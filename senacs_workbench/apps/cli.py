@@ -355,8 +355,10 @@ def history(workspace: Workspace, structure: str, variable: str, year: int) -> N
 @click.option("--infra", "infra", multiple=True, metavar="DÉPARTEMENT",
               help="Produire plutôt les vues infra-départementales (EPCI, communes) de ce département, réservées "
                    "au préparateur et aux correspondants, protégées avec les tableaux déjà publiés (répétable).")
+@click.option("--data-version", "data_version", type=int, default=None,
+              help="Publier à partir de cette version des données (par défaut : la dernière).")
 @workspace_option
-def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
+def publish(workspace: Workspace, year: int, infra: tuple[str, ...], data_version: int | None) -> None:
     if infra:
         from senacs_workbench.core.workspace_lock import workspace_lock
         from senacs_workbench.restricted.publication.authorised import publish_authorised
@@ -367,7 +369,7 @@ def publish(workspace: Workspace, year: int, infra: tuple[str, ...]) -> None:
         return
     from senacs_workbench.restricted.publication.publish import publish_year
 
-    click.echo(publish_year(workspace, year).message_fr)
+    click.echo(publish_year(workspace, year, data_version=data_version).message_fr)
 
 
 @main.command(help="Période du panel constant (structures présentes chaque année) publié avec les tableaux.")

@@ -45,6 +45,7 @@ from senacs_workbench.core.codebook import (
     QuestionType,
     load_codebook,
 )
+from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.disclosure.cells import ReleaseSpec
@@ -233,9 +234,11 @@ def _unchanged(workspace: Workspace, year: int, version: int, rules_hash: str, p
 
 
 def publish_year(workspace: Workspace, year: int, *, user: str | None = None, workers: int | None = None,
-                 only: Sequence[str] | None = None) -> PublishOutcome:
+                 only: Sequence[str] | None = None, data_version: int | None = None) -> PublishOutcome:
     """Publish ``year`` (see the module docs); ``only`` restricts the bundle to these questions
-    (tests and benchmarks: the committee bundle normally holds every tabulated question).
+    (tests and benchmarks: the committee bundle normally holds every tabulated question);
+    ``data_version``: publish from that data version instead of the latest (e.g. to re-release
+    what was right before a wrong import; the ledger keeps it consistent with earlier releases).
 
     The raw data is read in one authorised session (:meth:`RawDataStore.session`: the access to
     the workspace's territory checked and logged once, the store opened once); the engine, the
@@ -245,11 +248,20 @@ def publish_year(workspace: Workspace, year: int, *, user: str | None = None, wo
     from senacs_workbench.core.workspace_lock import workspace_lock
 
     with workspace_lock(workspace.root, f"la publication de la campagne {year}"):
-        return _read_and_publish(workspace, year, user=user, workers=workers, only=only)
+        return _read_and_publish(workspace, year, user=user, workers=workers, only=only, data_version=data_version)
+
+
+def _named_version(raw: Any, year: int, version: int) -> int:
+    """``version`` if ``year`` has that data version, else a French error listing those it has."""
+    known = [int(v) for v in raw.versions(year)["version"]]
+    if version not in known:
+        raise SenacsError(f"La campagne {year} n'a pas de version {version} des données "
+                           f"(versions : {', '.join(map(str, known)) or 'aucune'}).")
+    return version
 
 
 def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, workers: int | None,
-                      only: Sequence[str] | None) -> PublishOutcome:
+                      only: Sequence[str] | None, data_version: int | None = None) -> PublishOutcome:
     """:func:`publish_year` under the workspace lock."""
     from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.restricted import constant_panel
@@ -259,7 +271,7 @@ def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, work
     territory = workspace.territory
     levels = LEVELS_OF_WORKSPACE[territory.level]
     with RawDataStore(workspace, user).session("publish", territory, details={"year": year}) as raw:
-        version = raw.latest_version(year)
+        version = raw.latest_version(year) if data_version is None else _named_version(raw, year, data_version)
         rules_hash = load_rules().hash
         window = constant_panel.panel_window(workspace)
         panel = constant_panel.panel_period(window, raw, year)

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.codebook import YES, Codebook, QuestionType
+from senacs_workbench.core.codebook import YES, Codebook
 from senacs_workbench.core.formatting import NBSP, format_euros, format_number
 from senacs_workbench.restricted.coherence.rules import Catalogue, PeerSettings, Rule
 from senacs_workbench.restricted.coherence.values import display_value, json_value, number_text
+from senacs_workbench.restricted.store.bounds import has_bounds, out_of_bounds
 
 FINDING_COLUMNS = ("structure_id", "rule_id", "severity", "family", "variables", "values", "values_text", "message")
 
@@ -115,25 +116,14 @@ def check_range(rule: Rule, data: CheckData) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     skipped = set(rule.params.get("except") or ())
     for question in data.codebook.questions:
-        if question.id in skipped or question.id not in data.frame.columns:
+        if question.id in skipped or question.id not in data.frame.columns or not has_bounds(question):
             continue
         low, high = question.minimum, question.maximum
         if question.type.is_numeric:
             values = data.numeric(question.id)
-            lo = -np.inf if low is None else float(low)
-            hi = np.inf if high is None else float(high)
-            bad = values.notna() & ((values < lo) | (values > hi))
-            if question.type is QuestionType.COUNT:
-                bad |= values.notna() & (values % 1 != 0)
-        elif question.type is QuestionType.DATE and (low is not None or high is not None):
-            values = pd.to_datetime(data.column(question.id), errors="coerce")
-            bad = pd.Series(False, index=values.index)
-            if low is not None:
-                bad |= values.notna() & (values < pd.Timestamp(str(low)))
-            if high is not None:
-                bad |= values.notna() & (values > pd.Timestamp(str(high)))
         else:
-            continue
+            values = pd.to_datetime(data.column(question.id), errors="coerce")
+        bad = out_of_bounds(question, values)
         for structure_id in values.index[bad.to_numpy()]:
             value = values.loc[structure_id]
             extras = {

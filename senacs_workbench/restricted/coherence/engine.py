@@ -31,7 +31,7 @@ from senacs_workbench.restricted.store import RawDataStore, StoreError, transact
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
 
-IMPORT_KINDS = ("import", "partial_import")
+IMPORT_KINDS = ("import", "partial_import", "update_import")
 RUN_COLUMNS = (
     "run_id", "year", "territory", "version", "run_at", "run_by", "found", "new_findings", "closed_findings",
     "seconds",
@@ -65,7 +65,8 @@ def load_check_data(
     if versions.empty:
         raise StoreError(f"Aucune donnée importée pour la campagne {year} : rien à contrôler.")
     latest = int(versions["version"].max()) if version is None else version
-    frame = store.wide(year, territory, version=latest).set_index("structure_id")
+    # the values as entered: an out-of-bounds answer, blank for every aggregate, is raised here
+    frame = store.wide(year, territory, version=latest, as_entered=True).set_index("structure_id")
     references: list[Reference] = []
     over_time = sorted({str(r.params["variable"]) for r in load_catalogue().check_rules if r.kind == "evolution"})
     imports = versions[versions["kind"].isin(IMPORT_KINDS) & (versions["version"] <= latest)]

@@ -10,6 +10,7 @@ columns; only the flagged rows are formatted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -316,6 +317,27 @@ def _group_text(level: Sequence[str], row: pd.Series) -> str:
     return " ".join(parts)
 
 
+def _peer_statistics(frame: pd.DataFrame, peers: PeerSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``frame`` (column ``x`` and the peer keys): the median and median absolute
+    deviation of ``x`` in its peer group — the first level of ``peers.levels`` with at least
+    ``peers.min_peers`` rows — and that level's number (-1: no group large enough)."""
+    x = frame["x"].to_numpy()
+    median = np.full(len(frame), np.nan)
+    mad = np.full(len(frame), np.nan)
+    chosen = np.full(len(frame), -1)
+    for number, level in enumerate(peers.levels):
+        keys = [frame[c] for c in level]
+        grouped = frame.groupby(keys, sort=False)["x"]
+        count = grouped.transform("size").to_numpy()
+        med = grouped.transform("median").to_numpy()
+        dev = pd.Series(np.abs(x - med), index=frame.index).groupby(keys, sort=False).transform("median").to_numpy()
+        take = (chosen < 0) & (count >= peers.min_peers)
+        median = np.where(take, med, median)
+        mad = np.where(take, dev, mad)
+        chosen = np.where(take, number, chosen)
+    return median, mad, chosen
+
+
 def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     peers = data.peers
     if peers is None:
@@ -336,19 +358,7 @@ def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
         }
     )
     x = frame["x"].to_numpy()
-    median = np.full(len(frame), np.nan)
-    mad = np.full(len(frame), np.nan)
-    chosen = np.full(len(frame), -1)
-    for number, level in enumerate(peers.levels):
-        keys = [frame[c] for c in level]
-        grouped = frame.groupby(keys, sort=False)["x"]
-        count = grouped.transform("size").to_numpy()
-        med = grouped.transform("median").to_numpy()
-        dev = pd.Series(np.abs(x - med), index=frame.index).groupby(keys, sort=False).transform("median").to_numpy()
-        take = (chosen < 0) & (count >= peers.min_peers)
-        median = np.where(take, med, median)
-        mad = np.where(take, dev, mad)
-        chosen = np.where(take, number, chosen)
+    median, mad, chosen = _peer_statistics(frame, peers)
     scale = np.maximum(1.4826 * mad, peers.mad_floor)
     z = pd.Series((x - median) / scale, index=frame.index)
     bad = (chosen >= 0) & (np.abs(z.to_numpy()) > z_limit) & (np.abs(x - median) > np.log(factor))
@@ -367,6 +377,237 @@ def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     return _frame(rows)
 
 
+# ---------------------------------------------------------------------------- every quantitative question
+
+
+OUTLIER_MODES = ("peers", "over_time", "extra_zero", "swapped")
+"""The ways a ``value_outlier`` rule can flag an answer (its ``modes``, all by default)."""
+
+
+def outlier_questions(rule: Rule, codebook: Codebook) -> list[str]:
+    """The quantitative questions that a ``value_outlier`` rule looks at (its ``types``, minus ``except``)."""
+    types = set(rule.params.get("types") or ("count", "amount", "decimal", "percent"))
+    skipped = set(rule.params.get("except") or ())
+    return [q.id for q in codebook.questions if q.type.is_numeric and q.type.value in types and q.id not in skipped]
+
+
+def _robust_scale(values: pd.Series, floor: float) -> float:
+    centred = values - values.median()
+    mad = float(centred.abs().median()) if values.notna().any() else 0.0
+    return max(1.4826 * mad, floor)
+
+
+def _previous(data: CheckData, variable: str, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Each structure's earlier answer to ``variable`` (the first reference that has one) and its label."""
+    before = pd.Series(np.nan, index=index)
+    label = pd.Series(None, index=index, dtype=object)
+    for reference in data.references:
+        if variable not in reference.frame.columns:
+            continue
+        values = pd.to_numeric(reference.frame[variable], errors="coerce").reindex(index).astype(float)
+        take = before.isna() & values.notna()
+        before = before.where(~take, values)
+        label = label.where(~take, reference.label)
+    return before, label
+
+
+def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
+    """Every quantitative answer against its peers and against the structure's previous answer.
+
+    Peer-relative: the answer's logarithm, divided by the structure's size (``size``, the budget;
+    the size itself by ``size_of_size``, the FTEs) for the ``normalised_types``, minus the median
+    of its peer group (the catalogue's peer levels); for the ``own_level_types`` (counts), the
+    structure's own level (median of these deviations over its answers of those types, when it
+    has ``min_questions``) is taken off, so that a wrong budget or a busy centre does not flag
+    every count; the rest is divided by the question's robust spread. Year over year:
+    the log-ratio to the previous answer, centred and divided by its robust spread. An answer is
+    flagged when the peer score passes ``z_peer`` (and the gap ``factor``), or when the
+    year-over-year score passes ``z_yoy`` (and the jump ``yoy_factor``) with a peer score of the
+    same sign above ``z_confirm``, or — the signature of an extra zero — when a multiple of ten
+    scores above ``z_extra_zero`` (peers, confirmed by a jump above ``z_confirm`` when there is
+    a previous answer; or over time with the peers' confirmation) while its tenth would score
+    under ``z_typical``. (The rule's ``modes`` name which of these ways, ``peers``,
+    ``over_time``, ``extra_zero``, ``swapped``, it uses; ``strong``, the thresholds ``z_peer``,
+    ``z_yoy``, ``z_confirm`` of a stronger rule whose answers it leaves alone.) Two consecutive
+    questions of a section (same type) are flagged as swapped when, swapped back, both answers
+    would score under ``z_typical`` while as entered they score ``z_swap`` together and differ
+    ``swap_factor``-fold (one finding naming both, message ``message_interverties``). Zero
+    answers are not scored (no logarithm).
+    """
+    peers = data.peers
+    if peers is None:
+        raise ValueError("peer settings missing: run the checks through evaluate()")
+    params = rule.params
+    size_variable = str(params.get("size", "budget_total"))
+    normalised_types = set(params.get("normalised_types") or ("count", "amount", "decimal"))
+    modes = set(params.get("modes") or OUTLIER_MODES)
+    z_peer, z_yoy = float(params.get("z_peer", np.inf)), float(params.get("z_yoy", np.inf))
+    z_confirm = float(params.get("z_confirm", 0.0))
+    strong = {k: float(v) for k, v in (params.get("strong") or {}).items()}
+    factor, yoy_factor = float(params.get("factor", 1.0)), float(params.get("yoy_factor", 1.0))
+    z_zero, z_typical = float(params.get("z_extra_zero", np.inf)), float(params.get("z_typical", 0.0))
+    floor, yoy_floor = float(params.get("floor", 0.1)), float(params.get("yoy_floor", 0.15))
+    min_questions = int(params.get("min_questions", 5))
+    questions = [q for q in outlier_questions(rule, data.codebook) if q in data.frame.columns]
+    index = data.frame.index
+    keys = pd.DataFrame(
+        {
+            "departement": data.column("departement").fillna("?").astype(str),
+            "region": data.column("region").fillna("?").astype(str),
+            "type_structure": data.column("type_structure").fillna("?").astype(str),
+            "taille": size_classes(data.numeric(peers.size_variable), peers),
+        },
+        index=index,
+    )
+    size = data.numeric(size_variable)
+    log_size = np.log(size.where(size > 0))
+    size_of_size = data.numeric(str(params.get("size_of_size", size_variable)))
+    log_size_of_size = np.log(size_of_size.where(size_of_size > 0))
+    own_types = set(params.get("own_level_types") or normalised_types)
+    deviation: dict[str, pd.Series] = {}
+    centre: dict[str, pd.Series] = {}
+    level: dict[str, pd.Series] = {}
+    normalised: list[str] = []
+    for variable in questions:
+        kind = data.codebook.question(variable).type.value
+        values = data.numeric(variable)
+        logged = np.log(values.where(values > 0))
+        scaled = kind in normalised_types
+        divisor = log_size_of_size if variable == size_variable else log_size
+        x = logged - divisor if scaled else logged
+        valid = x.notna()
+        if not valid.any():
+            continue
+        frame = keys[valid].assign(x=x[valid])
+        median, _, chosen = _peer_statistics(frame, peers)
+        median_series = pd.Series(median, index=frame.index).reindex(index)
+        deviation[variable] = x - median_series
+        centre[variable] = median_series + (divisor if scaled else 0.0)
+        level[variable] = pd.Series(chosen, index=frame.index).reindex(index)
+        if scaled and kind in own_types and variable != size_variable:
+            normalised.append(variable)
+    if not deviation:
+        return _frame([])
+    deviations = pd.DataFrame(deviation, index=index)
+    own = deviations[normalised].median(axis=1) if normalised else pd.Series(0.0, index=index)
+    enough = deviations[normalised].notna().sum(axis=1) >= min_questions if normalised else own.notna()
+    own = own.where(enough, 0.0).fillna(0.0)
+    rows: list[dict[str, Any]] = []
+    scores: dict[str, tuple[pd.Series, float]] = {}
+    for variable in deviations.columns:
+        corrected = deviations[variable] - (own if variable in normalised else 0.0)
+        peer_scale = _robust_scale(corrected, floor)
+        peer_score = corrected / peer_scale
+        scores[variable] = (peer_score, peer_scale)
+        current = data.numeric(variable)
+        before, reference = _previous(data, variable, index)
+        jump = np.log(current.where(current > 0) / before.where(before > 0))
+        yoy_scale = _robust_scale(jump, yoy_floor)
+        yoy_score = (jump - jump.median()) / yoy_scale
+        by_peers = (peer_score.abs() > z_peer) & (corrected.abs() > np.log(factor)) & (level[variable] >= 0)
+        over_time = (
+            (yoy_score.abs() > z_yoy) & (jump.abs() > np.log(yoy_factor))
+            & (np.sign(yoy_score) == np.sign(peer_score)) & (peer_score.abs() > z_confirm)
+        )
+        tens = (current >= 10) & (current % 10 == 0)
+        ten = np.log(10.0)
+        extra_zero = tens & (
+            ((peer_score > z_zero) & ((peer_score - ten / peer_scale).abs() < z_typical)
+             & (yoy_score.isna() | (yoy_score > z_confirm)))
+            | ((yoy_score > z_zero) & ((yoy_score - ten / yoy_scale).abs() < z_typical) & (peer_score > z_confirm))
+        )
+        flagged = pd.Series(False, index=index)
+        for mode, mask in (("peers", by_peers), ("over_time", over_time), ("extra_zero", extra_zero)):
+            if mode in modes:
+                flagged |= mask.fillna(False).astype(bool)
+        if strong:  # left to the stronger rule (an alert), not raised twice
+            flagged &= ~(
+                ((peer_score.abs() > strong["z_peer"]) & (corrected.abs() > np.log(factor)))
+                | ((yoy_score.abs() > strong["z_yoy"]) & (jump.abs() > np.log(yoy_factor))
+                   & (np.sign(yoy_score) == np.sign(peer_score)) & (peer_score.abs() > strong["z_confirm"]))
+            ).fillna(False).astype(bool)
+        question = data.codebook.question(variable)
+        for sid in index[flagged.to_numpy(dtype=bool)]:
+            expected = float(np.exp(centre[variable].loc[sid] + (own.loc[sid] if variable in normalised else 0.0)))
+            peer_level = int(level[variable].loc[sid]) if pd.notna(level[variable].loc[sid]) else -1
+            group = (_group_text(peers.levels[peer_level], keys.loc[sid]) if peer_level >= 0
+                     else "structures du territoire")
+            previous = before.loc[sid]
+            evolution = (
+                f" ; elle était de {display_value(question, float(previous))} ({reference.loc[sid]})"
+                if pd.notna(previous) else ""
+            )
+            extras = {
+                "question": question.label,
+                "valeur": display_value(question, float(current.loc[sid])),
+                "attendu": display_value(question, expected),
+                "groupe": group,
+                "evolution": evolution,
+            }
+            values = {
+                variable: float(current.loc[sid]),
+                "attendu": expected,
+                "score_pairs": float(peer_score.loc[sid]),
+            }
+            if pd.notna(previous):
+                values.update({"valeur_precedente": float(previous), "score_evolution": float(yoy_score.loc[sid])})
+            rows.append(_finding(rule, data, sid, (variable,), values, extras))
+    if "swapped" in modes:
+        rows += _swapped(rule, data, scores, centre, own, normalised, level, keys, z_typical)
+    return _frame(rows)
+
+
+def _swapped(
+    rule: Rule,
+    data: CheckData,
+    scores: dict[str, tuple[pd.Series, float]],
+    centre: dict[str, pd.Series],
+    own: pd.Series,
+    normalised: list[str],
+    level: dict[str, pd.Series],
+    keys: pd.DataFrame,
+    z_typical: float,
+) -> list[dict[str, Any]]:
+    """The swapped pairs of consecutive questions (see :func:`check_value_outlier`)."""
+    peers = data.peers
+    assert peers is not None
+    z_swap = float(rule.params.get("z_swap", np.inf))
+    swap_factor = float(rule.params.get("swap_factor", 3.0))
+    ordered = [q for q in data.codebook.questions if q.id in scores]
+    rows: list[dict[str, Any]] = []
+    for first, second in itertools.pairwise(ordered):
+        if first.section != second.section or first.type != second.type:
+            continue
+        (score_a, scale_a), (score_b, scale_b) = scores[first.id], scores[second.id]
+        a, b = data.numeric(first.id), data.numeric(second.id)
+        gap = np.log(b.where(b > 0) / a.where(a > 0))
+        back_a, back_b = score_a + gap / scale_a, score_b - gap / scale_b
+        bad = (
+            (np.sqrt(score_a**2 + score_b**2) > z_swap) & (back_a.abs() < z_typical) & (back_b.abs() < z_typical)
+            & (gap.abs() > np.log(swap_factor))
+        ).fillna(False).to_numpy(dtype=bool)
+        for sid in data.frame.index[bad]:
+            expected = {
+                q.id: float(np.exp(centre[q.id].loc[sid] + (own.loc[sid] if q.id in normalised else 0.0)))
+                for q in (first, second)
+            }
+            chosen = int(level[first.id].loc[sid]) if pd.notna(level[first.id].loc[sid]) else -1
+            extras = {
+                "question": first.label,
+                "valeur": display_value(first, float(a.loc[sid])),
+                "question_suivante": second.label,
+                "valeur_suivante": display_value(second, float(b.loc[sid])),
+                "attendu": display_value(first, expected[first.id]),
+                "attendu_suivante": display_value(second, expected[second.id]),
+                "groupe": _group_text(peers.levels[chosen], keys.loc[sid]) if chosen >= 0 else "du territoire",
+            }
+            values = {first.id: float(a.loc[sid]), second.id: float(b.loc[sid]),
+                      "attendu": expected[first.id], "attendu_suivante": expected[second.id]}
+            rows.append(_finding(rule, data, sid, (first.id, second.id), values, extras,
+                                 message=rule.extra.get("message_interverties")))
+    return rows
+
+
 CheckFunction = Callable[[Rule, CheckData], pd.DataFrame]
 CHECKS: dict[str, CheckFunction] = {
     "range": check_range,
@@ -378,6 +619,7 @@ CHECKS: dict[str, CheckFunction] = {
     "action_participants": check_action_participants,
     "evolution": check_evolution,
     "peer_outlier": check_peer_outlier,
+    "value_outlier": check_value_outlier,
 }
 
 

@@ -24,7 +24,7 @@ from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
-from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate
+from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate, outlier_questions
 from senacs_workbench.restricted.coherence.rules import SEVERITIES, SEVERITY_LABELS, load_catalogue
 from senacs_workbench.restricted.coherence.scope import in_territory, resolve_territory
 from senacs_workbench.restricted.store import RawDataStore, StoreError, transaction
@@ -68,7 +68,11 @@ def load_check_data(
     # the values as entered: an out-of-bounds answer, blank for every aggregate, is raised here
     frame = store.wide(year, territory, version=latest, as_entered=True).set_index("structure_id")
     references: list[Reference] = []
-    over_time = sorted({str(r.params["variable"]) for r in load_catalogue().check_rules if r.kind == "evolution"})
+    codebook = load_codebook(year)
+    over_time = sorted(
+        {str(r.params["variable"]) for r in load_catalogue().check_rules if r.kind == "evolution"}
+        | {q for r in load_catalogue().check_rules if r.kind == "value_outlier" for q in outlier_questions(r, codebook)}
+    )
     imports = versions[versions["kind"].isin(IMPORT_KINDS) & (versions["version"] <= latest)]
     if len(imports) >= 2:
         previous = int(imports["version"].iloc[-2])
@@ -85,7 +89,7 @@ def load_check_data(
                 f"campagne {year - 1}", store.wide(year - 1, territory, variables=wanted).set_index("structure_id")
             )
         )
-    return CheckData(year=year, codebook=load_codebook(year), frame=frame, references=references), latest
+    return CheckData(year=year, codebook=codebook, frame=frame, references=references), latest
 
 
 def run_check(

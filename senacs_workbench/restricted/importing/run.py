@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, available_years, load_codebook
+from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.restricted import store
@@ -168,8 +169,7 @@ def import_file(
     )
     if stored.already_imported:
         return _already(path, year, sha256, stored.version, None, None)
-    if questioned:
-        _raise_findings(workspace, year, user)
+    raised = _raise_findings(workspace, year, user) if questioned else None
 
     warnings = list(table.notes)
     if columns.missing_questions:
@@ -207,6 +207,8 @@ def import_file(
             + (" ; …" if len(questioned) > LISTED else "")
             + "."
         )
+        if raised:
+            message += f" {raised}"
     carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
@@ -252,14 +254,20 @@ def _missing_message(file: str, year: int, version: int, missing: list[str]) -> 
     )
 
 
-def _raise_findings(workspace: Workspace, year: int, user: str) -> None:
+def _raise_findings(workspace: Workspace, year: int, user: str) -> str | None:
     """Run the coherence rules on the codebook's bounds now, so that every value kept as entered
-    but excluded from the aggregates is an open error finding questioning its centre."""
+    but excluded from the aggregates is an open error finding questioning its centre. The data
+    version is already written: a failure here is reported (French), not raised."""
     from senacs_workbench.restricted.coherence.engine import run_check
     from senacs_workbench.restricted.coherence.rules import load_catalogue
 
     rules = [r.id for r in load_catalogue().check_rules if r.kind in BOUND_RULE_KINDS]
-    run_check(workspace, year, user=user, rule_ids=rules)
+    try:
+        run_check(workspace, year, user=user, rule_ids=rules)
+    except SenacsError as exc:
+        return (f"Attention : les constats n'ont pas pu être enregistrés ({exc}) ; lancez « senacs check "
+                f"--year {year} ».")
+    return None
 
 
 def _already(

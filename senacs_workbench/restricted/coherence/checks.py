@@ -46,6 +46,8 @@ class CheckData:
     respondent: pd.Series | None = None
     peers: PeerSettings | None = None
     """Peer-group settings (the catalogue's, set by :func:`evaluate`)."""
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Intermediate results shared by the rules of one run (the ``value_outlier`` scores)."""
 
     def __post_init__(self) -> None:
         if self.respondent is None:
@@ -411,6 +413,158 @@ def _previous(data: CheckData, variable: str, index: pd.Index) -> tuple[pd.Serie
     return before, label
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """One question's scores (aligned with the structures)."""
+
+    current: pd.Series
+    corrected: pd.Series
+    """Log deviation from the peers, the structure's own level taken off."""
+    peer_score: pd.Series
+    peer_scale: float
+    before: pd.Series
+    reference: pd.Series
+    jump: pd.Series
+    yoy_score: pd.Series
+    yoy_scale: float
+    expected: pd.Series
+    """The typical answer for this structure (its peers', at its size and own level)."""
+    level: pd.Series
+    """The peer level used (-1: no group large enough)."""
+
+
+@dataclass(frozen=True)
+class _OutlierScores:
+    keys: pd.DataFrame
+    questions: dict[str, _Scores]
+
+
+_SHARED = ("types", "except", "size", "size_of_size", "normalised_types", "own_level_types", "min_questions",
+           "floor", "yoy_floor")
+"""The ``value_outlier`` settings that the scores depend on (the rules sharing them share the scores)."""
+
+
+def _peer_keys(data: CheckData, peers: PeerSettings) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "departement": data.column("departement").fillna("?").astype(str),
+            "region": data.column("region").fillna("?").astype(str),
+            "type_structure": data.column("type_structure").fillna("?").astype(str),
+            "taille": size_classes(data.numeric(peers.size_variable), peers),
+        },
+        index=data.frame.index,
+    )
+
+
+def _outlier_scores(rule: Rule, data: CheckData, peers: PeerSettings) -> _OutlierScores:
+    """Every question's scores (see :func:`check_value_outlier`), computed once per run for the
+    rules that share the same settings."""
+    params = rule.params
+    key = ("value_outlier", repr([params.get(k) for k in _SHARED]))
+    cached = data.cache.get(key)
+    if isinstance(cached, _OutlierScores):
+        return cached
+    size_variable = str(params.get("size", "budget_total"))
+    normalised_types = set(params.get("normalised_types") or ("count", "amount", "decimal"))
+    own_types = set(params.get("own_level_types") or normalised_types)
+    index = data.frame.index
+    keys = _peer_keys(data, peers)
+    log_size = np.log(data.numeric(size_variable).where(data.numeric(size_variable) > 0))
+    size_of_size = data.numeric(str(params.get("size_of_size", size_variable)))
+    log_size_of_size = np.log(size_of_size.where(size_of_size > 0))
+    deviation: dict[str, pd.Series] = {}
+    centre: dict[str, pd.Series] = {}
+    level: dict[str, pd.Series] = {}
+    own_questions: list[str] = []
+    for variable in [q for q in outlier_questions(rule, data.codebook) if q in data.frame.columns]:
+        kind = data.codebook.question(variable).type.value
+        values = data.numeric(variable)
+        scaled = kind in normalised_types
+        divisor = log_size_of_size if variable == size_variable else log_size
+        x = np.log(values.where(values > 0)) - (divisor if scaled else 0.0)
+        valid = x.notna()
+        if not valid.any():
+            continue
+        frame = keys[valid].assign(x=x[valid])
+        median, _, chosen = _peer_statistics(frame, peers)
+        median_series = pd.Series(median, index=frame.index).reindex(index)
+        deviation[variable] = x - median_series
+        centre[variable] = median_series + (divisor if scaled else 0.0)
+        level[variable] = pd.Series(chosen, index=frame.index).reindex(index).fillna(-1)
+        if scaled and kind in own_types and variable != size_variable:
+            own_questions.append(variable)
+    deviations = pd.DataFrame(deviation, index=index)
+    own = pd.Series(0.0, index=index)
+    if own_questions:
+        enough = deviations[own_questions].notna().sum(axis=1) >= int(params.get("min_questions", 5))
+        own = deviations[own_questions].median(axis=1).where(enough, 0.0).fillna(0.0)
+    floor, yoy_floor = float(params.get("floor", 0.1)), float(params.get("yoy_floor", 0.15))
+    questions: dict[str, _Scores] = {}
+    for variable in deviations.columns:
+        shift = own if variable in own_questions else 0.0
+        corrected = deviations[variable] - shift
+        peer_scale = _robust_scale(corrected, floor)
+        current = data.numeric(variable)
+        before, reference = _previous(data, variable, index)
+        jump = np.log(current.where(current > 0) / before.where(before > 0))
+        yoy_scale = _robust_scale(jump, yoy_floor)
+        questions[variable] = _Scores(
+            current, corrected, corrected / peer_scale, peer_scale, before, reference, jump,
+            (jump - jump.median()) / yoy_scale, yoy_scale, np.exp(centre[variable] + shift), level[variable],
+        )
+    scores = _OutlierScores(keys, questions)
+    data.cache[key] = scores
+    return scores
+
+
+def _strong_signal(scores: _Scores, z_peer: float, z_yoy: float, z_confirm: float, factor: float,
+                   yoy_factor: float) -> tuple[pd.Series, pd.Series]:
+    """(far from the peers, jump confirmed by the peers) masks at these thresholds."""
+    by_peers = (scores.peer_score.abs() > z_peer) & (scores.corrected.abs() > np.log(factor)) & (scores.level >= 0)
+    over_time = (
+        (scores.yoy_score.abs() > z_yoy) & (scores.jump.abs() > np.log(yoy_factor))
+        & (np.sign(scores.yoy_score) == np.sign(scores.peer_score)) & (scores.peer_score.abs() > z_confirm)
+    )
+    return by_peers.fillna(False).astype(bool), over_time.fillna(False).astype(bool)
+
+
+def _extra_zero(scores: _Scores, z_zero: float, z_typical: float, z_confirm: float) -> pd.Series:
+    """A multiple of ten that is atypical while its tenth would be typical."""
+    ten = np.log(10.0)
+    tens = (scores.current >= 10) & (scores.current % 10 == 0)
+    peer, yoy = scores.peer_score, scores.yoy_score
+    mask = tens & (
+        ((peer > z_zero) & ((peer - ten / scores.peer_scale).abs() < z_typical) & (yoy.isna() | (yoy > z_confirm)))
+        | ((yoy > z_zero) & ((yoy - ten / scores.yoy_scale).abs() < z_typical) & (peer > z_confirm))
+    )
+    return mask.fillna(False).astype(bool)
+
+
+def _outlier_finding(rule: Rule, data: CheckData, peers: PeerSettings, keys: pd.DataFrame, variable: str,
+                     scores: _Scores, sid: str) -> dict[str, Any]:
+    question = data.codebook.question(variable)
+    expected = float(scores.expected.loc[sid])
+    peer_level = int(scores.level.loc[sid])
+    group = _group_text(peers.levels[peer_level], keys.loc[sid]) if peer_level >= 0 else "structures du territoire"
+    previous = scores.before.loc[sid]
+    evolution = (
+        f" ; elle était de {display_value(question, float(previous))} ({scores.reference.loc[sid]})"
+        if pd.notna(previous) else ""
+    )
+    extras = {
+        "question": question.label,
+        "valeur": display_value(question, float(scores.current.loc[sid])),
+        "attendu": display_value(question, expected),
+        "groupe": group,
+        "evolution": evolution,
+    }
+    values = {variable: float(scores.current.loc[sid]), "attendu": expected,
+              "score_pairs": float(scores.peer_score.loc[sid])}
+    if pd.notna(previous):
+        values.update({"valeur_precedente": float(previous), "score_evolution": float(scores.yoy_score.loc[sid])})
+    return _finding(rule, data, sid, (variable,), values, extras)
+
+
 def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     """Every quantitative answer against its peers and against the structure's previous answer.
 
@@ -438,171 +592,66 @@ def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     if peers is None:
         raise ValueError("peer settings missing: run the checks through evaluate()")
     params = rule.params
-    size_variable = str(params.get("size", "budget_total"))
-    normalised_types = set(params.get("normalised_types") or ("count", "amount", "decimal"))
     modes = set(params.get("modes") or OUTLIER_MODES)
-    z_peer, z_yoy = float(params.get("z_peer", np.inf)), float(params.get("z_yoy", np.inf))
     z_confirm = float(params.get("z_confirm", 0.0))
-    strong = {k: float(v) for k, v in (params.get("strong") or {}).items()}
     factor, yoy_factor = float(params.get("factor", 1.0)), float(params.get("yoy_factor", 1.0))
-    z_zero, z_typical = float(params.get("z_extra_zero", np.inf)), float(params.get("z_typical", 0.0))
-    floor, yoy_floor = float(params.get("floor", 0.1)), float(params.get("yoy_floor", 0.15))
-    min_questions = int(params.get("min_questions", 5))
-    questions = [q for q in outlier_questions(rule, data.codebook) if q in data.frame.columns]
-    index = data.frame.index
-    keys = pd.DataFrame(
-        {
-            "departement": data.column("departement").fillna("?").astype(str),
-            "region": data.column("region").fillna("?").astype(str),
-            "type_structure": data.column("type_structure").fillna("?").astype(str),
-            "taille": size_classes(data.numeric(peers.size_variable), peers),
-        },
-        index=index,
-    )
-    size = data.numeric(size_variable)
-    log_size = np.log(size.where(size > 0))
-    size_of_size = data.numeric(str(params.get("size_of_size", size_variable)))
-    log_size_of_size = np.log(size_of_size.where(size_of_size > 0))
-    own_types = set(params.get("own_level_types") or normalised_types)
-    deviation: dict[str, pd.Series] = {}
-    centre: dict[str, pd.Series] = {}
-    level: dict[str, pd.Series] = {}
-    normalised: list[str] = []
-    for variable in questions:
-        kind = data.codebook.question(variable).type.value
-        values = data.numeric(variable)
-        logged = np.log(values.where(values > 0))
-        scaled = kind in normalised_types
-        divisor = log_size_of_size if variable == size_variable else log_size
-        x = logged - divisor if scaled else logged
-        valid = x.notna()
-        if not valid.any():
-            continue
-        frame = keys[valid].assign(x=x[valid])
-        median, _, chosen = _peer_statistics(frame, peers)
-        median_series = pd.Series(median, index=frame.index).reindex(index)
-        deviation[variable] = x - median_series
-        centre[variable] = median_series + (divisor if scaled else 0.0)
-        level[variable] = pd.Series(chosen, index=frame.index).reindex(index)
-        if scaled and kind in own_types and variable != size_variable:
-            normalised.append(variable)
-    if not deviation:
-        return _frame([])
-    deviations = pd.DataFrame(deviation, index=index)
-    own = deviations[normalised].median(axis=1) if normalised else pd.Series(0.0, index=index)
-    enough = deviations[normalised].notna().sum(axis=1) >= min_questions if normalised else own.notna()
-    own = own.where(enough, 0.0).fillna(0.0)
+    z_typical = float(params.get("z_typical", 0.0))
+    strong = {k: float(v) for k, v in (params.get("strong") or {}).items()}
+    computed = _outlier_scores(rule, data, peers)
     rows: list[dict[str, Any]] = []
-    scores: dict[str, tuple[pd.Series, float]] = {}
-    for variable in deviations.columns:
-        corrected = deviations[variable] - (own if variable in normalised else 0.0)
-        peer_scale = _robust_scale(corrected, floor)
-        peer_score = corrected / peer_scale
-        scores[variable] = (peer_score, peer_scale)
-        current = data.numeric(variable)
-        before, reference = _previous(data, variable, index)
-        jump = np.log(current.where(current > 0) / before.where(before > 0))
-        yoy_scale = _robust_scale(jump, yoy_floor)
-        yoy_score = (jump - jump.median()) / yoy_scale
-        by_peers = (peer_score.abs() > z_peer) & (corrected.abs() > np.log(factor)) & (level[variable] >= 0)
-        over_time = (
-            (yoy_score.abs() > z_yoy) & (jump.abs() > np.log(yoy_factor))
-            & (np.sign(yoy_score) == np.sign(peer_score)) & (peer_score.abs() > z_confirm)
-        )
-        tens = (current >= 10) & (current % 10 == 0)
-        ten = np.log(10.0)
-        extra_zero = tens & (
-            ((peer_score > z_zero) & ((peer_score - ten / peer_scale).abs() < z_typical)
-             & (yoy_score.isna() | (yoy_score > z_confirm)))
-            | ((yoy_score > z_zero) & ((yoy_score - ten / yoy_scale).abs() < z_typical) & (peer_score > z_confirm))
-        )
-        flagged = pd.Series(False, index=index)
-        for mode, mask in (("peers", by_peers), ("over_time", over_time), ("extra_zero", extra_zero)):
-            if mode in modes:
-                flagged |= mask.fillna(False).astype(bool)
+    for variable, scores in computed.questions.items():
+        by_peers, over_time = _strong_signal(scores, float(params.get("z_peer", np.inf)),
+                                             float(params.get("z_yoy", np.inf)), z_confirm, factor, yoy_factor)
+        flagged = pd.Series(False, index=data.frame.index)
+        if "peers" in modes:
+            flagged |= by_peers
+        if "over_time" in modes:
+            flagged |= over_time
+        if "extra_zero" in modes:
+            flagged |= _extra_zero(scores, float(params.get("z_extra_zero", np.inf)), z_typical, z_confirm)
         if strong:  # left to the stronger rule (an alert), not raised twice
-            flagged &= ~(
-                ((peer_score.abs() > strong["z_peer"]) & (corrected.abs() > np.log(factor)))
-                | ((yoy_score.abs() > strong["z_yoy"]) & (jump.abs() > np.log(yoy_factor))
-                   & (np.sign(yoy_score) == np.sign(peer_score)) & (peer_score.abs() > strong["z_confirm"]))
-            ).fillna(False).astype(bool)
-        question = data.codebook.question(variable)
-        for sid in index[flagged.to_numpy(dtype=bool)]:
-            expected = float(np.exp(centre[variable].loc[sid] + (own.loc[sid] if variable in normalised else 0.0)))
-            peer_level = int(level[variable].loc[sid]) if pd.notna(level[variable].loc[sid]) else -1
-            group = (_group_text(peers.levels[peer_level], keys.loc[sid]) if peer_level >= 0
-                     else "structures du territoire")
-            previous = before.loc[sid]
-            evolution = (
-                f" ; elle était de {display_value(question, float(previous))} ({reference.loc[sid]})"
-                if pd.notna(previous) else ""
-            )
-            extras = {
-                "question": question.label,
-                "valeur": display_value(question, float(current.loc[sid])),
-                "attendu": display_value(question, expected),
-                "groupe": group,
-                "evolution": evolution,
-            }
-            values = {
-                variable: float(current.loc[sid]),
-                "attendu": expected,
-                "score_pairs": float(peer_score.loc[sid]),
-            }
-            if pd.notna(previous):
-                values.update({"valeur_precedente": float(previous), "score_evolution": float(yoy_score.loc[sid])})
-            rows.append(_finding(rule, data, sid, (variable,), values, extras))
+            left = _strong_signal(scores, strong["z_peer"], strong["z_yoy"], strong["z_confirm"], factor, yoy_factor)
+            flagged &= ~(left[0] | left[1])
+        for sid in data.frame.index[flagged.to_numpy(dtype=bool)]:
+            rows.append(_outlier_finding(rule, data, peers, computed.keys, variable, scores, sid))
     if "swapped" in modes:
-        rows += _swapped(rule, data, scores, centre, own, normalised, level, keys, z_typical)
+        rows += _swapped(rule, data, computed, z_typical)
     return _frame(rows)
 
 
-def _swapped(
-    rule: Rule,
-    data: CheckData,
-    scores: dict[str, tuple[pd.Series, float]],
-    centre: dict[str, pd.Series],
-    own: pd.Series,
-    normalised: list[str],
-    level: dict[str, pd.Series],
-    keys: pd.DataFrame,
-    z_typical: float,
-) -> list[dict[str, Any]]:
+def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores, z_typical: float) -> list[dict[str, Any]]:
     """The swapped pairs of consecutive questions (see :func:`check_value_outlier`)."""
     peers = data.peers
     assert peers is not None
     z_swap = float(rule.params.get("z_swap", np.inf))
     swap_factor = float(rule.params.get("swap_factor", 3.0))
-    ordered = [q for q in data.codebook.questions if q.id in scores]
+    ordered = [q for q in data.codebook.questions if q.id in computed.questions]
     rows: list[dict[str, Any]] = []
     for first, second in itertools.pairwise(ordered):
         if first.section != second.section or first.type != second.type:
             continue
-        (score_a, scale_a), (score_b, scale_b) = scores[first.id], scores[second.id]
-        a, b = data.numeric(first.id), data.numeric(second.id)
-        gap = np.log(b.where(b > 0) / a.where(a > 0))
-        back_a, back_b = score_a + gap / scale_a, score_b - gap / scale_b
+        one, two = computed.questions[first.id], computed.questions[second.id]
+        gap = np.log(two.current.where(two.current > 0) / one.current.where(one.current > 0))
+        back_one, back_two = one.peer_score + gap / one.peer_scale, two.peer_score - gap / two.peer_scale
         bad = (
-            (np.sqrt(score_a**2 + score_b**2) > z_swap) & (back_a.abs() < z_typical) & (back_b.abs() < z_typical)
-            & (gap.abs() > np.log(swap_factor))
+            (np.sqrt(one.peer_score**2 + two.peer_score**2) > z_swap)
+            & (back_one.abs() < z_typical) & (back_two.abs() < z_typical) & (gap.abs() > np.log(swap_factor))
         ).fillna(False).to_numpy(dtype=bool)
         for sid in data.frame.index[bad]:
-            expected = {
-                q.id: float(np.exp(centre[q.id].loc[sid] + (own.loc[sid] if q.id in normalised else 0.0)))
-                for q in (first, second)
-            }
-            chosen = int(level[first.id].loc[sid]) if pd.notna(level[first.id].loc[sid]) else -1
+            expected = (float(one.expected.loc[sid]), float(two.expected.loc[sid]))
+            peer_level = int(one.level.loc[sid])
             extras = {
                 "question": first.label,
-                "valeur": display_value(first, float(a.loc[sid])),
+                "valeur": display_value(first, float(one.current.loc[sid])),
                 "question_suivante": second.label,
-                "valeur_suivante": display_value(second, float(b.loc[sid])),
-                "attendu": display_value(first, expected[first.id]),
-                "attendu_suivante": display_value(second, expected[second.id]),
-                "groupe": _group_text(peers.levels[chosen], keys.loc[sid]) if chosen >= 0 else "du territoire",
+                "valeur_suivante": display_value(second, float(two.current.loc[sid])),
+                "attendu": display_value(first, expected[0]),
+                "attendu_suivante": display_value(second, expected[1]),
+                "groupe": (_group_text(peers.levels[peer_level], computed.keys.loc[sid]) if peer_level >= 0
+                           else "structures du territoire"),
             }
-            values = {first.id: float(a.loc[sid]), second.id: float(b.loc[sid]),
-                      "attendu": expected[first.id], "attendu_suivante": expected[second.id]}
+            values = {first.id: float(one.current.loc[sid]), second.id: float(two.current.loc[sid]),
+                      "attendu": expected[0], "attendu_suivante": expected[1]}
             rows.append(_finding(rule, data, sid, (first.id, second.id), values, extras,
                                  message=rule.extra.get("message_interverties")))
     return rows

@@ -456,6 +456,23 @@ def _peer_keys(data: CheckData, peers: PeerSettings) -> pd.DataFrame:
     )
 
 
+def _peer_medians(x: np.ndarray, codes: list[np.ndarray], min_peers: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_peer_statistics` (medians and levels only), on each level's group numbers."""
+    median = np.full(len(x), np.nan)
+    chosen = np.full(len(x), -1)
+    for number, groups in enumerate(codes):
+        series = pd.Series(x)
+        grouped = series.groupby(groups, sort=False)
+        count = grouped.transform("size").to_numpy()
+        take = (chosen < 0) & (count >= min_peers)
+        if take.any():
+            median = np.where(take, grouped.transform("median").to_numpy(), median)
+            chosen = np.where(take, number, chosen)
+        if (chosen >= 0).all():
+            break
+    return median, chosen
+
+
 def _outlier_scores(rule: Rule, data: CheckData, peers: PeerSettings) -> _OutlierScores:
     """Every question's scores (see :func:`check_value_outlier`), computed once per run for the
     rules that share the same settings."""
@@ -469,6 +486,7 @@ def _outlier_scores(rule: Rule, data: CheckData, peers: PeerSettings) -> _Outlie
     own_types = set(params.get("own_level_types") or normalised_types)
     index = data.frame.index
     keys = _peer_keys(data, peers)
+    codes = [keys.groupby(list(level), sort=False).ngroup().to_numpy() for level in peers.levels]
     log_size = np.log(data.numeric(size_variable).where(data.numeric(size_variable) > 0))
     size_of_size = data.numeric(str(params.get("size_of_size", size_variable)))
     log_size_of_size = np.log(size_of_size.where(size_of_size > 0))
@@ -485,12 +503,11 @@ def _outlier_scores(rule: Rule, data: CheckData, peers: PeerSettings) -> _Outlie
         valid = x.notna()
         if not valid.any():
             continue
-        frame = keys[valid].assign(x=x[valid])
-        median, _, chosen = _peer_statistics(frame, peers)
-        median_series = pd.Series(median, index=frame.index).reindex(index)
+        median, chosen = _peer_medians(x[valid].to_numpy(), [c[valid.to_numpy()] for c in codes], peers.min_peers)
+        median_series = pd.Series(median, index=x.index[valid]).reindex(index)
         deviation[variable] = x - median_series
         centre[variable] = median_series + (divisor if scaled else 0.0)
-        level[variable] = pd.Series(chosen, index=frame.index).reindex(index).fillna(-1)
+        level[variable] = pd.Series(chosen, index=x.index[valid]).reindex(index).fillna(-1)
         if scaled and kind in own_types and variable != size_variable:
             own_questions.append(variable)
     deviations = pd.DataFrame(deviation, index=index)

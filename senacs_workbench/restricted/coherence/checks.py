@@ -10,6 +10,7 @@ columns; only the flagged rows are formatted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.codebook import YES, Codebook, QuestionType
+from senacs_workbench.core.codebook import YES, Codebook
 from senacs_workbench.core.formatting import NBSP, format_euros, format_number
 from senacs_workbench.restricted.coherence.rules import Catalogue, PeerSettings, Rule
 from senacs_workbench.restricted.coherence.values import display_value, json_value, number_text
+from senacs_workbench.restricted.store.bounds import has_bounds, out_of_bounds
 
 FINDING_COLUMNS = ("structure_id", "rule_id", "severity", "family", "variables", "values", "values_text", "message")
 
@@ -44,6 +46,8 @@ class CheckData:
     respondent: pd.Series | None = None
     peers: PeerSettings | None = None
     """Peer-group settings (the catalogue's, set by :func:`evaluate`)."""
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Intermediate results shared by the rules of one run (the ``value_outlier`` scores)."""
 
     def __post_init__(self) -> None:
         if self.respondent is None:
@@ -115,25 +119,14 @@ def check_range(rule: Rule, data: CheckData) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     skipped = set(rule.params.get("except") or ())
     for question in data.codebook.questions:
-        if question.id in skipped or question.id not in data.frame.columns:
+        if question.id in skipped or question.id not in data.frame.columns or not has_bounds(question):
             continue
         low, high = question.minimum, question.maximum
         if question.type.is_numeric:
             values = data.numeric(question.id)
-            lo = -np.inf if low is None else float(low)
-            hi = np.inf if high is None else float(high)
-            bad = values.notna() & ((values < lo) | (values > hi))
-            if question.type is QuestionType.COUNT:
-                bad |= values.notna() & (values % 1 != 0)
-        elif question.type is QuestionType.DATE and (low is not None or high is not None):
-            values = pd.to_datetime(data.column(question.id), errors="coerce")
-            bad = pd.Series(False, index=values.index)
-            if low is not None:
-                bad |= values.notna() & (values < pd.Timestamp(str(low)))
-            if high is not None:
-                bad |= values.notna() & (values > pd.Timestamp(str(high)))
         else:
-            continue
+            values = pd.to_datetime(data.column(question.id), errors="coerce")
+        bad = out_of_bounds(question, values)
         for structure_id in values.index[bad.to_numpy()]:
             value = values.loc[structure_id]
             extras = {
@@ -326,6 +319,27 @@ def _group_text(level: Sequence[str], row: pd.Series) -> str:
     return " ".join(parts)
 
 
+def _peer_statistics(frame: pd.DataFrame, peers: PeerSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``frame`` (column ``x`` and the peer keys): the median and median absolute
+    deviation of ``x`` in its peer group — the first level of ``peers.levels`` with at least
+    ``peers.min_peers`` rows — and that level's number (-1: no group large enough)."""
+    x = frame["x"].to_numpy()
+    median = np.full(len(frame), np.nan)
+    mad = np.full(len(frame), np.nan)
+    chosen = np.full(len(frame), -1)
+    for number, level in enumerate(peers.levels):
+        keys = [frame[c] for c in level]
+        grouped = frame.groupby(keys, sort=False)["x"]
+        count = grouped.transform("size").to_numpy()
+        med = grouped.transform("median").to_numpy()
+        dev = pd.Series(np.abs(x - med), index=frame.index).groupby(keys, sort=False).transform("median").to_numpy()
+        take = (chosen < 0) & (count >= peers.min_peers)
+        median = np.where(take, med, median)
+        mad = np.where(take, dev, mad)
+        chosen = np.where(take, number, chosen)
+    return median, mad, chosen
+
+
 def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     peers = data.peers
     if peers is None:
@@ -346,19 +360,7 @@ def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
         }
     )
     x = frame["x"].to_numpy()
-    median = np.full(len(frame), np.nan)
-    mad = np.full(len(frame), np.nan)
-    chosen = np.full(len(frame), -1)
-    for number, level in enumerate(peers.levels):
-        keys = [frame[c] for c in level]
-        grouped = frame.groupby(keys, sort=False)["x"]
-        count = grouped.transform("size").to_numpy()
-        med = grouped.transform("median").to_numpy()
-        dev = pd.Series(np.abs(x - med), index=frame.index).groupby(keys, sort=False).transform("median").to_numpy()
-        take = (chosen < 0) & (count >= peers.min_peers)
-        median = np.where(take, med, median)
-        mad = np.where(take, dev, mad)
-        chosen = np.where(take, number, chosen)
+    median, mad, chosen = _peer_statistics(frame, peers)
     scale = np.maximum(1.4826 * mad, peers.mad_floor)
     z = pd.Series((x - median) / scale, index=frame.index)
     bad = (chosen >= 0) & (np.abs(z.to_numpy()) > z_limit) & (np.abs(x - median) > np.log(factor))
@@ -377,6 +379,301 @@ def check_peer_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     return _frame(rows)
 
 
+# ---------------------------------------------------------------------------- every quantitative question
+
+
+OUTLIER_MODES = ("peers", "over_time", "extra_zero", "swapped")
+"""The ways a ``value_outlier`` rule can flag an answer (its ``modes``, all by default)."""
+
+
+def outlier_questions(rule: Rule, codebook: Codebook) -> list[str]:
+    """The quantitative questions that a ``value_outlier`` rule looks at (its ``types``, minus ``except``)."""
+    types = set(rule.params.get("types") or ("count", "amount", "decimal", "percent"))
+    skipped = set(rule.params.get("except") or ())
+    return [q.id for q in codebook.questions if q.type.is_numeric and q.type.value in types and q.id not in skipped]
+
+
+def _robust_scale(values: pd.Series, floor: float) -> float:
+    centred = values - values.median()
+    mad = float(centred.abs().median()) if values.notna().any() else 0.0
+    return max(1.4826 * mad, floor)
+
+
+def _previous(data: CheckData, variable: str, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Each structure's earlier answer to ``variable`` (the first reference that has one) and its label."""
+    before = pd.Series(np.nan, index=index)
+    label = pd.Series(None, index=index, dtype=object)
+    for reference in data.references:
+        if variable not in reference.frame.columns:
+            continue
+        values = pd.to_numeric(reference.frame[variable], errors="coerce").reindex(index).astype(float)
+        take = before.isna() & values.notna()
+        before = before.where(~take, values)
+        label = label.where(~take, reference.label)
+    return before, label
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """One question's scores (aligned with the structures)."""
+
+    current: pd.Series
+    corrected: pd.Series
+    """Log deviation from the peers, the structure's own level taken off."""
+    peer_score: pd.Series
+    peer_scale: float
+    before: pd.Series
+    reference: pd.Series
+    jump: pd.Series
+    yoy_score: pd.Series
+    yoy_scale: float
+    expected: pd.Series
+    """The typical answer for this structure (its peers', at its size and own level)."""
+    level: pd.Series
+    """The peer level used (-1: no group large enough)."""
+
+
+@dataclass(frozen=True)
+class _OutlierScores:
+    keys: pd.DataFrame
+    questions: dict[str, _Scores]
+
+
+_SHARED = ("types", "except", "size", "size_of_size", "normalised_types", "own_level_types", "min_questions",
+           "floor", "yoy_floor")
+"""The ``value_outlier`` settings that the scores depend on (the rules sharing them share the scores)."""
+
+
+def _peer_keys(data: CheckData, peers: PeerSettings) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "departement": data.column("departement").fillna("?").astype(str),
+            "region": data.column("region").fillna("?").astype(str),
+            "type_structure": data.column("type_structure").fillna("?").astype(str),
+            "taille": size_classes(data.numeric(peers.size_variable), peers),
+        },
+        index=data.frame.index,
+    )
+
+
+def _peer_medians(x: np.ndarray, codes: list[np.ndarray], min_peers: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_peer_statistics` (medians and levels only), on each level's group numbers."""
+    median = np.full(len(x), np.nan)
+    chosen = np.full(len(x), -1)
+    for number, groups in enumerate(codes):
+        series = pd.Series(x)
+        grouped = series.groupby(groups, sort=False)
+        count = grouped.transform("size").to_numpy()
+        take = (chosen < 0) & (count >= min_peers)
+        if take.any():
+            median = np.where(take, grouped.transform("median").to_numpy(), median)
+            chosen = np.where(take, number, chosen)
+        if (chosen >= 0).all():
+            break
+    return median, chosen
+
+
+def _outlier_scores(rule: Rule, data: CheckData, peers: PeerSettings) -> _OutlierScores:
+    """Every question's scores (see :func:`check_value_outlier`), computed once per run for the
+    rules that share the same settings."""
+    params = rule.params
+    key = ("value_outlier", repr([params.get(k) for k in _SHARED]))
+    cached = data.cache.get(key)
+    if isinstance(cached, _OutlierScores):
+        return cached
+    size_variable = str(params.get("size", "budget_total"))
+    normalised_types = set(params.get("normalised_types") or ("count", "amount", "decimal"))
+    own_types = set(params.get("own_level_types") or normalised_types)
+    index = data.frame.index
+    keys = _peer_keys(data, peers)
+    codes = [keys.groupby(list(level), sort=False).ngroup().to_numpy() for level in peers.levels]
+    log_size = np.log(data.numeric(size_variable).where(data.numeric(size_variable) > 0))
+    size_of_size = data.numeric(str(params.get("size_of_size", size_variable)))
+    log_size_of_size = np.log(size_of_size.where(size_of_size > 0))
+    deviation: dict[str, pd.Series] = {}
+    centre: dict[str, pd.Series] = {}
+    level: dict[str, pd.Series] = {}
+    own_questions: list[str] = []
+    for variable in [q for q in outlier_questions(rule, data.codebook) if q in data.frame.columns]:
+        kind = data.codebook.question(variable).type.value
+        values = data.numeric(variable)
+        scaled = kind in normalised_types
+        divisor = log_size_of_size if variable == size_variable else log_size
+        x = np.log(values.where(values > 0)) - (divisor if scaled else 0.0)
+        valid = x.notna()
+        if not valid.any():
+            continue
+        median, chosen = _peer_medians(x[valid].to_numpy(), [c[valid.to_numpy()] for c in codes], peers.min_peers)
+        median_series = pd.Series(median, index=x.index[valid]).reindex(index)
+        deviation[variable] = x - median_series
+        centre[variable] = median_series + (divisor if scaled else 0.0)
+        level[variable] = pd.Series(chosen, index=x.index[valid]).reindex(index).fillna(-1)
+        if scaled and kind in own_types and variable != size_variable:
+            own_questions.append(variable)
+    deviations = pd.DataFrame(deviation, index=index)
+    own = pd.Series(0.0, index=index)
+    if own_questions:
+        enough = deviations[own_questions].notna().sum(axis=1) >= int(params.get("min_questions", 5))
+        own = deviations[own_questions].median(axis=1).where(enough, 0.0).fillna(0.0)
+    floor, yoy_floor = float(params.get("floor", 0.1)), float(params.get("yoy_floor", 0.15))
+    questions: dict[str, _Scores] = {}
+    for variable in deviations.columns:
+        shift = own if variable in own_questions else 0.0
+        corrected = deviations[variable] - shift
+        peer_scale = _robust_scale(corrected, floor)
+        current = data.numeric(variable)
+        before, reference = _previous(data, variable, index)
+        jump = np.log(current.where(current > 0) / before.where(before > 0))
+        yoy_scale = _robust_scale(jump, yoy_floor)
+        questions[variable] = _Scores(
+            current, corrected, corrected / peer_scale, peer_scale, before, reference, jump,
+            (jump - jump.median()) / yoy_scale, yoy_scale, np.exp(centre[variable] + shift), level[variable],
+        )
+    scores = _OutlierScores(keys, questions)
+    data.cache[key] = scores
+    return scores
+
+
+def _strong_signal(scores: _Scores, z_peer: float, z_yoy: float, z_confirm: float, factor: float,
+                   yoy_factor: float) -> tuple[pd.Series, pd.Series]:
+    """(far from the peers, jump confirmed by the peers) masks at these thresholds."""
+    by_peers = (scores.peer_score.abs() > z_peer) & (scores.corrected.abs() > np.log(factor)) & (scores.level >= 0)
+    over_time = (
+        (scores.yoy_score.abs() > z_yoy) & (scores.jump.abs() > np.log(yoy_factor))
+        & (np.sign(scores.yoy_score) == np.sign(scores.peer_score)) & (scores.peer_score.abs() > z_confirm)
+    )
+    return by_peers.fillna(False).astype(bool), over_time.fillna(False).astype(bool)
+
+
+def _extra_zero(scores: _Scores, z_zero: float, z_typical: float, z_confirm: float) -> pd.Series:
+    """A multiple of ten that is atypical while its tenth would be typical."""
+    ten = np.log(10.0)
+    tens = (scores.current >= 10) & (scores.current % 10 == 0)
+    peer, yoy = scores.peer_score, scores.yoy_score
+    mask = tens & (
+        ((peer > z_zero) & ((peer - ten / scores.peer_scale).abs() < z_typical) & (yoy.isna() | (yoy > z_confirm)))
+        | ((yoy > z_zero) & ((yoy - ten / scores.yoy_scale).abs() < z_typical) & (peer > z_confirm))
+    )
+    return mask.fillna(False).astype(bool)
+
+
+def _outlier_finding(rule: Rule, data: CheckData, peers: PeerSettings, keys: pd.DataFrame, variable: str,
+                     scores: _Scores, sid: str) -> dict[str, Any]:
+    question = data.codebook.question(variable)
+    expected = float(scores.expected.loc[sid])
+    peer_level = int(scores.level.loc[sid])
+    group = _group_text(peers.levels[peer_level], keys.loc[sid]) if peer_level >= 0 else "structures du territoire"
+    previous = scores.before.loc[sid]
+    evolution = (
+        f" ; elle était de {display_value(question, float(previous))} ({scores.reference.loc[sid]})"
+        if pd.notna(previous) else ""
+    )
+    extras = {
+        "question": question.label,
+        "valeur": display_value(question, float(scores.current.loc[sid])),
+        "attendu": display_value(question, expected),
+        "groupe": group,
+        "evolution": evolution,
+    }
+    values = {variable: float(scores.current.loc[sid]), "attendu": expected,
+              "score_pairs": float(scores.peer_score.loc[sid])}
+    if pd.notna(previous):
+        values.update({"valeur_precedente": float(previous), "score_evolution": float(scores.yoy_score.loc[sid])})
+    return _finding(rule, data, sid, (variable,), values, extras)
+
+
+def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
+    """Every quantitative answer against its peers and against the structure's previous answer.
+
+    Peer-relative: the answer's logarithm, divided by the structure's size (``size``, the budget;
+    the size itself by ``size_of_size``, the FTEs) for the ``normalised_types``, minus the median
+    of its peer group (the catalogue's peer levels); for the ``own_level_types`` (counts), the
+    structure's own level (median of these deviations over its answers of those types, when it
+    has ``min_questions``) is taken off, so that a wrong budget or a busy centre does not flag
+    every count; the rest is divided by the question's robust spread. Year over year:
+    the log-ratio to the previous answer, centred and divided by its robust spread. An answer is
+    flagged when the peer score passes ``z_peer`` (and the gap ``factor``), or when the
+    year-over-year score passes ``z_yoy`` (and the jump ``yoy_factor``) with a peer score of the
+    same sign above ``z_confirm``, or — the signature of an extra zero — when a multiple of ten
+    scores above ``z_extra_zero`` (peers, confirmed by a jump above ``z_confirm`` when there is
+    a previous answer; or over time with the peers' confirmation) while its tenth would score
+    under ``z_typical``. (The rule's ``modes`` name which of these ways, ``peers``,
+    ``over_time``, ``extra_zero``, ``swapped``, it uses; ``strong``, the thresholds ``z_peer``,
+    ``z_yoy``, ``z_confirm`` of a stronger rule whose answers it leaves alone.) Two consecutive
+    questions of a section (same type) are flagged as swapped when, swapped back, both answers
+    would score under ``z_typical`` while as entered they score ``z_swap`` together and differ
+    ``swap_factor``-fold (one finding naming both, message ``message_interverties``). Zero
+    answers are not scored (no logarithm).
+    """
+    peers = data.peers
+    if peers is None:
+        raise ValueError("peer settings missing: run the checks through evaluate()")
+    params = rule.params
+    modes = set(params.get("modes") or OUTLIER_MODES)
+    z_confirm = float(params.get("z_confirm", 0.0))
+    factor, yoy_factor = float(params.get("factor", 1.0)), float(params.get("yoy_factor", 1.0))
+    z_typical = float(params.get("z_typical", 0.0))
+    strong = {k: float(v) for k, v in (params.get("strong") or {}).items()}
+    computed = _outlier_scores(rule, data, peers)
+    rows: list[dict[str, Any]] = []
+    for variable, scores in computed.questions.items():
+        by_peers, over_time = _strong_signal(scores, float(params.get("z_peer", np.inf)),
+                                             float(params.get("z_yoy", np.inf)), z_confirm, factor, yoy_factor)
+        flagged = pd.Series(False, index=data.frame.index)
+        if "peers" in modes:
+            flagged |= by_peers
+        if "over_time" in modes:
+            flagged |= over_time
+        if "extra_zero" in modes:
+            flagged |= _extra_zero(scores, float(params.get("z_extra_zero", np.inf)), z_typical, z_confirm)
+        if strong:  # left to the stronger rule (an alert), not raised twice
+            left = _strong_signal(scores, strong["z_peer"], strong["z_yoy"], strong["z_confirm"], factor, yoy_factor)
+            flagged &= ~(left[0] | left[1])
+        for sid in data.frame.index[flagged.to_numpy(dtype=bool)]:
+            rows.append(_outlier_finding(rule, data, peers, computed.keys, variable, scores, sid))
+    if "swapped" in modes:
+        rows += _swapped(rule, data, computed, z_typical)
+    return _frame(rows)
+
+
+def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores, z_typical: float) -> list[dict[str, Any]]:
+    """The swapped pairs of consecutive questions (see :func:`check_value_outlier`)."""
+    peers = data.peers
+    assert peers is not None
+    z_swap = float(rule.params.get("z_swap", np.inf))
+    swap_factor = float(rule.params.get("swap_factor", 3.0))
+    ordered = [q for q in data.codebook.questions if q.id in computed.questions]
+    rows: list[dict[str, Any]] = []
+    for first, second in itertools.pairwise(ordered):
+        if first.section != second.section or first.type != second.type:
+            continue
+        one, two = computed.questions[first.id], computed.questions[second.id]
+        gap = np.log(two.current.where(two.current > 0) / one.current.where(one.current > 0))
+        back_one, back_two = one.peer_score + gap / one.peer_scale, two.peer_score - gap / two.peer_scale
+        bad = (
+            (np.sqrt(one.peer_score**2 + two.peer_score**2) > z_swap)
+            & (back_one.abs() < z_typical) & (back_two.abs() < z_typical) & (gap.abs() > np.log(swap_factor))
+        ).fillna(False).to_numpy(dtype=bool)
+        for sid in data.frame.index[bad]:
+            expected = (float(one.expected.loc[sid]), float(two.expected.loc[sid]))
+            peer_level = int(one.level.loc[sid])
+            extras = {
+                "question": first.label,
+                "valeur": display_value(first, float(one.current.loc[sid])),
+                "question_suivante": second.label,
+                "valeur_suivante": display_value(second, float(two.current.loc[sid])),
+                "attendu": display_value(first, expected[0]),
+                "attendu_suivante": display_value(second, expected[1]),
+                "groupe": (_group_text(peers.levels[peer_level], computed.keys.loc[sid]) if peer_level >= 0
+                           else "structures du territoire"),
+            }
+            values = {first.id: float(one.current.loc[sid]), second.id: float(two.current.loc[sid]),
+                      "attendu": expected[0], "attendu_suivante": expected[1]}
+            rows.append(_finding(rule, data, sid, (first.id, second.id), values, extras,
+                                 message=rule.extra.get("message_interverties")))
+    return rows
+
+
 CheckFunction = Callable[[Rule, CheckData], pd.DataFrame]
 CHECKS: dict[str, CheckFunction] = {
     "range": check_range,
@@ -388,6 +685,7 @@ CHECKS: dict[str, CheckFunction] = {
     "action_participants": check_action_participants,
     "evolution": check_evolution,
     "peer_outlier": check_peer_outlier,
+    "value_outlier": check_value_outlier,
 }
 
 

@@ -24,14 +24,14 @@ from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
-from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate
+from senacs_workbench.restricted.coherence.checks import CheckData, Reference, evaluate, outlier_questions
 from senacs_workbench.restricted.coherence.rules import SEVERITIES, SEVERITY_LABELS, load_catalogue
 from senacs_workbench.restricted.coherence.scope import in_territory, resolve_territory
 from senacs_workbench.restricted.store import RawDataStore, StoreError, transaction
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
 
-IMPORT_KINDS = ("import", "partial_import")
+IMPORT_KINDS = ("import", "partial_import", "update_import")
 RUN_COLUMNS = (
     "run_id", "year", "territory", "version", "run_at", "run_by", "found", "new_findings", "closed_findings",
     "seconds",
@@ -65,9 +65,14 @@ def load_check_data(
     if versions.empty:
         raise StoreError(f"Aucune donnée importée pour la campagne {year} : rien à contrôler.")
     latest = int(versions["version"].max()) if version is None else version
-    frame = store.wide(year, territory, version=latest).set_index("structure_id")
+    # the values as entered: an out-of-bounds answer, blank for every aggregate, is raised here
+    frame = store.wide(year, territory, version=latest, as_entered=True).set_index("structure_id")
     references: list[Reference] = []
-    over_time = sorted({str(r.params["variable"]) for r in load_catalogue().check_rules if r.kind == "evolution"})
+    codebook = load_codebook(year)
+    over_time = sorted(
+        {str(r.params["variable"]) for r in load_catalogue().check_rules if r.kind == "evolution"}
+        | {q for r in load_catalogue().check_rules if r.kind == "value_outlier" for q in outlier_questions(r, codebook)}
+    )
     imports = versions[versions["kind"].isin(IMPORT_KINDS) & (versions["version"] <= latest)]
     if len(imports) >= 2:
         previous = int(imports["version"].iloc[-2])
@@ -84,7 +89,7 @@ def load_check_data(
                 f"campagne {year - 1}", store.wide(year - 1, territory, variables=wanted).set_index("structure_id")
             )
         )
-    return CheckData(year=year, codebook=load_codebook(year), frame=frame, references=references), latest
+    return CheckData(year=year, codebook=codebook, frame=frame, references=references), latest
 
 
 def run_check(

@@ -4,7 +4,10 @@ A planted incoherence (structure, family) is found when a finding of a rule mapp
 family (``family`` in ``rules.yaml``) concerns the structure. A finding of a mapped rule is a
 true positive when its structure carries a planted incoherence of the rule's family; findings
 of error or warning rules without a family count as false positives of the whole check
-("hors famille"); information findings are reported apart.
+("hors famille"), unless they name a question of an incoherence planted in their structure
+(the truth's ``variables``): those detect it under another rule and are counted apart
+(``concordant``, issue 21: the outlier rules on every question find planted unit slips and
+jumps too); information findings are reported apart.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Evaluation:
     unmapped_alerts: int
     """Error/warning findings of rules without a family (false alarms on synthetic data)."""
     information: int
+    concordant: int = 0
+    """Error/warning findings of rules without a family naming a question of a planted incoherence."""
 
     @property
     def planted(self) -> int:
@@ -88,6 +93,16 @@ def evaluate_against_truth(findings: pd.DataFrame, truth: pd.DataFrame) -> Evalu
             )
         )
     unmapped = findings[findings["family"].isna()]
-    alerts = int(unmapped["severity"].isin(["error", "warning"]).sum())
+    planted_questions: set[tuple[str, str]] = set()
+    if "variables" in truth.columns:
+        planted_questions = {
+            (str(s), v) for s, vs in zip(truth["id_structure"], truth["variables"], strict=True)
+            for v in str(vs).split("|")
+        }
+    raised = unmapped[unmapped["severity"].isin(["error", "warning"])]
+    concordant = sum(
+        any((str(s), v) in planted_questions for v in str(vs).split("|"))
+        for s, vs in zip(raised["structure_id"], raised["variables"], strict=True)
+    )
     information = int((unmapped["severity"] == "information").sum())
-    return Evaluation(tuple(scores), alerts, information)
+    return Evaluation(tuple(scores), len(raised) - concordant, information, concordant)

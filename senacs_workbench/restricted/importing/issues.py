@@ -27,6 +27,9 @@ class ImportIssue:
     value: str | None = None
     row: int | None = None
     """0-based position of the data row in the file's table (None for file-level issues)."""
+    bounds: bool = False
+    """A value that was read but breaks the codebook's bounds: stored as entered, excluded from
+    the aggregates and raised as a finding, never a reason to refuse the file nor drop the row."""
 
     def message(self) -> str:
         where = [self.file]

@@ -3,6 +3,17 @@
 Nothing is archived nor stored unless the file passes (or, with ``partial=True``, unless at
 least one row passes). The archive is content-addressed (``restricted/imports/<sha256>.<ext>``,
 read-only); the store write is one DuckDB transaction.
+
+Only what cannot be read refuses the file (or, with ``partial``, drops the row): a broken file,
+an unknown column, text in a number, an unknown category, a structure that cannot be placed.
+A value that is read but breaks the codebook's bounds is stored as entered, blank for every
+aggregate (:mod:`senacs_workbench.restricted.store.bounds`) and raised at once as an error
+finding of the coherence check, so that the centre is questioned; its other answers count.
+
+A file that lacks structures of the campaign's current version is refused, naming them,
+unless the user says what it is: ``mode="replace"`` (the new version is the file: the others
+leave) or ``mode="update"`` (the new version is the previous one with the file's structures
+replaced or added).
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import pyarrow as pa
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, available_years, load_codebook
+from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.restricted import store
@@ -31,6 +43,12 @@ from senacs_workbench.restricted.importing.values import PROVENANCE_PREFIX, cell
 from senacs_workbench.trust.access import require_raw_access
 
 ARCHIVE_MODE = 0o400
+MODES = ("replace", "update")
+"""What a file that lacks structures of the current version is: the whole campaign, or an update."""
+BOUND_RULE_KINDS = ("range", "share_bounds")
+"""The coherence checks that raise the values outside the codebook's bounds."""
+LISTED = 20
+"""How many structure ids a message lists before « … »."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,12 @@ class ImportOutcome:
     archived_path: Path | None = None
     rejected_rows: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    out_of_bounds: int = 0
+    """Answers stored as entered but outside the codebook's bounds (excluded, questioned)."""
+    removed: tuple[str, ...] = ()
+    """Structures of the previous version that the new one no longer has (``mode="replace"``)."""
+    kept: int = 0
+    """Structures of the previous version kept unchanged (``mode="update"``)."""
 
 
 def import_file(
@@ -59,17 +83,23 @@ def import_file(
     mapping: Path | None = None,
     partial: bool = False,
     user: str | None = None,
+    mode: str | None = None,
 ) -> ImportOutcome:
     """Import one export file as a new data version of campaign ``year``.
 
+    ``mode``: ``None`` (a file lacking structures of the current version is refused),
+    ``"replace"`` or ``"update"`` (see the module docstring).
     Raises :class:`ImportRejected` (French report of every problem) when the file is refused,
     :class:`~senacs_workbench.core.errors.AccessDenied` when the user may not import.
     """
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
     path = Path(path)
     territory = workspace.territory
-    user = require_raw_access(
-        workspace, "import", territory, details={"file": path.name, "year": year, "partial": partial}, user=user
-    )
+    details: dict[str, object] = {"file": path.name, "year": year, "partial": partial}
+    if mode is not None:
+        details["mode"] = mode
+    user = require_raw_access(workspace, "import", territory, details=details, user=user)
     if year not in available_years():
         known = ", ".join(str(y) for y in available_years())
         rule = f"aucun questionnaire pour la campagne {year} (campagnes connues : {known})"
@@ -99,6 +129,8 @@ def import_file(
     checked = validate(parsed.frame, table, columns, codebook, territory)
     issues += [i for i in checked if (i.row, i.column) not in reported]
     issues.sort(key=lambda i: (i.line or 0, i.column or ""))
+    questioned = [i for i in issues if i.bounds]
+    issues = [i for i in issues if not i.bounds]
 
     bad_rows = sorted({i.row for i in issues if i.row is not None})
     if issues and (not partial or any(i.row is None for i in issues)):
@@ -110,12 +142,17 @@ def import_file(
     keep = np.ones(len(table.frame), dtype=bool)
     keep[bad_rows] = False
     frame = parsed.frame.loc[keep]
+    questioned = [i for i in questioned if i.row is not None and keep[i.row]]
     structures = _structures(frame, codebook)
     answers = _answers(frame, codebook)
+    seen_version, missing = _missing_structures(workspace, year, structures)
+    if missing and mode is None:
+        raise ImportRejected(path.name, [], summary=_missing_message(path.name, year, seen_version, missing))
 
     archived = _archive(workspace, path, data, sha256)
     rejects_path = _write_rejects(workspace, table, columns, issues, bad_rows, sha256, year) if bad_rows else None
-    kind = store.KIND_PARTIAL_IMPORT if bad_rows else store.KIND_IMPORT
+    keep_others = bool(missing) and mode == "update"
+    kind = store.KIND_UPDATE_IMPORT if keep_others else store.KIND_PARTIAL_IMPORT if bad_rows else store.KIND_IMPORT
     stored = store.record_import(
         workspace,
         year=year,
@@ -127,9 +164,12 @@ def import_file(
         answers=answers,
         rejected_rows=len(bad_rows),
         kind=kind,
+        seen_version=seen_version,
+        keep_others=keep_others,
     )
     if stored.already_imported:
         return _already(path, year, sha256, stored.version, None, None)
+    raised = _raise_findings(workspace, year, user) if questioned else None
 
     warnings = list(table.notes)
     if columns.missing_questions:
@@ -148,6 +188,27 @@ def import_file(
             f" {format_number(len(bad_rows))} ligne(s) rejetée(s) ({format_number(len(issues))} problème(s)), "
             f"détail dans {rejects_path}."
         )
+    if missing and mode == "replace":
+        message += (
+            f" {format_number(len(missing))} structure(s) de la version {seen_version} absente(s) du fichier "
+            f"quitte(nt) la campagne (--replace) : {_listed(missing)}."
+        )
+    if keep_others:
+        message += (
+            f" Mise à jour partielle (--update) : {format_number(len(missing))} structure(s) absente(s) du fichier "
+            f"gardée(s) telles qu'en version {seen_version}."
+        )
+    if questioned:
+        message += (
+            f" {format_number(len(questioned))} valeur(s) hors des limites du questionnaire enregistrée(s) telles "
+            "que saisies, exclue(s) de tous les agrégats et signalée(s) comme constat(s) de gravité erreur "
+            "(senacs findings list) pour interroger le centre : "
+            + " ; ".join(i.message() for i in questioned[:LISTED])
+            + (" ; …" if len(questioned) > LISTED else "")
+            + "."
+        )
+        if raised:
+            message += f" {raised}"
     carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
@@ -166,7 +227,47 @@ def import_file(
         archived_path=archived,
         rejected_rows=len(bad_rows),
         warnings=tuple(warnings),
+        out_of_bounds=len(questioned),
+        removed=tuple(missing) if mode == "replace" else (),
+        kept=len(missing) if keep_others else 0,
     )
+
+
+def _missing_structures(workspace: Workspace, year: int, structures: pd.DataFrame) -> tuple[int, list[str]]:
+    """The campaign's latest version (0: none) and its structures that ``structures`` lacks."""
+    version, previous = store.latest_structures(workspace, year)
+    present = set(structures["structure_id"].astype(str))
+    return version, [s for s in previous if s not in present]
+
+
+def _listed(ids: list[str]) -> str:
+    shown = ", ".join(ids[:LISTED])
+    return shown + (f", … ({format_number(len(ids) - LISTED)} autre(s))" if len(ids) > LISTED else "")
+
+
+def _missing_message(file: str, year: int, version: int, missing: list[str]) -> str:
+    return (
+        f"Import refusé : {file} ne contient pas {format_number(len(missing))} structure(s) présente(s) dans "
+        f"la version {version} des données de la campagne {year} : {_listed(missing)}. Rien n'a été enregistré. "
+        "Dites ce qu'est ce fichier : --replace s'il remplace toute la campagne (ces structures en sortiront), "
+        "--update s'il ne met à jour que ses structures (les autres sont gardées telles quelles)."
+    )
+
+
+def _raise_findings(workspace: Workspace, year: int, user: str) -> str | None:
+    """Run the coherence rules on the codebook's bounds now, so that every value kept as entered
+    but excluded from the aggregates is an open error finding questioning its centre. The data
+    version is already written: a failure here is reported (French), not raised."""
+    from senacs_workbench.restricted.coherence.engine import run_check
+    from senacs_workbench.restricted.coherence.rules import load_catalogue
+
+    rules = [r.id for r in load_catalogue().check_rules if r.kind in BOUND_RULE_KINDS]
+    try:
+        run_check(workspace, year, user=user, rule_ids=rules)
+    except SenacsError as exc:
+        return (f"Attention : les constats n'ont pas pu être enregistrés ({exc}) ; lancez « senacs check "
+                f"--year {year} ».")
+    return None
 
 
 def _already(

@@ -31,6 +31,8 @@ from senacs_workbench.restricted.importing.values import cell_text
 class _Rule:
     column: str
     message: Callable[[object], str]
+    bounds: bool = False
+    """A codebook bound (range, whole count, date limits): the value is kept and questioned."""
 
 
 @functools.cache
@@ -79,10 +81,11 @@ def build_schema(
     rules: dict[str, _Rule] = {}
 
     def check(
-        column: str, name: str, fn: Callable[..., object], message: Callable[[object], str], ignore_na: bool = True
+        column: str, name: str, fn: Callable[..., object], message: Callable[[object], str], ignore_na: bool = True,
+        bounds: bool = False,
     ) -> pa.Check:
         full = f"{column}::{name}"
-        rules[full] = _Rule(column, message)
+        rules[full] = _Rule(column, message, bounds)
         return pa.Check(fn, name=full, ignore_na=ignore_na)
 
     communes = _communes()
@@ -136,10 +139,10 @@ def _question_checks(question: Question, check: Callable[..., pa.Check]) -> list
             interval = f"[{_number(low) if low is not None else '−∞'} ; {_number(high) if high is not None else '+∞'}]"
             checks.append(
                 check(qid, "range", lambda s, lo=lo, hi=hi: (s >= lo) & (s <= hi),
-                      lambda v, i=interval: f"valeur hors de l'intervalle autorisé {i}")
+                      lambda v, i=interval: f"valeur hors de l'intervalle autorisé {i}", bounds=True)
             )
         if question.type is QuestionType.COUNT:
-            checks.append(check(qid, "integer", lambda s: s % 1 == 0, lambda v: "nombre entier attendu"))
+            checks.append(check(qid, "integer", lambda s: s % 1 == 0, lambda v: "nombre entier attendu", bounds=True))
         return checks
     if question.type.is_categorical:
         codes = set(question.answer_codes)
@@ -153,10 +156,10 @@ def _question_checks(question: Question, check: Callable[..., pa.Check]) -> list
         last = str(question.maximum) if question.maximum is not None else None
         if first:
             checks.append(check(qid, "min", lambda s, lo=first: s >= lo,
-                                lambda v, lo=first: f"date antérieure au {_date_fr(lo)}"))
+                                lambda v, lo=first: f"date antérieure au {_date_fr(lo)}", bounds=True))
         if last:
             checks.append(check(qid, "max", lambda s, hi=last: s <= hi,
-                                lambda v, hi=last: f"date postérieure au {_date_fr(hi)}"))
+                                lambda v, hi=last: f"date postérieure au {_date_fr(hi)}", bounds=True))
     return checks
 
 
@@ -201,9 +204,11 @@ def _issues(
             issues.append(ImportIssue(file=table.file, column=column, rule=f"règle non respectée ({check})"))
             continue
         position = int(record.index)
+        bounds = False
         if check in rules:
             rule = rules[check]
             target = rule.column
+            bounds = rule.bounds
             message = rule.message(record.failure_case)
             if check == "departement::consistent":
                 message += (
@@ -237,6 +242,7 @@ def _issues(
                 value=_raw_text(table, columns, target, position),
                 rule=message,
                 row=position,
+                bounds=bounds,
             )
         )
     issues.sort(key=lambda i: (i.line or 0, i.column or ""))

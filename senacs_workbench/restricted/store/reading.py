@@ -20,6 +20,7 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import QuestionType, available_years, load_codebook
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.store.bounds import exclude_out_of_bounds
 from senacs_workbench.restricted.store.connection import connect, has_data_tables, iso_or_none
 from senacs_workbench.restricted.store.schema import ANSWER_COLUMNS, STRUCTURE_COLUMNS, StoreError
 from senacs_workbench.trust.access import require_raw_access
@@ -134,7 +135,13 @@ def _checked_request(year: int, version: int | None, variables: Sequence[str] | 
 
 
 def _wide(con: duckdb.DuckDBPyConnection, year: int, place: geo.Territory, version: int,
-          variables: Sequence[str] | None) -> pd.DataFrame:
+          variables: Sequence[str] | None, as_entered: bool = False) -> pd.DataFrame:
+    """The typed wide frame: the one read of answers that feeds tabulation and analysis.
+
+    Unless ``as_entered``, the answers that break the codebook's bounds are blanked here
+    (:func:`~.bounds.exclude_out_of_bounds`): they stay in the store as entered, and only the
+    coherence check, which questions the centre about them, reads them (``as_entered=True``).
+    """
     codebook = load_codebook(year)
     wanted = list(variables) if variables is not None else list(codebook.question_ids)
     condition, params = _territory_filter(place)
@@ -168,7 +175,10 @@ def _wide(con: duckdb.DuckDBPyConnection, year: int, place: geo.Territory, versi
         else:
             series = series.astype(object).where(series.notna(), None)
         columns[variable] = series
-    wide = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    answers = pd.DataFrame(columns, index=frame.index)
+    if not as_entered:
+        answers = exclude_out_of_bounds(answers, codebook)
+    wide = pd.concat([frame, answers], axis=1)
     return wide.reset_index()
 
 
@@ -194,6 +204,8 @@ class RawDataSession:
         territory: geo.Territory | str | None = None,
         version: int | None = None,
         variables: Sequence[str] | None = None,
+        *,
+        as_entered: bool = False,
     ) -> pd.DataFrame:
         """One row per structure of ``territory`` (default: the session's), as :meth:`RawDataStore.wide`."""
         place = self.territory if territory is None else geo.as_territory(territory)
@@ -201,7 +213,7 @@ class RawDataSession:
             raise AccessDenied(f"Lecture hors du territoire autorisé ({self.territory.key}) : {place.key}.")
         version, variables = _checked_request(year, version, variables, self.latest_version)
         assert self._con is not None  # a year with a version has a store
-        return _wide(self._con, year, place, version, variables)
+        return _wide(self._con, year, place, version, variables, as_entered)
 
 
 class RawDataStore:
@@ -272,12 +284,17 @@ class RawDataStore:
         territory: geo.Territory | str = "FR",
         version: int | None = None,
         variables: Sequence[str] | None = None,
+        *,
+        as_entered: bool = False,
     ) -> pd.DataFrame:
         """One row per structure: its identity and geography, then one typed column per variable
-        (float for numbers, code for categories, datetime for dates, NaN/None if unanswered)."""
+        (float for numbers, code for categories, datetime for dates, NaN/None if unanswered).
+
+        An answer that breaks the codebook's bounds is blank (excluded from every aggregate)
+        unless ``as_entered`` (the coherence check, which raises it as a finding)."""
         place, version, variables = self._authorise(year, territory, version, variables, "wide")
         with connect(self.workspace, read_only=True) as con:
-            return _wide(con, year, place, version, variables)
+            return _wide(con, year, place, version, variables, as_entered)
 
     def structure_ids(self, year: int, territory: geo.Territory | str = "FR", version: int | None = None
                       ) -> list[str]:

@@ -15,6 +15,8 @@ SCHEMA_VERSION = 2
 package when first used). 2: the store creates the coherence and corrections tables itself."""
 KIND_IMPORT = "import"
 KIND_PARTIAL_IMPORT = "partial_import"
+KIND_UPDATE_IMPORT = "update_import"
+"""An import that replaces or adds the file's structures and keeps the previous version's others."""
 PROVENANCES = ("centre", "caf", "federation")
 
 _DDL = (

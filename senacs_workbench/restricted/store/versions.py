@@ -90,6 +90,8 @@ def record_import(
     answers: pd.DataFrame | pa.Table,
     rejected_rows: int = 0,
     kind: str = KIND_IMPORT,
+    seen_version: int | None = None,
+    keep_others: bool = False,
 ) -> StoredImport:
     """Store one import as a new data version of ``year``, in a single transaction.
 
@@ -99,6 +101,11 @@ def record_import(
     imported for this year meanwhile, nothing is written and the earlier import is returned with ``already_imported``.
     The campaign's earlier corrections are carried into the new version in the same
     transaction (:func:`carry_corrections`).
+
+    ``keep_others``: a partial update — the new version also holds the previous version's
+    structures (and their answers) that ``structures`` does not name. ``seen_version``: the
+    latest version the caller compared the file with (0: none); if another write made a newer
+    one meanwhile, nothing is written (:class:`StoreError`): the comparison must be made again.
     """
     now = now_utc()
     with connect(workspace) as con:
@@ -110,6 +117,12 @@ def record_import(
                 return StoredImport(existing.import_id, existing.version or 0, 0, 0, already_imported=True)
             import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
             version = _scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM data_versions WHERE year = ?", [year])
+            if seen_version is not None and version - 1 != seen_version:
+                raise StoreError(
+                    f"La campagne {year} a changé pendant l'import (version {version - 1} des données, "
+                    f"au lieu de la version {seen_version} comparée au fichier) : rien n'a été enregistré, "
+                    "relancez l'import."
+                )
             con.execute(
                 f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}) VALUES ({_marks(IMPORT_COLUMNS)})",
                 [import_id, year, file_name, sha256, archived_path, now, user, len(structures), rejected_rows],
@@ -133,6 +146,8 @@ def record_import(
                    FROM (SELECT structure_id, variable, value, value_num, provenance FROM new_answers)""",
                 [year, version, user, now, import_id],
             )
+            if keep_others and version > 1:
+                _keep_other_structures(con, year, version)
             carried = carry_corrections(con, year, version)
             _pause_for_tests()
             con.execute("COMMIT")
@@ -140,6 +155,52 @@ def record_import(
             con.execute("ROLLBACK")
             raise
     return StoredImport(import_id, version, len(structures), len(answers), carried=carried)
+
+
+def _keep_other_structures(con: duckdb.DuckDBPyConnection, year: int, version: int) -> None:
+    """Copy into ``version`` the previous version's structures that it lacks, with their answers
+    (unchanged rows: provenance, author, date and import stay those of the earlier version)."""
+    previous = version - 1
+    columns = ", ".join(STRUCTURE_COLUMNS)
+    others = f"""structure_id NOT IN (SELECT structure_id FROM structures WHERE year = {int(year)}
+                                      AND version = {int(version)})"""
+    con.execute(
+        f"""INSERT INTO answers ({", ".join(ANSWER_COLUMNS)})
+            SELECT year, ?, structure_id, variable, value, value_num, provenance, entered_by, entered_at, import_id
+            FROM answers WHERE year = ? AND version = ? AND {others}""",
+        [version, year, previous],
+    )
+    con.execute(
+        f"""INSERT INTO structures (year, version, {columns}, respondent)
+            SELECT year, ?, {columns}, respondent FROM structures WHERE year = ? AND version = ? AND {others}""",
+        [version, year, previous],
+    )
+    con.execute(
+        """UPDATE data_versions SET
+               n_structures = (SELECT count(*) FROM structures WHERE year = $year AND version = $version),
+               n_answers = (SELECT count(*) FROM answers WHERE year = $year AND version = $version)
+           WHERE year = $year AND version = $version""",
+        {"year": year, "version": version},
+    )
+
+
+def latest_structures(workspace: Workspace, year: int) -> tuple[int, list[str]]:
+    """The latest data version of ``year`` (0: none) and its structure ids, sorted (identity
+    only, no answer: the caller has checked the access)."""
+    if not workspace.store_path.exists():
+        return 0, []
+    with connect(workspace, read_only=True) as con:
+        if not has_data_tables(con):
+            return 0, []
+        row = con.execute("SELECT max(version) FROM data_versions WHERE year = ?", [year]).fetchone()
+        if row is None or row[0] is None:
+            return 0, []
+        version = int(row[0])
+        ids = con.execute(
+            "SELECT structure_id FROM structures WHERE year = ? AND version = ? ORDER BY structure_id",
+            [year, version],
+        ).fetchall()
+    return version, [str(r[0]) for r in ids]
 
 
 def _marks(columns: Sequence[str]) -> str:

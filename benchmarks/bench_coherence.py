@@ -139,15 +139,17 @@ def score_injected(findings: pd.DataFrame, injected: pd.DataFrame,
 
 def injected_benchmark(args: argparse.Namespace, root: Path, incoming: Path) -> tuple[float, float]:
     """Part 3: a second workspace, the last campaign imported with injected errors; recall, precision."""
+    from senacs_workbench.core.governance import dump_governance
     from senacs_workbench.core.workspace import init_workspace
     from senacs_workbench.demo.governance import demo_governance
     from senacs_workbench.restricted.coherence.engine import run_check
     from senacs_workbench.restricted.coherence.resolution import list_findings
     from senacs_workbench.restricted.importing.run import import_file
-    from senacs_workbench.trust.governance import dump_governance
+    from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
     workspace = init_workspace(root / "ws-injected")
     workspace.governance_path.write_text(dump_governance(demo_governance("bench")), encoding="utf-8")
+    adopt_demo_governance(workspace)
     last = args.years[-1]
     for year in args.years[:-1]:
         import_file(workspace, incoming / f"senacs_{year}.csv", year)

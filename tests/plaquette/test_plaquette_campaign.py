@@ -128,8 +128,9 @@ def test_departement_plaquette_maps_its_structures_by_commune(campaign: tuple[Wo
 
 
 @needs_chromium
-def test_resume_skips_unchanged_plaquettes_and_keeps_their_approvals(
+def test_an_approved_unchanged_plaquette_is_kept_even_without_resume(
         campaign: tuple[Workspace, Path, CampaignReport]) -> None:
+    """A scheduled run (no ``--resume``) builds again what changed and keeps what the committee approved."""
     workspace, path, first = campaign
     caf, _federation = demo_committee("FR")
     approve_plaquette(workspace, "FR", YEAR, user=caf)
@@ -140,7 +141,7 @@ def test_resume_skips_unchanged_plaquettes_and_keeps_their_approvals(
     directory = _directory(workspace)
     directory.write_text(directory.read_text(encoding="utf-8") + "EVS Nontron;24311;24;EVS;associatif;;\n",
                          encoding="utf-8")  # the Dordogne's directory changed: its plaquette is built again
-    report = run_campaign(workspace, path, resume=True, progress=False)
+    report = run_campaign(workspace, path, resume=False, progress=False)
     statuses = {o.slug: o.status for o in report.plaquettes}
     assert statuses == {"FR": SKIPPED, "R75": DONE, "24": DONE}
     assert report.exit_code == 0

@@ -19,7 +19,9 @@ in this campaign and whose draft is still that build (same PDF hash): the releas
 the year, the édito of the territory, the public directory of structures (départements), the
 template, the plaquette code and its packaged data. Skipping matters: building again gives a
 new PDF, which drops the committee's approvals. Without ``--resume`` every plaquette is built
-again. The state is kept in ``reports/.campaigns/<campaign>.plaquettes.json``.
+again, except one whose unchanged draft carries approvals: a scheduled run never drops what the
+committee approved unless what it approved has changed. The state is kept in
+``reports/.campaigns/<campaign>.plaquettes.json``.
 """
 
 from __future__ import annotations
@@ -176,6 +178,13 @@ def _unchanged_draft(workspace: Workspace, territory: str, year: int, previous: 
     return None
 
 
+def _approved(folder: Path) -> bool:
+    """Whether the draft in ``folder`` carries approvals (a rebuild would drop them)."""
+    from senacs_workbench.released.plaquette.build import read_record
+
+    return bool((read_record(folder) or {}).get("approvals"))
+
+
 # ---------------------------------------------------------------------------- building
 
 
@@ -205,9 +214,9 @@ def build_campaign_plaquettes(workspace: Workspace, campaign: str, spec: Plaquet
         outcomes.append(outcome)
         finger = fingerprint(workspace, territory, spec.year, code)
         previous = state.get(outcome.key, {})
-        pdf = _unchanged_draft(workspace, territory, spec.year, previous) if resume and \
+        pdf = _unchanged_draft(workspace, territory, spec.year, previous) if \
             previous.get("status") == DONE and previous.get("fingerprint") == finger else None
-        if pdf is not None:
+        if pdf is not None and (resume or _approved(pdf.parent)):
             outcome.status, outcome.pdf, outcome.html = SKIPPED, pdf, pdf.with_name(HTML_NAME)
         else:
             todo.append((outcome, finger))

@@ -144,7 +144,7 @@ def injected_benchmark(args: argparse.Namespace, root: Path, incoming: Path) -> 
     from senacs_workbench.demo.governance import demo_governance
     from senacs_workbench.restricted.coherence.engine import run_check
     from senacs_workbench.restricted.coherence.resolution import list_findings
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
     from senacs_workbench.trust.demo_keys import adopt_demo_governance
 
     workspace = init_workspace(root / "ws-injected")
@@ -196,7 +196,7 @@ def main() -> int:
     from senacs_workbench.restricted.coherence.engine import run_check
     from senacs_workbench.restricted.coherence.evaluation import evaluate_against_truth
     from senacs_workbench.restricted.coherence.resolution import list_findings
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
 
     with tempfile.TemporaryDirectory(prefix="bench-coherence-") as tmp:
         root = Path(tmp)

@@ -50,7 +50,7 @@ if mode == "baseline":
 else:
     from senacs_workbench.demo.governance import demo_governance
     from senacs_workbench.core.governance import dump_governance
-    from senacs_workbench.restricted.importing import import_file
+    from senacs_workbench.restricted.intake import import_file
     from senacs_workbench.core.workspace import init_workspace, write_text_atomic
     import duckdb, pandera.pandas, python_calamine  # noqa: F401
     workspace = init_workspace(workspace_dir)

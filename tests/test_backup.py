@@ -17,7 +17,7 @@ from export_samples import YEAR, export_frame, write_csv
 
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.operations.backup import (
     MANIFEST_NAME,
     BackupError,

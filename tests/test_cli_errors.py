@@ -21,7 +21,8 @@ from senacs_workbench.apps.cli import main
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.disclosure.ledger import LedgerConflict
-from senacs_workbench.restricted.importing import ImportRejected, import_file
+from senacs_workbench.restricted.importing import ImportRejected
+from senacs_workbench.restricted.intake import import_file
 
 ENGLISH = ("Error:", "Invalid value", "Missing argument", "Missing option", "No such", "does not exist",
            "is not a valid", "Usage:", "Try '")
@@ -77,6 +78,22 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("release approve", ["release", "approve", "--year", "2024", "-W"], ("Aucun jeu de tableaux en attente",)),
     ("release reject", ["release", "reject", "--year", "2024", "--reason", "erreur de saisie", "-W"],
      ("Aucun jeu de tableaux en attente d'approbation pour la campagne 2024 : rien à rejeter",)),
+    ("release hash", ["release", "hash", "--year", "2024", "-W"], ("Aucun jeu de tableaux en attente",)),
+    ("release revoke", ["release", "revoke", "--year", "2024", "--user", "ccaf", "-W"],
+     ("Aucun jeu de tableaux en attente",)),
+    ("release sign", ["release", "sign", "--territory", "FR", "--hash", "abc"], ("Empreinte illisible", "abc")),
+    ("release sign-withdrawal", ["release", "sign-withdrawal", "--territory", "999", "--hash", "0" * 64],
+     ("Territoire inconnu",)),
+    ("release withdraw", ["release", "withdraw", "--year", "2024", "--reason", "erreur", "-W"],
+     ("Aucun jeu de tableaux publié pour la campagne 2024",)),
+    ("plaquette sign", ["plaquette", "sign", "--territory", "FR", "--hash", "0" * 64, "--key", "{root}/absent.pem"],
+     ("Clé privée introuvable", "absent.pem")),
+    ("keys init", ["keys", "init", "--user", "x", "--dir", "{root}/ws/cles"], ("jamais dans un espace",)),
+    ("keys show", ["keys", "show", "--user", "personne", "--dir", "{root}/vide"], ("Clé privée introuvable",)),
+    ("governance status", ["governance", "status", "--workspace", "{root}/absent"], ("Aucun espace de travail",)),
+    ("governance sign", ["governance", "sign", "--territory", "FR", "--hash", "zz"], ("Empreinte illisible",)),
+    ("governance adopt", ["governance", "adopt", "--signature", "{root}/notes.txt", "-W"],
+     ("Le fichier de signature", "notes.txt", "illisible")),
     ("export", ["export", "--year", "2024", "-W"], ("Aucun jeu de tableaux",)),
     ("compare add", ["compare", "add", "{root}/vide", "-W"], ("Aucun jeu de tableaux publié", "vide")),
     ("plaquette build", ["plaquette", "build", "--territory", "999", "--year", "2024", "-W"],
@@ -149,7 +166,7 @@ def test_a_ledger_conflict_from_publish_is_reported_in_french(
 ) -> None:
     from senacs_workbench.restricted.publication import publish
 
-    def conflicting(workspace: Workspace, year: int) -> None:
+    def conflicting(workspace: Workspace, year: int, **options: object) -> None:
         raise LedgerConflict("La version 2 modifie 3 cellules déjà publiées : publication impossible sans "
                              "les révéler.")
 

@@ -16,7 +16,7 @@ from senacs_workbench.released.analysis import trends
 from senacs_workbench.released.analysis.trends import TREND_FIGURES
 from senacs_workbench.released.published import PublishedReader
 from senacs_workbench.restricted.constant_panel import PanelError, panel_window, parse_period
-from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.publish import publish_year
 from senacs_workbench.restricted.store import RawDataStore

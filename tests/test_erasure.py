@@ -18,7 +18,7 @@ from export_samples import YEAR, export_frame, write_csv, write_xlsx
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import commands
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.operations.erasure import ErasureError, erase_structure
 from senacs_workbench.restricted.store import RawDataStore, store_summary
 from senacs_workbench.trust import audit_log

@@ -19,7 +19,8 @@ from export_samples import YEAR, export_frame, write_csv, write_xlsx
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace, init_workspace
-from senacs_workbench.restricted.importing import ImportRejected, import_file
+from senacs_workbench.restricted.importing import ImportRejected
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import RawDataStore, store_summary
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.demo_keys import adopt_demo_governance

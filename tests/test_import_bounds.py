@@ -21,7 +21,7 @@ from export_samples import YEAR, export_frame, write_csv
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence.resolution import list_findings
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import RawDataStore
 
 PACKAGE = Path(__file__).resolve().parents[1] / "senacs_workbench"

@@ -19,7 +19,8 @@ from export_samples import YEAR, export_frame, write_csv
 
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import ImportRejected, import_file
+from senacs_workbench.restricted.importing import ImportRejected
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import RawDataStore, store_summary
 
 

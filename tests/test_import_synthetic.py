@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import RawDataStore
 
 synth = pytest.importorskip("senacs_workbench.demo.synthetic")

@@ -30,7 +30,7 @@ from senacs_workbench.released.published import PublishedReader
 from senacs_workbench.restricted.authorised_reader import read_infra_tables
 from senacs_workbench.restricted.campaign.runner import run_campaign
 from senacs_workbench.restricted.campaign.spec import CampaignError
-from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.authorised import INFRA_QUESTIONS, publish_authorised
 from senacs_workbench.restricted.publication.bundle_writer import PublicationRefused

@@ -13,7 +13,7 @@ from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.restricted.coherence import commands
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication import publish as publish_module
 from senacs_workbench.restricted.publication.approval import approve, draft_dir
 from senacs_workbench.restricted.store import RawDataStore

@@ -16,7 +16,7 @@ from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.restricted.constant_panel import set_panel_window
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import approve
 from senacs_workbench.restricted.publication.publish import publish_year
 from senacs_workbench.restricted.store import RawDataStore, connection, reading

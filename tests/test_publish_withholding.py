@@ -16,7 +16,7 @@ import pytest
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.disclosure import audit as disclosure_audit
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import draft_dir
 from senacs_workbench.restricted.publication.bundle_writer import PublicationRefused
 from senacs_workbench.restricted.publication.publish import publish_year

@@ -39,7 +39,7 @@ from senacs_workbench.disclosure.ledger import KEY_COLUMNS
 from senacs_workbench.disclosure.protect import protect
 from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.released.published import PublishedReader
-from senacs_workbench.restricted.importing.run import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import approve, draft_dir
 from senacs_workbench.restricted.publication.comparisons import add_comparison
 from senacs_workbench.restricted.publication.publish import LEVELS_OF_WORKSPACE, microdata, publish_year

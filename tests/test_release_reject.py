@@ -14,7 +14,7 @@ from export_samples import YEAR, export_frame, write_csv
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import ApprovalError, approve, draft_dir
 from senacs_workbench.restricted.publication.publish import publish_year
 from senacs_workbench.restricted.publication.rejection import RejectionError, reject_draft, rejections

@@ -14,7 +14,7 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import AccessDenied
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import ANSWER_COLUMNS, RawDataStore, StoreError, store_summary
 from senacs_workbench.trust import audit_log
 

@@ -14,14 +14,14 @@ import pytest
 from export_samples import YEAR, export_frame, write_csv
 
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import PAUSE_BEFORE_COMMIT_ENV, PAUSE_MARKER, RawDataStore, store_summary
 
 SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from senacs_workbench.restricted.importing import import_file
+    from senacs_workbench.restricted.intake import import_file
     from senacs_workbench.core.workspace import Workspace
     import_file(Workspace(Path(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]))
     print("TERMINÉ")

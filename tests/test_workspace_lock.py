@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ def test_a_publication_is_refused_while_a_campaign_holds_the_workspace(
     with pytest.raises(WorkspaceBusy) as refused:
         publish_year(national_workspace, 2024)
     message = str(refused.value)
-    assert "la campagne « 2025 » (utilisateur prep, processus" in message
+    assert f"la campagne « 2025 » (utilisateur {pwd.getpwuid(os.getuid()).pw_name}, processus" in message
     assert "est occupé" in message and "la publication de la campagne 2024" in message
     assert refused.value.details["operation"] == "la publication de la campagne 2024"
 

@@ -195,7 +195,7 @@ def synth(years: str, out_dir: Path, seed: int, scale: float) -> None:
 @workspace_option
 def import_command(workspace: Workspace, file: Path, year: int, mapping: Path | None, partial: bool,
                    replace: bool, update: bool) -> None:
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
 
     if replace and update:
         raise click.UsageError("--replace et --update s'excluent : choisissez l'un ou l'autre.")
@@ -440,10 +440,10 @@ def release_revoke(workspace: Workspace, year: int, user: str) -> None:
 @click.option("--year", type=int, required=True, help="Campagne.")
 @workspace_option
 def release_hash(workspace: Workspace, year: int) -> None:
-    from senacs_workbench.released.bundle_contract import bundle_hash, read_manifest
-    from senacs_workbench.restricted.publication.approval import draft_dir
+    from senacs_workbench.released.bundle_contract import bundle_hash
+    from senacs_workbench.restricted.publication.approval import draft_manifest
 
-    manifest = read_manifest(draft_dir(workspace, year))
+    _, manifest = draft_manifest(workspace, year)
     click.echo(f"Territoire : {workspace.territory.key}")
     click.echo(f"Empreinte : {bundle_hash(manifest)}")
     click.echo(f"Signature : senacs release sign --territory {workspace.territory.key} --hash {bundle_hash(manifest)}")

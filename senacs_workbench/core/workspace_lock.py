@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import getpass
 import json
 import os
+import pwd
 import socket
 import threading
 import time
@@ -53,7 +53,7 @@ def lock_path(root: Path) -> Path:
 def _holder_record(operation: str) -> str:
     return json.dumps({
         "operation": operation,
-        "user": os.environ.get("SENACS_USER") or getpass.getuser(),
+        "user": pwd.getpwuid(os.getuid()).pw_name,  # the OS account (docs/governance.md: who is acting)
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -80,7 +80,7 @@ def _section(echo: Echo, title: str) -> None:
 
 def _import_years(workspace: Workspace, years: Sequence[int], scale: float, seed: int, echo: Echo) -> Path:
     from senacs_workbench.demo.synthetic import generate
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
 
     incoming = workspace.restricted / "incoming"
     echo(f"Génération des exports synthétiques {years[0]}–{years[-1]}…")

@@ -101,7 +101,7 @@ def release_territories(national: Workspace, year: int, echo: Echo = print) -> l
     top down after the national release; return every workspace of the hierarchy (nation first)."""
     from senacs_workbench.released.bundle_contract import RELEASED, released_versions
     from senacs_workbench.restricted.coherence.corrections import correct_answer
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
     from senacs_workbench.restricted.publication.approval import approve
     from senacs_workbench.restricted.publication.comparisons import add_comparison
     from senacs_workbench.restricted.publication.publish import publish_year

@@ -27,7 +27,7 @@ from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.restricted.campaign import CampaignError
 from senacs_workbench.restricted.campaign.spec import released_years
 from senacs_workbench.restricted.coherence.commands import check
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 
 YEAR = 2025
 

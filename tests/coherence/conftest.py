@@ -29,7 +29,7 @@ FEDERATION_CORRESPONDENT = {"user": "fedcorr", "name": "Fanny Fédération", "in
 @pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from senacs_workbench.demo.synthetic import generate
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
 
     root = tmp_path_factory.mktemp("coherence") / "ws"
     previous = os.environ.get("SENACS_USER")

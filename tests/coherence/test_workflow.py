@@ -169,7 +169,7 @@ def _fresh_export(pristine_root, target, year: int, changes: dict[tuple[str, str
 
 def test_a_new_import_keeps_the_corrections_the_file_does_not_contradict(checked: Workspace, pristine, tmp_path
                                                                         ) -> None:
-    from senacs_workbench.restricted.importing.run import import_file
+    from senacs_workbench.restricted.intake import import_file
 
     store = RawDataStore(checked)
     before = store.wide(YEAR, variables=["salaries"]).set_index("structure_id")["salaries"].dropna()

@@ -23,7 +23,7 @@ from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.demo.synthetic import generate
 from senacs_workbench.release_audit import audit_union
-from senacs_workbench.restricted.importing import import_file
+from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.publication.approval import draft_dir
 from senacs_workbench.restricted.publication.publish import publish_year
 from senacs_workbench.restricted.store import RawDataStore

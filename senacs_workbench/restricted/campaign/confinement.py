@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from senacs_workbench.core.errors import SenacsError
+
 SYS_CREATE_RULESET = 444
 SYS_ADD_RULE = 445
 SYS_RESTRICT_SELF = 446
@@ -41,8 +43,12 @@ READ_DIR = 1 << 3
 HANDLED = READ_FILE | READ_DIR
 
 
-class ConfinementError(OSError):
+class ConfinementError(SenacsError):
     """Landlock refused a step (the kernel must then not start)."""
+
+    def __init__(self, errno: int, step: str) -> None:
+        super().__init__(f"Confinement du noyau impossible ({step} : {os.strerror(errno)}) : le carnet n'est pas "
+                         "exécuté.", step=step)
 
 
 class _RulesetAttr(ctypes.Structure):

@@ -7,8 +7,10 @@ read-only); the store write is one DuckDB transaction.
 Only what cannot be read refuses the file (or, with ``partial``, drops the row): a broken file,
 an unknown column, text in a number, an unknown category, a structure that cannot be placed.
 A value that is read but breaks the codebook's bounds is stored as entered, blank for every
-aggregate (:mod:`senacs_workbench.restricted.store.bounds`) and raised at once as an error
-finding of the coherence check, so that the centre is questioned; its other answers count.
+aggregate (:mod:`senacs_workbench.restricted.store.bounds`) and counted in the outcome
+(``out_of_bounds``); :func:`senacs_workbench.restricted.intake.import_file` (what the CLI and the
+demo call) then raises them as error findings of the coherence check, so that the centre is
+questioned; its other answers count. This package does not reach into ``coherence/``.
 
 A file that lacks structures of the campaign's current version is refused, naming them,
 unless the user says what it is: ``mode="replace"`` (the new version is the file: the others
@@ -31,7 +33,6 @@ import pyarrow as pa
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import Codebook, available_years, load_codebook
-from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.restricted import store
@@ -45,8 +46,6 @@ from senacs_workbench.trust.access import require_raw_access
 ARCHIVE_MODE = 0o400
 MODES = ("replace", "update")
 """What a file that lacks structures of the current version is: the whole campaign, or an update."""
-BOUND_RULE_KINDS = ("range", "share_bounds")
-"""The coherence checks that raise the values outside the codebook's bounds."""
 LISTED = 20
 """How many structure ids a message lists before « … »."""
 
@@ -169,7 +168,6 @@ def import_file(
     )
     if stored.already_imported:
         return _already(path, year, sha256, stored.version, None, None)
-    raised = _raise_findings(workspace, year, user) if questioned else None
 
     warnings = list(table.notes)
     if columns.missing_questions:
@@ -207,8 +205,6 @@ def import_file(
             + (" ; …" if len(questioned) > LISTED else "")
             + "."
         )
-        if raised:
-            message += f" {raised}"
     carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
@@ -252,22 +248,6 @@ def _missing_message(file: str, year: int, version: int, missing: list[str]) -> 
         "Dites ce qu'est ce fichier : --replace s'il remplace toute la campagne (ces structures en sortiront), "
         "--update s'il ne met à jour que ses structures (les autres sont gardées telles quelles)."
     )
-
-
-def _raise_findings(workspace: Workspace, year: int, user: str) -> str | None:
-    """Run the coherence rules on the codebook's bounds now, so that every value kept as entered
-    but excluded from the aggregates is an open error finding questioning its centre. The data
-    version is already written: a failure here is reported (French), not raised."""
-    from senacs_workbench.restricted.coherence.engine import run_check
-    from senacs_workbench.restricted.coherence.rules import load_catalogue
-
-    rules = [r.id for r in load_catalogue().check_rules if r.kind in BOUND_RULE_KINDS]
-    try:
-        run_check(workspace, year, user=user, rule_ids=rules)
-    except SenacsError as exc:
-        return (f"Attention : les constats n'ont pas pu être enregistrés ({exc}) ; lancez « senacs check "
-                f"--year {year} ».")
-    return None
 
 
 def _already(

@@ -85,7 +85,8 @@ class ApprovalOutcome:
     message_fr: str
 
 
-def _draft(workspace: Workspace, year: int) -> tuple[Path, dict[str, Any]]:
+def draft_manifest(workspace: Workspace, year: int) -> tuple[Path, dict[str, Any]]:
+    """The draft of ``year``'s folder and manifest, its files checked; a French error if there is none."""
     folder = draft_dir(workspace, year)
     if not (folder / MANIFEST).exists():
         raise ApprovalError(f"Aucun jeu de tableaux en attente d'approbation pour la campagne {year}.")
@@ -101,7 +102,7 @@ def approve(workspace: Workspace, year: int, user: str | None = None,
     ``signature``: the member's signature file's content (``senacs release sign``). Without it, in a
     demonstration workspace only, the acting (fictitious) member signs with their demonstration key.
     """
-    folder, manifest = _draft(workspace, year)
+    folder, manifest = draft_manifest(workspace, year)
     territory = workspace.territory
     current = bundle_hash(manifest)
     details = {"year": year, "bundle_hash": current}
@@ -133,7 +134,7 @@ def approve(workspace: Workspace, year: int, user: str | None = None,
 
 def revoke(workspace: Workspace, year: int, user: str) -> str:
     """Remove ``user``'s approval of the draft of ``year`` (only before its release); logged."""
-    folder, manifest = _draft(workspace, year)
+    folder, manifest = draft_manifest(workspace, year)
     kept = [a for a in manifest.get("approvals", []) if a.get("user") != user]
     if len(kept) == len(manifest.get("approvals", [])):
         raise ApprovalError(f"Aucune approbation de {user} sur le jeu de tableaux {year} en attente.")

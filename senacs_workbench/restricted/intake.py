@@ -1,0 +1,49 @@
+"""Taking a campaign file in: import it, then question the centres whose values break the bounds.
+
+The import (:mod:`senacs_workbench.restricted.importing`) stores values that parse but break the
+codebook's bounds as entered, blank for every aggregate; this use case then runs the coherence
+rules on the bounds (``range``, ``share_bounds``) on the new version, so that each such value is
+an open error finding questioning its centre. It lives above both packages so that importing
+does not depend on coherence (docs/architecture.md). The data version is written first: a
+failure of the second step is reported in French, not raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from senacs_workbench.core.errors import SenacsError
+from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.restricted.importing.run import ImportOutcome
+from senacs_workbench.restricted.importing.run import import_file as store_file
+from senacs_workbench.trust.identity import acting_user
+
+BOUND_RULE_KINDS = ("range", "share_bounds")
+"""The coherence checks that raise the values outside the codebook's bounds."""
+
+
+def raise_bound_findings(workspace: Workspace, year: int, user: str) -> str | None:
+    """Run the bounds rules on ``year``'s latest version; a French note if that failed, else None."""
+    from senacs_workbench.restricted.coherence.engine import run_check
+    from senacs_workbench.restricted.coherence.rules import load_catalogue
+
+    rules = [r.id for r in load_catalogue().check_rules if r.kind in BOUND_RULE_KINDS]
+    try:
+        run_check(workspace, year, user=user, rule_ids=rules)
+    except SenacsError as exc:
+        return (f"Attention : les constats n'ont pas pu être enregistrés ({exc}) ; lancez « senacs check "
+                f"--year {year} ».")
+    return None
+
+
+def import_file(workspace: Workspace, path: Path, year: int, *, mapping: Path | None = None, partial: bool = False,
+                user: str | None = None, mode: str | None = None) -> ImportOutcome:
+    """Import ``path`` as a new data version of ``year`` and raise its out-of-bounds values as findings."""
+    user = user or acting_user(workspace.governance_path)
+    outcome = store_file(workspace, path, year, mapping=mapping, partial=partial, user=user, mode=mode)
+    if outcome.out_of_bounds and not outcome.already_imported:
+        note = raise_bound_findings(workspace, year, user)
+        if note:
+            outcome = dataclasses.replace(outcome, message_fr=f"{outcome.message_fr} {note}")
+    return outcome

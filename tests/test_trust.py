@@ -187,6 +187,10 @@ def test_a_manifest_with_a_forged_approval_is_refused_by_every_reader(
         add_comparison(other, workspace.published)
     result = CliRunner().invoke(main, ["export", "--year", str(YEAR), "--workspace", str(workspace.root)])
     assert result.exit_code != 0 and "approbation signée" in result.output
+    from senacs_workbench.released.dashboard.data import load_catalog
+
+    with pytest.raises(BundleError, match="approbation signée"):  # what the dashboards load
+        load_catalog(workspace.published)
 
 
 def test_a_bundle_without_its_governance_chain_is_not_read(workspace: Workspace,

@@ -367,6 +367,8 @@ def voila_config(connection_dir: Path, *, execution_timeout: int = EXECUTION_TIM
             "default_pool_size": pool_size,
         },
         "VoilaExecutor": {"timeout": execution_timeout},
+        # the page declares its language (RGAA 8.3): screen readers read it in French
+        "VoilaExporter": {"language_code": "fr"},
         "MappingKernelManager": {
             "cull_idle_timeout": cull_idle_timeout,
             "cull_interval": CULL_INTERVAL,

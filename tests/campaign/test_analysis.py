@@ -57,6 +57,38 @@ def test_every_chart_states_n_and_response_rate_and_shows_s(released_template) -
     assert "Panel constant : 12 structures" in reports[2].sections[0].text
 
 
+def test_every_chart_says_what_it_shows(released_template) -> None:
+    """Suppressed cells visibly absent (hatched bar or dotted rule, never a zero), a text alternative, captions."""
+    reports = [
+        territorial.build(released_template.published, "departement:24", 2024),
+        thematic.build(released_template.published, "theme_annee", "departement:24", 2024),
+        trends.build(released_template.published, "region:75", 2023, 2024, panel_structures=12),
+    ]
+    hatched = rules = 0
+    for report in reports:
+        for spec in report.figures:
+            if spec.kind == "table":
+                assert f"<caption>{spec.title}</caption>" in charts.table_html(spec).replace("&#x27;", "'")
+                continue
+            figure = charts.figure(spec)
+            alt = charts.description(figure)
+            assert alt.startswith("Graphique en"), spec.id
+            for value in spec.data.shown:
+                assert " ".join(str(value).split()) in alt, (spec.id, value)
+            assert 'class="senacs-chart-alt"' in charts.mimebundle(figure)["text/html"]
+            for trace in figure.data:
+                ys = list(trace.y)
+                if trace.type == "scatter":  # a suppressed point is not drawn at all (a rule marks it)
+                    assert all(y is None for y, text in zip(ys, trace.text) if text == "s"), spec.id
+                if trace.type == "bar":
+                    for y, text, shape in zip(ys, trace.text, trace.marker.pattern.shape):
+                        if text == "s":
+                            hatched += 1
+                            assert y is not None and y > 0 and shape == "x"
+            rules += sum(1 for shape in figure.layout.shapes if shape.line.dash == "dot")
+    assert hatched > 0 and rules >= 0
+
+
 def test_trends_without_panel_size_says_it_was_not_computed(released_template) -> None:
     report = trends.build(released_template.published, "FR", 2023, 2024)
     assert "n'a pas été calculée" in report.sections[0].text

@@ -220,3 +220,34 @@ def test_every_report_has_a_pdf_with_its_title_and_the_index_links_both(campaign
         assert "n = " in text  # the figures are printed, not only the headings
         index = (outcome.html.parent / "index.html").read_text(encoding="utf-8")
         assert f'href="{outcome.html.name}"' in index and f'href="{outcome.pdf.name}"' in index
+
+
+def test_one_report_of_each_notebook_has_no_serious_accessibility_violation(campaign) -> None:
+    """axe-core (WCAG 2.1 AA rules) in chromium on one report of each notebook, its charts drawn."""
+    from accessibility_support import blocking_violations
+    from playwright.sync_api import sync_playwright
+
+    _, _, report = campaign
+    first: dict[str, Path] = {}
+    for outcome in report.outcomes:
+        first.setdefault(outcome.notebook, outcome.html)
+    assert set(first) == {"territorial_analysis", "thematic_analysis", "trends", "centre_report"}
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            for notebook, path in first.items():
+                page.goto(path.as_uri(), wait_until="load", timeout=120_000)
+                charts = page.locator(".plotly-graph-div").count()
+                page.wait_for_function("(charts) => document.querySelectorAll('.main-svg').length >= charts",
+                                       arg=charts, timeout=60_000)
+                assert page.evaluate("document.documentElement.lang") == "fr", notebook
+                if charts:
+                    alternatives = page.locator("figure.senacs-figure details.senacs-chart-alt p")
+                    assert alternatives.count() == charts, notebook
+                    assert all(text.startswith("Graphique en") for text in alternatives.all_text_contents())
+                found[notebook] = blocking_violations(page)
+        finally:
+            browser.close()
+    assert found == {notebook: [] for notebook in first}, found

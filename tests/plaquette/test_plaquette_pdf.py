@@ -184,3 +184,53 @@ def test_content_reads_released_bundles_only(released: Workspace) -> None:
     budget = content.sections["finances"].figs["budget"]
     assert budget.suppressed and budget.value is None and budget.n is not None
     assert content.sections["finances"].has_suppressed
+
+
+def _figures_alt(pdf) -> list[str]:
+    """The ``/Alt`` of every ``/Figure`` of the PDF's structure tree."""
+    import pikepdf
+
+    found: list[str] = []
+
+    def walk(element) -> None:
+        if isinstance(element, pikepdf.Dictionary) and "/S" in element:
+            if str(element.S) == "/Figure":
+                found.append(str(element.get("/Alt", "")))
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+                walk(kid)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    return found
+
+
+@pytest.mark.parametrize("territory", TERRITORIES)
+def test_the_pdf_is_pdf_ua(built: dict[str, BuildResult], territory: str) -> None:
+    """PDF/UA-1 as the ``pdfua`` checker sees it, and the structure tree read with pikepdf."""
+    import pikepdf
+    from pdfua import Severity, validate
+
+    path = built[territory].pdf
+    report = validate(str(path))
+    errors = [f"{f.rule_id}: {f.message}" for f in report.findings if f.severity is Severity.ERROR]
+    assert errors == [], errors
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang).startswith("fr")
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) and bool(pdf.Root.MarkInfo.Marked)
+        assert str(pdf.docinfo.Title).startswith("SENACS 2024 — ")
+        meta = pdf.open_metadata()
+        assert meta.get("pdfuaid:part") == "1" and meta.get("dc:title") == str(pdf.docinfo.Title)
+        with pdf.open_outline() as outline:
+            items, titles = list(outline.root), []
+            while items:
+                item = items.pop()
+                titles.append(item.title)
+                items += list(item.children)
+        assert len(titles) >= 8, titles  # bookmarks: the title and every section
+        alts = _figures_alt(pdf)
+    charts = [a for a in alts if a.startswith("Graphique")]
+    maps = [a for a in alts if a.startswith("Carte")]
+    assert len(charts) >= 5 and all("Valeurs : " in a for a in charts), alts
+    assert len(maps) == 2, alts  # the cover's map and the map of structures, each with its text
+    assert len(charts) + len(maps) == len(alts), "every figure has a text alternative"
+    assert any("structures" in a for a in maps)

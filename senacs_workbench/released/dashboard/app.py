@@ -5,6 +5,10 @@
 
 Both display themselves and return their root widget. Errors reach the viewer as a French
 message, never as a traceback.
+
+Accessibility (RGAA / WCAG 2.1 AA, docs/accessibilite.md): every selector is labelled, the focus
+is visible, each chart is followed by its text alternative and a link to its data table, and a
+polite live region announces what the updated view now shows after each selection.
 """
 
 from __future__ import annotations
@@ -40,12 +44,36 @@ LOG = logging.getLogger("senacs_workbench.released.dashboard")
 GENERIC_ERROR = "Cette vue ne peut pas être affichée. Signalez-le au préparateur du comité."
 STYLE = (
     "<style>.senacs-error{color:#a40e26;font-weight:600}"
-    ".senacs-note{color:#57606a;font-size:0.85em}</style>"
+    ".senacs-note{color:#57606a;font-size:0.85em}"
+    ".senacs-dashboard :focus-visible,.senacs-dashboard select:focus,.senacs-dashboard a:focus,"
+    ".senacs-dashboard [tabindex]:focus{outline:3px solid #0b4f9c !important;outline-offset:2px}"
+    ".senacs-chart-alt{font-size:0.85em;color:#24292f;max-width:60em}"
+    ".senacs-chart-alt summary{cursor:pointer;color:#0b4f9c}"
+    ".senacs-live{font-size:0.85em;color:#24292f}"
+    # a chart wider than the screen widens the page (scrolled with the keyboard like any page) instead of
+    # scrolling inside a box the keyboard cannot reach
+    ".senacs-dashboard .jp-RenderedPlotly{overflow:visible !important}</style>"
 )
+TABLE_ANCHOR = "senacs-donnees"
 
 
 def _message(text: str, css: str = "senacs-error") -> widgets.HTML:
     return widgets.HTML(f'<p class="{css}">{html.escape(text)}</p>')
+
+
+def chart_alternative_html(figure: go.Figure) -> str:
+    """The chart's French text alternative (message and figures), and a link to its data table."""
+    text = charts.description(figure)
+    return (f'<details class="senacs-chart-alt"><summary>Description textuelle du graphique</summary>'
+            f'<p>{html.escape(text)}</p></details>'
+            f'<p class="senacs-chart-alt"><a href="#{TABLE_ANCHOR}">Voir les données du graphique dans le '
+            f"tableau</a></p>")
+
+
+def live_html(text: str) -> str:
+    """The live region's content: what the view shows after an update (read out by screen readers)."""
+    return (f'<div class="senacs-live" role="status" aria-live="polite" aria-atomic="true">'
+            f"Vue mise à jour : {html.escape(text)}</div>")
 
 
 def _guarded(render: Callable[[], None], status: widgets.HTML, stamp: RenderStamp) -> Callable[[], None]:
@@ -125,6 +153,9 @@ class Overview(_Dashboard):
         self.comparison.add_class("senacs-chart-comparison")
         self.breakdown = widgets.Output()
         self.breakdown.add_class("senacs-chart-breakdown")
+        self.comparison_alt = widgets.HTML()
+        self.breakdown_alt = widgets.HTML()
+        self.live = widgets.HTML(live_html("chargement"))
         self.table = widgets.HTML()
         self.table.add_class("senacs-table-box")
         self.downloads = widgets.HTML()
@@ -135,8 +166,10 @@ class Overview(_Dashboard):
         self.update = _guarded(self._render, self.status, self.stamp)
         self.selectors.on_change(self.update)
         self.root = widgets.VBox([
-            widgets.HTML(STYLE), self.selectors.widgets(), self.status, self.cards,
-            widgets.HBox([self.comparison, self.breakdown], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HTML(STYLE), self.selectors.widgets(), self.live, self.status, self.cards,
+            widgets.HBox([widgets.VBox([self.comparison, self.comparison_alt]),
+                          widgets.VBox([self.breakdown, self.breakdown_alt])],
+                         layout=widgets.Layout(flex_flow="row wrap")),
             self.sources, self.table, self.downloads, self.stamp.widget,
         ])
         self.root.add_class("senacs-dashboard")
@@ -149,20 +182,26 @@ class Overview(_Dashboard):
         cells = self.catalog.cells(year, variable, keys)
         if cells.empty:
             raise DashboardError("Aucune donnée publiée pour cette sélection.")
-        _show_figure(self.comparison, charts.comparison_figure(cells, question, keys, year))
+        comparison = charts.comparison_figure(cells, question, keys, year)
+        _show_figure(self.comparison, comparison)
+        self.comparison_alt.value = chart_alternative_html(comparison)
         self.cards.value = cards_html(key_figures(cells, key, question), key, question, year)
         if selection.breakdown:
             codebook = self.catalog.codebook(year)
-            _show_figure(self.breakdown, charts.breakdown_figure(
-                cells, question, key, selection.breakdown, codebook.question(selection.breakdown), year))
+            breakdown = charts.breakdown_figure(
+                cells, question, key, selection.breakdown, codebook.question(selection.breakdown), year)
+            _show_figure(self.breakdown, breakdown)
+            self.breakdown_alt.value = chart_alternative_html(breakdown)
         else:
             self.breakdown.clear_output()
+            self.breakdown_alt.value = ""
         note = self.catalog.source_note(year, keys)
         self.sources.value = _message(note, "senacs-note").value if note else ""
         table = shown_table(self.catalog, year, variable, keys, selection.breakdown)
         title = f"{question.label} ({variable}) — {territory_label(key)} — campagne {year}"
-        self.table.value = table_html(table, question, title)
+        self.table.value = table_html(table, question, title, anchor=TABLE_ANCHOR)
         self.downloads.value = download_links_html(table, title, file_stem("senacs", year, variable, *key))
+        self.live.value = live_html(title)
 
 
 class Trends(_Dashboard):
@@ -174,6 +213,8 @@ class Trends(_Dashboard):
                                    with_statistic=True)
         self.chart = widgets.Output()
         self.chart.add_class("senacs-chart-trend")
+        self.chart_alt = widgets.HTML()
+        self.live = widgets.HTML(live_html("chargement"))
         self.table = widgets.HTML()
         self.table.add_class("senacs-table-box")
         self.downloads = widgets.HTML()
@@ -184,7 +225,8 @@ class Trends(_Dashboard):
         note = _message("Les structures répondantes changent d'une campagne à l'autre : une évolution peut "
                         "refléter un changement de répondants autant qu'un changement des pratiques.",
                         "senacs-note")
-        self.root = widgets.VBox([widgets.HTML(STYLE), self.selectors.widgets(), self.status, self.chart, note,
+        self.root = widgets.VBox([widgets.HTML(STYLE), self.selectors.widgets(), self.live, self.status, self.chart,
+                                  self.chart_alt, note,
                                   self.table, self.downloads, self.stamp.widget])
         self.root.add_class("senacs-dashboard")
         self.update()
@@ -209,16 +251,19 @@ class Trends(_Dashboard):
         if not points:
             raise DashboardError("Aucune donnée publiée pour cette sélection.")
         frame = charts.trend_frame(points)
-        _show_figure(self.chart, charts.trend_figure(frame, question, statistic, answer))
+        figure = charts.trend_figure(frame, question, statistic, answer)
+        _show_figure(self.chart, figure)
+        self.chart_alt.value = chart_alternative_html(figure)
         table = trend_table(frame, question, statistic, answer)
         what = charts.STATISTIC_TITLES.get(statistic, statistic)
         if answer:
             what = f"{what} « {question.category_label(answer)} »"
         title = f"{question.label} ({variable}) — {what} — {territory_label(key)}, campagnes {frame.year.min()}–" \
                 f"{frame.year.max()}"
-        self.table.value = table_html(table, question, title)
+        self.table.value = table_html(table, question, title, anchor=TABLE_ANCHOR)
         self.downloads.value = download_links_html(table, title,
                                                    file_stem("senacs_tendances", variable, answer or statistic, *key))
+        self.live.value = live_html(title)
 
 
 def _run(factory: Callable[[Catalog], Overview | Trends], published_dir: Path | str | None) -> widgets.Widget:

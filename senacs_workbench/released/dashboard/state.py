@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from senacs_workbench.core.codebook import BREAKDOWNS, DERIVED_BREAKDOWNS
-from senacs_workbench.released.dashboard.data import Catalog, TerritoryKey, answers_of, territory_label
+from senacs_workbench.released.dashboard.data import Catalog, TerritoryKey, answers_of, pick, territory_label
 
 LEVEL_OPTIONS = (("Nation", "national"), ("Région", "region"), ("Département", "departement"))
 ALL_SECTIONS = "__toutes__"
 STATISTIC_OPTIONS = (("Moyenne", "mean"), ("Médiane", "median"), ("Total", "sum"))
+HEADLINE_QUESTIONS = ("personnes_touchees", "budget_total", "salaries", "etp")
+"""The dashboards open on the first of these that is released: a headline figure, drawn as a chart."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Selectors:
             self.territory.value = catalog.home
         self._refresh_sections()
         self._refresh_questions()
+        headline = self._headline()
+        if headline is not None:
+            self.question.value = headline
         self._refresh_breakdowns()
         self._refresh_answers()
         _set_options(self.statistic, list(STATISTIC_OPTIONS))
@@ -82,6 +87,16 @@ class Selectors:
         for dropdown in (self.territory, self.breakdown, self.answer, self.statistic):
             dropdown.observe(self._changed, names="value")
         self._depth = 0
+
+    def _headline(self) -> str | None:
+        """The first headline question offered whose home figure is published (else the first offered)."""
+        offered = [q for q in HEADLINE_QUESTIONS if q in [v for _, v in self.question.options]]
+        home = self.catalog.home
+        for variable in offered:
+            cells = self.catalog.cells(self._year_of(variable), variable, [home])
+            if pick(cells, home, "mean")[2] == "V":
+                return variable
+        return offered[0] if offered else None
 
     # -- options -----------------------------------------------------------------------------
     def _years(self) -> list[int]:
@@ -130,8 +145,11 @@ class Selectors:
             year = self._year_of(self.question.value)
             released = set(self.catalog.cells(year, self.question.value).breakdown.unique()) - {""}
             codebook = self.catalog.codebook(year)
-            options += [(codebook.question(b).label, b) for b in BREAKDOWNS if b in released and b in codebook]
-            options += [(codebook.question(b).label, b) for b in DERIVED_BREAKDOWNS if b in released]
+            # a question broken down by itself says nothing: it is not offered
+            options += [(codebook.question(b).label, b) for b in BREAKDOWNS
+                        if b in released and b in codebook and b != self.question.value]
+            options += [(codebook.question(b).label, b) for b in DERIVED_BREAKDOWNS
+                        if b in released and b != self.question.value]
         keep = self.breakdown.value if self.breakdown.value is not None else (options[1][1] if len(options) > 1 else "")
         _set_options(self.breakdown, options, keep=keep)
 

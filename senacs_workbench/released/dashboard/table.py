@@ -66,8 +66,13 @@ def display_cell(value: object, column: str, question: Question) -> str:
     return format_value(float(value), statistic, question)  # type: ignore[arg-type]
 
 
-def table_html(table: pd.DataFrame, question: Question, caption: str) -> str:
-    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+def table_html(table: pd.DataFrame, question: Question, caption: str, *, anchor: str = "") -> str:
+    """The table with its caption, column headers (``scope="col"``) and the ``s`` footnote.
+
+    Its scrolling box is a labelled region the keyboard can reach (``tabindex="0"``): a wide
+    table scrolls with the arrow keys.
+    """
+    header = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
     rows = []
     for row in table.itertuples(index=False):
         cells = []
@@ -77,8 +82,10 @@ def table_html(table: pd.DataFrame, question: Question, caption: str) -> str:
             align = "left" if column in INDEX_COLUMNS or column in TREND_INDEX else "right"
             cells.append(f'<td{css} style="text-align:{align}">{html.escape(text)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
+    ident = f' id="{html.escape(anchor)}"' if anchor else ""
     return (
-        '<div class="senacs-table" style="overflow-x:auto">'
+        f'<div class="senacs-table"{ident} role="region" tabindex="0" '
+        f'aria-label="Tableau : {html.escape(caption)}" style="overflow-x:auto">'
         '<table class="senacs-aggregates" style="border-collapse:collapse;font-size:0.85em">'
         f"<caption style='text-align:left;font-weight:600'>{html.escape(caption)}</caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -21,10 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from senacs_workbench.released.plaquette.charts import ChartRenderer
+from senacs_workbench.released.plaquette.accessible_pdf import finish
+from senacs_workbench.released.plaquette.charts import ChartRenderer, describe_chart
 from senacs_workbench.released.plaquette.content import PlaquetteContent, assemble, parse, slug_of
 from senacs_workbench.released.plaquette.pdf import PdfPrinter
-from senacs_workbench.released.plaquette.render import render_html
+from senacs_workbench.released.plaquette.render import document_title, render_html
 
 RECORD = "record.json"
 HTML_NAME = "plaquette.html"
@@ -89,15 +90,17 @@ class PlaquetteBuilder:
             self._charts.__exit__(exc_type, exc, tb)
 
     def html(self, content: PlaquetteContent) -> str:
-        charts = {chart.key: self._charts.data_uri(chart) for s in content.sections.values() for chart in s.charts}
-        return render_html(content, charts)
+        every = [chart for s in content.sections.values() for chart in s.charts]
+        charts = {chart.key: self._charts.data_uri(chart) for chart in every}
+        return render_html(content, charts, alternatives={chart.key: describe_chart(chart) for chart in every})
 
     def build(self, published_dir: Path | str, reports_dir: Path | str, territory: str, year: int, *,
               structures: pd.DataFrame | None = None, user: str = "") -> BuildResult:
         started = dt.datetime.now(dt.UTC)
         content = assemble(published_dir, territory, year, structures)
         html = self.html(content)
-        pdf = self._printer.pdf(html)
+        # PDF/UA: chromium tags the structure; the footer and rules become artifacts, the XMP says PDF/UA-1
+        pdf = finish(self._printer.pdf(html), title=document_title(content))
         folder = draft_folder(Path(reports_dir), territory, year)
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(pdf).hexdigest()

@@ -1,7 +1,9 @@
 """Static charts for print: plotly figures exported as SVG by one kaleido server for all images.
 
-A chart plots only publishable figures (:attr:`Chart.plotted`): a suppressed cell is never
-drawn, and its label is listed under the chart as ``s``. Value labels are formatted in
+A chart plots publishable figures (:attr:`Chart.plotted`); a suppressed cell has no value to
+draw: a bar chart shows it as an unfilled hatched bar labelled ``s`` (as long as the longest
+published bar, never a zero bar), a donut leaves it out, and its label is listed under the chart
+as ``s``. Each chart's text alternative is :func:`describe_chart`. Value labels are formatted in
 French here (axes carry no numbers), so that plotly's English number formats never show.
 
 The renderer is a headless chromium tab that loads plotly.js and kaleido's script. On a loaded
@@ -24,6 +26,14 @@ from typing import Any
 import plotly
 import plotly.graph_objects as go
 
+from senacs_workbench.released.chart_access import (
+    SUPPRESSED_COLOUR,
+    SUPPRESSED_PATTERN,
+    Point,
+    Series,
+    describe,
+    placeholder_height,
+)
 from senacs_workbench.released.plaquette.content import Chart
 
 PRIMARY = "#0f5c6e"
@@ -48,11 +58,23 @@ def _wrap(label: str, width: int = 28) -> str:
     return "<br>".join(lines)
 
 
+def _marker(colours: list[str], hidden: list[bool]) -> dict[str, Any]:
+    """Bar colours; a suppressed figure's bar unfilled and cross-hatched in grey, with a grey outline."""
+    return {
+        "color": ["white" if h else c for c, h in zip(colours, hidden)],
+        "line": {"color": [SUPPRESSED_COLOUR if h else c for c, h in zip(colours, hidden)], "width": 1},
+        "pattern": {"shape": [SUPPRESSED_PATTERN if h else "" for h in hidden], "fgcolor": SUPPRESSED_COLOUR,
+                    "bgcolor": "white", "solidity": 0.3},
+    }
+
+
 def figure(chart: Chart) -> tuple[go.Figure, int, int]:
     """The plotly figure of a chart and its size in px (publishable figures only)."""
     width, size = WIDTH_PX[chart.size], FONT_PX[chart.size]
-    figs = chart.plotted
-    values = [f.value or 0.0 for f in figs]
+    figs = chart.plotted if chart.kind == "donut" else chart.plotted + chart.left_out
+    hidden = [f.suppressed for f in figs]
+    longest = placeholder_height([f.value for f in chart.plotted])
+    values = [longest if s else f.value or 0.0 for f, s in zip(figs, hidden)]
     texts = [f.text for f in figs]
     labels = [_wrap(f.label, 30 if chart.size == "full" else 22) for f in figs]
     layout: dict[str, Any] = {
@@ -73,7 +95,7 @@ def figure(chart: Chart) -> tuple[go.Figure, int, int]:
     if chart.kind == "vbar":
         height = 240 if chart.size == "half" else 300
         fig = go.Figure(go.Bar(x=labels, y=values, text=texts, textposition="outside", cliponaxis=False,
-                               marker={"color": [PALETTE[i % len(PALETTE)] for i in range(len(figs))]},
+                               marker=_marker([PALETTE[i % len(PALETTE)] for i in range(len(figs))], hidden),
                                textfont={"size": size + 1, "color": "#1f2d30"}))
         fig.update_yaxes(visible=False, range=[0, max(values, default=1) * 1.2])
         fig.update_xaxes(showline=True, linecolor="#9aa7aa", tickfont={"size": size})
@@ -83,12 +105,26 @@ def figure(chart: Chart) -> tuple[go.Figure, int, int]:
     bar_height = (30 if chart.size == "full" else 26) + 13 * (lines - 1)
     height = max(100, 20 + bar_height * len(figs))
     fig = go.Figure(go.Bar(y=labels[::-1], x=values[::-1], text=texts[::-1], orientation="h",
-                           textposition="outside", cliponaxis=False, marker={"color": PRIMARY},
+                           textposition="outside", cliponaxis=False,
+                           marker=_marker([PRIMARY] * len(figs), hidden[::-1]),
                            textfont={"size": size, "color": "#1f2d30"}))
     fig.update_xaxes(visible=False, range=[0, max(values, default=1) * (1.22 if chart.size == "full" else 1.35)])
     fig.update_yaxes(tickfont={"size": size}, ticksuffix=" ", automargin=True)
     fig.update_layout(margin={"l": 10, "r": 30, "t": 10, "b": 10}, bargap=0.3, **layout)
     return fig, width, height
+
+
+def describe_chart(chart: Chart) -> str:
+    """The chart's French text alternative (its ``alt`` in the HTML and the PDF): message and every figure.
+
+    Figures are listed in the order drawn, then the suppressed ones (``s``), so that a reader
+    of the text alternative gets what a sighted reader gets from the bars and the list under them.
+    """
+    shown = list(chart.plotted) + list(chart.left_out)
+    points = tuple(Point(f.label, f.text, f.value, f.suppressed) for f in shown)
+    kind = "donut" if chart.kind == "donut" else "bar"
+    context = f"{chart.n_text} structures répondantes" if chart.n_text else ""
+    return describe(chart.title, [Series("", points)], kind=kind, context=context)
 
 
 def renderer_not_ready(exc: BaseException) -> bool:

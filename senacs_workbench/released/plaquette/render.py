@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import json
 import re
 import unicodedata
@@ -150,22 +151,40 @@ def _commune_rows(content: PlaquetteContent) -> dict[str, Any]:
     return {"rows": [(name, format_number(count)) for _code, name, count in ranked[:COMMUNE_ROWS]], "rest": others}
 
 
-def render_html(content: PlaquetteContent, charts: dict[str, str | None], *, today: dt.date | None = None) -> str:
-    """The plaquette as HTML; ``charts`` maps chart keys to image URIs (None: nothing publishable)."""
+def document_title(content: PlaquetteContent) -> str:
+    """The title of the HTML page and of the PDF (its metadata and the viewer's title bar)."""
+    return f"SENACS {content.year} — {content.title}"
+
+
+def _labelled(svg: str, label: str) -> str:
+    """The map's SVG with ``label`` as its text alternative (the caption says what the map shows)."""
+    return re.sub(r'aria-label="[^"]*"', lambda _m: f'aria-label="{html.escape(label)}"', svg, count=1)
+
+
+def render_html(content: PlaquetteContent, charts: dict[str, str | None], *, today: dt.date | None = None,
+                alternatives: dict[str, str] | None = None) -> str:
+    """The plaquette as HTML; ``charts`` maps chart keys to image URIs (None: nothing publishable).
+
+    ``alternatives``: the text alternative of each chart (its ``alt``), the chart's title otherwise.
+    """
     template = _environment().get_template("plaquette.html.j2")
+    caption = map_caption(content)
     label = _css_string(f"Observatoire SENACS · {content.title} · campagne {content.year}")
     footer = (f'@page {{ @bottom-left {{ content: {label}; '
               'font: 8pt "Liberation Sans", "DejaVu Sans", sans-serif; color: #6b7b7e; } }')
     return french_typography(template.render(
         c=content,
         charts=charts,
+        alternatives=alternatives or {},
+        title=document_title(content),
         css=stylesheet(),
         footer_css=footer,
         footnote=content.footnote,
-        map_svg=map_svg(content),
-        cover_map=department_map(content.territory, cover=True),
+        map_svg=_labelled(map_svg(content), f"Carte. {caption}"),
+        cover_map=_labelled(department_map(content.territory, cover=True),
+                            f"Carte de situation : {content.territory.name}"),
         legend=region_legend() if content.territory.level == "national" else [],
-        map_caption=map_caption(content),
+        map_caption=caption,
         map_counts=sorted((content.sections["map"].figs.get("counts") or {}).items(),
                           key=lambda item: _collation_key(item[1].label)),
         commune_rows=_commune_rows(content),

@@ -248,8 +248,10 @@ def _exporter() -> Any:
     from nbconvert import HTMLExporter
 
     templates = Path(__file__).resolve().parents[2] / "templates"
+    # language_code: the page declares French (<html lang="fr">, RGAA 8.3), read so by screen readers
     return HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(templates)],
-                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                        language_code="fr")
 
 
 @functools.cache

@@ -9,6 +9,7 @@ restart a real kaleido server and return a real SVG. An error of the figure itse
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import kaleido
@@ -105,3 +106,19 @@ def test_the_renderer_starts_and_renders_beside_a_cpu_hog() -> None:
         for hog in hogs:
             hog.join(timeout=30)
     assert all(svg is not None and "Dordogne" in svg for svg in svgs)
+
+
+@needs_chromium
+def test_a_browser_that_fails_to_start_is_started_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printing browser's first start fails (as on a loaded machine); the printer starts it again."""
+    from senacs_workbench.released.plaquette import pdf
+
+    real = pdf.chromium_path()
+    marker = tmp_path / "first-start-failed"
+    wrapper = tmp_path / "chromium-first-fails"
+    wrapper.write_text(f'#!/bin/sh\nif [ ! -e "{marker}" ]; then touch "{marker}"; exit 1; fi\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(pdf, "chromium_path", lambda: str(wrapper))
+    with pdf.PdfPrinter() as printer:
+        document = printer.pdf("<html lang='fr'><body><p>Plaquette</p></body></html>")
+    assert marker.exists() and document.startswith(b"%PDF")

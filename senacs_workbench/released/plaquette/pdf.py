@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,6 +36,10 @@ def chromium_path() -> str:
     )
 
 
+LAUNCH_ATTEMPTS = 3
+LAUNCH_TIMEOUT_MS = 120_000
+
+
 class PdfPrinter:
     """A headless chromium kept open across documents (use as a context manager).
 
@@ -56,9 +61,7 @@ class PdfPrinter:
 
         self._playwright = sync_playwright().start()
         try:
-            self._browser = self._playwright.chromium.launch(
-                executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"]
-            )
+            self._browser = self._launch()
             # offline: a document is self-contained, nothing may be fetched while printing
             options: dict[str, Any] = {"viewport": self._viewport} if self._viewport else {}
             self._context = self._browser.new_context(offline=True, java_script_enabled=self._javascript, **options)
@@ -66,6 +69,22 @@ class PdfPrinter:
             self._playwright.stop()
             raise
         return self
+
+    def _launch(self) -> Any:
+        """Start chromium, waiting up to :data:`LAUNCH_TIMEOUT_MS` and trying :data:`LAUNCH_ATTEMPTS` times:
+        on a loaded machine a browser that is slow to start is waited for, never a failed document."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for attempt in range(1, LAUNCH_ATTEMPTS + 1):
+            try:
+                return self._playwright.chromium.launch(
+                    executable_path=chromium_path(), timeout=LAUNCH_TIMEOUT_MS,
+                    args=["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"])
+            except PlaywrightError:
+                if attempt == LAUNCH_ATTEMPTS:
+                    raise
+                time.sleep(attempt)
+        raise AssertionError("unreachable")
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

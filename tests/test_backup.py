@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import os
+import pwd
 import stat
 import tarfile
 from pathlib import Path
@@ -172,7 +173,8 @@ def test_backup_waits_for_the_workspace_lock_and_names_its_holder(imported: Work
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "pris"
         monkeypatch.setenv("SENACS_WORKSPACE_LOCK_TIMEOUT", "0.3")
-        with pytest.raises(WorkspaceBusy, match=r"la publication de la campagne 2024 \(utilisateur ffed"):
+        account = pwd.getpwuid(os.getuid()).pw_name  # the lock names the OS account, not SENACS_USER
+        with pytest.raises(WorkspaceBusy, match=rf"la publication de la campagne 2024 \(utilisateur {account}"):
             backup_workspace(imported, tmp_path / "save.tar.gz")
         assert not (tmp_path / "save.tar.gz").exists()
     finally:

@@ -42,7 +42,7 @@ def test_a_conflicting_question_is_withheld_and_named_the_rest_published(release
     commands.correct(workspace, structure, "budget_total", str(budget + 98_765), why="erreur confirmée", year=YEAR)
     real = publish_module.publish_year
     monkeypatch.setattr(publish_module, "publish_year",
-                        lambda ws, year: real(ws, year, workers=1, only=QUESTIONS))
+                        lambda ws, year, **options: real(ws, year, workers=1, only=QUESTIONS))
     result = CliRunner().invoke(main, ["publish", "--year", str(YEAR), "--workspace", str(workspace.root)],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -20,7 +20,12 @@ from senacs_workbench.released.bundle_contract import RELEASED, released_version
 from senacs_workbench.released.plaquette.build import PDF_NAME, PlaquetteBuilder
 from senacs_workbench.released.plaquette.content import parse, slug_of, territory_title
 from senacs_workbench.restricted.publication.approval import approve
-from senacs_workbench.restricted.publication.plaquette import approve_plaquette, build_many, publish_plaquette
+from senacs_workbench.restricted.publication.plaquette import (
+    approve_plaquette,
+    build_many,
+    publish_plaquette,
+    published_folder,
+)
 from senacs_workbench.restricted.publication.publish import publish_year
 
 DEMO_CAMPAIGN = shipped("parameters") / "demo.yaml"
@@ -115,12 +120,20 @@ def demo_plaquettes(workspaces: Workspace | Path | str | Sequence[Workspace], ye
 
     Given the demo's workspaces (national, région, département), each plaquette is made in its own
     committee's workspace: the région's and the département's compare their territory with the
-    figures of the bundles they received (``senacs compare add``). Given one workspace, all three there."""
+    figures of the bundles they received (``senacs compare add``). Given one workspace, all three there.
+    A plaquette already published for ``year`` (a demo run again) is left as it is."""
     if isinstance(workspaces, Sequence) and not isinstance(workspaces, str):
         pairs = [(ws, slug_of(ws.territory)) for ws in workspaces]
     else:
         ws = workspaces if isinstance(workspaces, Workspace) else open_workspace(Path(workspaces))
         pairs = [(ws, territory) for territory in (geo.NATIONAL_CODE, f"R{DEMO_REGION}", DEMO_DEPARTEMENT)]
+    done = [(ws, t) for ws, t in pairs if (published_folder(ws, t, year) / PDF_NAME).exists()]
+    for ws, territory in done:
+        echo(f"  plaquette {territory_title(parse(territory))} {year} déjà publiée : "
+             f"{published_folder(ws, territory, year) / PDF_NAME}")
+    pairs = [pair for pair in pairs if pair not in done]
+    if not pairs:
+        return [published_folder(ws, t, year) for ws, t in done]
     for ws, territory in pairs:
         write_demo_edito(ws, territory)
     echo(f"Plaquettes {year} : construction (France, région, département)…")
@@ -135,4 +148,4 @@ def demo_plaquettes(workspaces: Workspace | Path | str | Sequence[Workspace], ye
         target = publish_plaquette(ws, territory, year)
         echo(f"  publiée : {target / PDF_NAME}")
         published.append(target)
-    return published
+    return [*(published_folder(ws, t, year) for ws, t in done), *published]

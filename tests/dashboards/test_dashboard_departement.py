@@ -198,6 +198,7 @@ def test_the_departement_is_compared_with_its_region_and_the_nation(
         page.close()
 
 
+@pytest.mark.parametrize("view", ["departement"], indirect=True)  # the committees most workspaces serve
 def test_no_true_value_of_a_suppressed_sum_reaches_the_browser(
         browser: Any, view: tuple[str, Path, DashboardServer], demo_root: Path) -> None:
     kind, published, server = view

@@ -186,6 +186,23 @@ def test_content_reads_released_bundles_only(released: Workspace) -> None:
     assert content.sections["finances"].has_suppressed
 
 
+def _structure_count(pdf, tag: str) -> int:
+    """How many elements of type ``tag`` (``/Table``, ``/Caption``) the PDF's structure tree holds."""
+    import pikepdf
+
+    count = 0
+    todo = [pdf.Root.StructTreeRoot.K]
+    while todo:
+        element = todo.pop()
+        if isinstance(element, pikepdf.Array):
+            todo += list(element)
+        elif isinstance(element, pikepdf.Dictionary) and "/S" in element:
+            count += str(element.S) == tag
+            if element.get("/K") is not None:
+                todo.append(element.K)
+    return count
+
+
 def _figures_alt(pdf) -> list[str]:
     """The ``/Alt`` of every ``/Figure`` of the PDF's structure tree."""
     import pikepdf
@@ -228,6 +245,8 @@ def test_the_pdf_is_pdf_ua(built: dict[str, BuildResult], territory: str) -> Non
                 items += list(item.children)
         assert len(titles) >= 8, titles  # bookmarks: the title and every section
         alts = _figures_alt(pdf)
+        tables = _structure_count(pdf, "/Table")
+        assert tables >= 3 and _structure_count(pdf, "/Caption") == tables  # every table is named
     charts = [a for a in alts if a.startswith("Graphique")]
     maps = [a for a in alts if a.startswith("Carte")]
     assert len(charts) >= 5 and all("Valeurs : " in a for a in charts), alts

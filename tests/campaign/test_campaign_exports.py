@@ -82,6 +82,11 @@ def test_a_standalone_committee_folder_has_no_shared_plotly_and_pdfs_are_printed
         assert outcome.pdf is not None and outcome.pdf.exists()
         text = subprocess.run(["pdftotext", str(outcome.pdf), "-"], check=True, capture_output=True, text=True).stdout
         assert "public" in text and f"résultat {outcome.parameters['x']}" in text
+        from pdfua import Severity, validate
+
+        errors = [f"{f.rule_id}: {f.message}" for f in validate(str(outcome.pdf)).findings
+                  if f.severity is Severity.ERROR]
+        assert errors == [], errors  # the report's PDF is PDF/UA like the plaquette
     # --resume: nothing runs again, nothing is printed again
     printed = {o.run_id: o.pdf.stat().st_mtime_ns for o in report.outcomes if o.pdf}
     again = run_reviewed(workspace, tmp_path / "exports.yaml", resume=True, progress=False, workers=1)

@@ -11,6 +11,8 @@ again only when the HTML is newer.
 
 from __future__ import annotations
 
+import html as htmllib
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from senacs_workbench.core.atomic import write_bytes_atomic
+from senacs_workbench.released.plaquette.accessible_pdf import finish
 from senacs_workbench.released.plaquette.pdf import PdfPrinter
 from senacs_workbench.restricted.campaign.execute import PLOTLY_JS, plotly_js, share_plotly
 
@@ -49,6 +52,12 @@ def up_to_date(html: Path) -> bool:
     return target.is_file() and target.stat().st_mtime_ns >= html.stat().st_mtime_ns
 
 
+def report_title(html: Path) -> str:
+    """The report's ``<title>`` (the PDF's title), else its file name."""
+    found = re.search(r"<title>(.*?)</title>", html.read_text(encoding="utf-8"), flags=re.S)
+    return htmllib.unescape(found.group(1)).strip() if found else html.stem
+
+
 def report_pdf(printer: PdfPrinter, html: Path, scratch: Path) -> Path:
     """Print the report ``html`` to ``<run_id>.pdf`` beside it; ``scratch``: a private folder holding plotly.min.js."""
     copy = scratch / html.name  # a name of its own: never a cached earlier report
@@ -57,6 +66,7 @@ def report_pdf(printer: PdfPrinter, html: Path, scratch: Path) -> Path:
         data = printer.pdf_file(copy, ready=CHARTS_DRAWN, margin=MARGIN)
     finally:
         copy.unlink()
+    data = finish(data, title=report_title(html))  # PDF/UA: page furniture as artifacts, identification, title
     target = pdf_path(html)
     write_bytes_atomic(target, data, mode=stat.S_IMODE(html.stat().st_mode))  # owner-only if its HTML is
     return target

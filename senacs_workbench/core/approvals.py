@@ -17,6 +17,12 @@ INSTITUTION_LABELS: dict[str, str] = {"caf": "Caf", "federation": "fédération"
 MISSING_LABELS: dict[str, str] = {i: f"un membre {INSTITUTION_LABELS[i]}" for i in REQUIRED_INSTITUTIONS}
 
 
+def missing_institutions(present: Iterable[str | None]) -> list[str]:
+    """The required institutions absent from ``present`` (the institutions of valid signers)."""
+    found = set(present)
+    return [i for i in REQUIRED_INSTITUTIONS if i not in found]
+
+
 def missing_phrase(missing: Iterable[str]) -> str:
     """``un membre Caf et un membre fédération`` (French)."""
     return " et ".join(MISSING_LABELS[m] for m in missing)

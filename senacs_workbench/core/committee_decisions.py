@@ -20,39 +20,40 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.approvals import REQUIRED_INSTITUTIONS
+from senacs_workbench.core.approvals import missing_institutions as missing_from
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.governance import Member
-from senacs_workbench.core.governance_chain import GovernanceChain, committee_of
-from senacs_workbench.core.signatures import SignedStatement, proves
+from senacs_workbench.core.governance_chain import GovernanceChain, committee_of, valid_signers
+from senacs_workbench.core.signatures import SignedStatement
 
 
 def verified_approvals(approvals: Iterable[Mapping[str, Any]], kind: str, territory: geo.Territory,
                        hash_field: str, digest: str, committee: Sequence[Member]) -> list[dict[str, Any]]:
     """The approvals that prove ``kind`` on ``digest`` for ``territory`` by a member of ``committee``.
 
-    Each counted once per member; ``institution`` and ``name`` are taken from the governance.
+    Each counted once per member; ``institution`` and ``name`` are taken from the governance. The
+    signatures are checked by :func:`senacs_workbench.core.governance_chain.valid_signers`, which
+    also checks the governance's own adoptions.
     """
-    by_user = {m.user: m for m in committee}
     kept: dict[str, dict[str, Any]] = {}
     for approval in approvals:
-        member = by_user.get(str(approval.get("user", "")))
         raw = approval.get("signature")
-        if member is None or approval.get(hash_field) != digest or not isinstance(raw, Mapping):
+        if approval.get(hash_field) != digest or not isinstance(raw, Mapping):
             continue
         try:
-            signed = SignedStatement.from_dict(raw)
+            statement = SignedStatement.from_dict(raw)
         except SenacsError:
             continue
-        if signed.user == member.user and proves(signed, kind, territory.key, digest, member.key):
+        if statement.user != str(approval.get("user", "")):  # the approval names its signer
+            continue
+        for member in valid_signers([statement], kind, territory.key, digest, committee):
             kept[member.user] = {**dict(approval), "name": member.name, "institution": member.institution}
     return list(kept.values())
 
 
 def missing_institutions(verified: Iterable[Mapping[str, Any]]) -> list[str]:
     """The required institutions that no verified approval comes from."""
-    present = {a.get("institution") for a in verified}
-    return [i for i in REQUIRED_INSTITUTIONS if i not in present]
+    return missing_from(a.get("institution") for a in verified)
 
 
 def committee_for(chain: GovernanceChain, territory: geo.Territory) -> tuple[Member, ...]:

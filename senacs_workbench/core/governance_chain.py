@@ -37,7 +37,7 @@ from typing import Any, Final
 import yaml
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.approvals import INSTITUTION_LABELS, PARTNER_INSTITUTIONS
+from senacs_workbench.core.approvals import INSTITUTION_LABELS, missing_institutions
 from senacs_workbench.core.atomic import write_text_atomic
 from senacs_workbench.core.errors import GovernanceError
 from senacs_workbench.core.governance import Governance, Member, load_governance_text, parse_governance
@@ -83,11 +83,6 @@ def valid_signers(signatures: Iterable[SignedStatement], kind: str, territory: s
         if member is not None and proves(signed, kind, territory, digest, member.key):
             found[member.user] = member
     return list(found.values())
-
-
-def lacking_institutions(signers: Iterable[Member]) -> list[str]:
-    present = {m.institution for m in signers}
-    return [i for i in PARTNER_INSTITUTIONS if i not in present]
 
 
 @dataclass(frozen=True)
@@ -148,7 +143,7 @@ def verify_chain(document: Mapping[str, Any], source: str) -> GovernanceChain:
         deciders = committee_of(previous.governance if previous else governance, owner)
         signatures = [SignedStatement.from_dict(s, where) for s in raw.get("signatures") or []]
         signers = valid_signers(signatures, "governance", owner.key, expected, deciders)
-        lacking = lacking_institutions(signers)
+        lacking = missing_institutions(m.institution for m in signers)
         if lacking:
             whose = "du comité qu'elle institue" if previous is None else "du comité de la version précédente"
             raise GovernanceError(

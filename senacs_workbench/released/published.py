@@ -90,12 +90,19 @@ def bundle_chain(bundle_dir: Path) -> GovernanceChain:
         ) from exc
 
 
+def bundle_decision(bundle_dir: Path, manifest: dict[str, Any], approvals: list[dict[str, Any]], kind: str,
+                    chain: GovernanceChain | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``approvals`` that are valid signatures of ``kind`` on the bundle's hash by its territory's
+    committee in the governance the bundle carries, and the institutions still missing. The writer of
+    a decision (a withdrawal) checks it here too, so that it holds exactly when the reader says so."""
+    territory = geo.parse_territory(str(manifest.get("territory", "")))
+    return approval_state(approvals, kind, territory, "bundle_hash", bundle_hash(manifest),
+                          chain or bundle_chain(bundle_dir))
+
+
 def verified_bundle_approvals(bundle_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The approvals of a released bundle that are valid signatures by its territory's committee."""
-    territory = geo.parse_territory(str(manifest.get("territory", "")))
-    verified, _ = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
-                                 bundle_hash(manifest), bundle_chain(bundle_dir))
-    return verified
+    return bundle_decision(bundle_dir, manifest, manifest.get("approvals", []), "bundle")[0]
 
 
 def is_withdrawn(bundle_dir: Path) -> bool:
@@ -105,10 +112,7 @@ def is_withdrawn(bundle_dir: Path) -> bool:
         return False
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        manifest = read_manifest(bundle_dir)
-        territory = geo.parse_territory(str(manifest.get("territory", "")))
-        _, missing = approval_state(record.get("approvals", []), "withdrawal", territory, "bundle_hash",
-                                    bundle_hash(manifest), bundle_chain(bundle_dir))
+        _, missing = bundle_decision(bundle_dir, read_manifest(bundle_dir), record.get("approvals", []), "withdrawal")
     except (ValueError, SenacsError):
         return False  # an unsigned or unreadable withdrawal withdraws nothing
     return not missing
@@ -118,16 +122,15 @@ def _check(bundle_dir: Path, year: int, genesis: str | None = None) -> dict[str,
     manifest = read_manifest(bundle_dir)
     if manifest.get("state") != "released":
         raise BundleError(f"Le jeu de tableaux {bundle_dir} n'est pas validé par le comité : il ne peut pas être lu.")
-    territory = geo.parse_territory(str(manifest.get("territory", "")))
     chain = bundle_chain(bundle_dir)
     if genesis is not None and chain.genesis != genesis:
         raise BundleError(
             f"Le jeu de tableaux {bundle_dir} est approuvé sous une gouvernance d'une autre identité que celle "
             "enregistrée pour ce territoire : il ne peut pas être lu."
         )
-    _, missing = approval_state(manifest.get("approvals", []), "bundle", territory, "bundle_hash",
-                                bundle_hash(manifest), chain)
+    _, missing = bundle_decision(bundle_dir, manifest, manifest.get("approvals", []), "bundle", chain)
     if missing:
+        territory = geo.parse_territory(str(manifest.get("territory", "")))
         raise BundleError(
             f"Le jeu de tableaux {bundle_dir} n'a pas l'approbation signée {REQUIRED_PHRASE} "
             f"du comité de pilotage ({territory.name}) : il ne peut pas être lu (approbation absente, non signée, "

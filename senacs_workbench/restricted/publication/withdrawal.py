@@ -5,7 +5,9 @@ federation member of the territory's committee over the statement ``withdrawal``
 bundle hash (``senacs release sign-withdrawal``, then ``senacs release withdraw --signature``).
 The decision is written beside the bundle (``withdrawal.json``: reason, time, signed
 approvals); the bundle itself and the disclosure ledger are kept as they are (what was
-released has been seen: later releases stay consistent with it). The published reader stops
+released has been seen: later releases stay consistent with it). The signatures are checked
+against the governance the bundle carries, as the reader checks them: a member whose key came in
+after the release cannot sign its withdrawal (see docs/governance.md). The published reader stops
 serving a version whose withdrawal is validly signed and serves the latest one that is not
 withdrawn (:func:`senacs_workbench.released.published.is_withdrawn`).
 """
@@ -18,13 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from senacs_workbench.core.approvals import missing_phrase
-from senacs_workbench.core.committee_decisions import approval_state
 from senacs_workbench.core.errors import SenacsError
-from senacs_workbench.core.governance_chain import verify_workspace_chain
 from senacs_workbench.core.signatures import SignedStatement
 from senacs_workbench.core.workspace import Workspace, write_text_atomic
 from senacs_workbench.released.bundle_contract import RELEASED, bundle_hash, read_manifest, released_versions
-from senacs_workbench.released.published import WITHDRAWAL_FILE, is_withdrawn
+from senacs_workbench.released.published import WITHDRAWAL_FILE, bundle_decision, is_withdrawn
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.committee_approval import demo_signature
 from senacs_workbench.trust.identity import acting_user
@@ -65,8 +65,7 @@ def withdraw(workspace: Workspace, year: int, reason: str, signatures: Sequence[
     signed = list(signatures) + [demo_signature(workspace, u, "withdrawal", territory, digest) for u in demo_users]
     approvals = [{"user": s.user, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                   "bundle_hash": digest, "signature": s.to_dict()} for s in signed]
-    verified, missing = approval_state(approvals, "withdrawal", territory, "bundle_hash", digest,
-                                       verify_workspace_chain(workspace.governance_path))
+    verified, missing = bundle_decision(folder, manifest, approvals, "withdrawal")  # as the reader will check it
     user = acting_user(workspace.governance_path)
     if missing:
         audit_log.append(workspace.audit_log_path, user=user, action="refused:withdraw_bundle", territory=territory.key,

@@ -172,11 +172,16 @@ def _manager_class(deny_read: tuple[str, ...]) -> Any:
     return confined_kernel_manager([Path(d) for d in deny_read]) if deny_read else AsyncKernelManager
 
 
+def _warm_key(kernel: str, audience: str, deny_read: tuple[str, ...]) -> tuple[str, str]:
+    """A warm kernel serves one kernel, audience and confinement only."""
+    return kernel, audience + "|" + "|".join(deny_read)
+
+
 def _warm_kernel(kernel: str, audience: str, deny_read: tuple[str, ...] = ()) -> Any:
     """This worker's idle kernel for ``audience`` (a kernel manager; nbclient starts it on first use)."""
     from jupyter_core.utils import run_sync
 
-    key = (kernel, audience + "|" + "|".join(deny_read))
+    key = _warm_key(kernel, audience, deny_read)
     km = _WARM.get(key)
     if km is not None and km.has_kernel and run_sync(km.is_alive)():
         return km
@@ -289,7 +294,6 @@ def html_page(notebook: nbformat.NotebookNode, title: str, standalone: bool = Fa
             cell.outputs = [o for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     body, _ = _exporter().from_notebook_node(clean, resources={"metadata": {"name": title}})
-    body = body.replace("<html>", '<html lang="fr">', 1)
     body = body.replace("<head>", f"<head>\n{PLOTLY_TAG}", 1)
     return inline_plotly(body) if standalone else body
 
@@ -366,7 +370,7 @@ def execute_run(job: RunJob) -> RunResult:
     Path(job.parameters.get("output_dir", job.artefacts)).mkdir(parents=True, exist_ok=True)
     status, message = DONE, ""
     warm = not job.fresh_kernel
-    key = (job.kernel, job.metadata.audience + "|" + "|".join(job.deny_read))
+    key = _warm_key(job.kernel, job.metadata.audience, job.deny_read)
     # our own kernel manager, warm or fresh: the watchdog needs the kernel's process; a committee
     # notebook's kernel is confined away from the restricted zone (confinement.py)
     km = (_warm_kernel(job.kernel, job.metadata.audience, job.deny_read) if warm

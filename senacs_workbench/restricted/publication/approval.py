@@ -46,20 +46,16 @@ def draft_dir(workspace: Workspace, year: int) -> Path:
     return workspace.published / DRAFTS / str(year)
 
 
-def _state(workspace: Workspace, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def draft_approval_state(workspace: Workspace, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The draft's approvals that are valid signatures of its hash by its committee, and what still lacks."""
     chain = verify_workspace_chain(workspace.governance_path)
     return approval_state(manifest.get("approvals", []), "bundle", workspace.territory, "bundle_hash",
                           bundle_hash(manifest), chain)
 
 
-def valid_approvals(workspace: Workspace, manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The approvals of a bundle's manifest that are valid signatures of its current hash by its committee."""
-    return _state(workspace, manifest)[0]
-
-
 def missing_institutions(workspace: Workspace, manifest: dict[str, Any]) -> list[str]:
     """The institutions whose valid signed approval the bundle still lacks."""
-    return _state(workspace, manifest)[1]
+    return draft_approval_state(workspace, manifest)[1]
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.bundle_contract import DRAFTS, RELEASED, read_manifest, released_versions, table_name
 from senacs_workbench.released.published import is_withdrawn, verified_bundle_approvals
-from senacs_workbench.restricted.publication.approval import missing_institutions, valid_approvals
+from senacs_workbench.restricted.publication.approval import draft_approval_state
 
 KEY = ["variable", "statistic", "answer", "level", "territory", "breakdown", "category"]
 
@@ -50,8 +50,9 @@ def release_records(workspace: Workspace) -> list[dict[str, Any]]:
         draft = workspace.published / DRAFTS / str(year)
         if (draft / "manifest.json").exists():
             manifest = read_manifest(draft)
-            record = _record(manifest, draft, "draft", valid_approvals(workspace, manifest))
-            record["missing_approvals"] = missing_institutions(workspace, manifest)
+            approvals, missing = draft_approval_state(workspace, manifest)
+            record = _record(manifest, draft, "draft", approvals)
+            record["missing_approvals"] = missing
             if versions:
                 record["changes_since_release"] = changes(versions[-1], draft, year)
             records.append(record)

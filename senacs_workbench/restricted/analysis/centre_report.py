@@ -32,9 +32,8 @@ from senacs_workbench.released.analysis.common import (
 )
 from senacs_workbench.released.analysis.territorial import AnalysisError
 from senacs_workbench.released.published import SUPPRESSED_MARK
-from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.restricted.store import ENTERED_ON_BEHALF, PROVENANCE_LABELS, RawDataStore
 
-PROVENANCE_LABELS = {"centre": "le centre", "caf": "la Caf", "federation": "la fédération"}
 SKIPPED_TYPES = (QuestionType.DATE, QuestionType.TEXT)
 CHART_VARIABLES = ("salaries", "etp", "benevoles_activite", "habitants_instances", "nb_partenaires")
 
@@ -84,7 +83,7 @@ def build(workspace_dir: Path | str, structure_id: str, year: int, user: str | N
                "vérifier et les faire corriger (charte, § 2.2)."),
         extra={"structure_id": structure_id, "departement": departement.code},
     )
-    entered_by_others = [v for v, r in own.items() if r["provenance"] in ("caf", "federation")]
+    entered_by_others = [v for v, r in own.items() if r["provenance"] in ENTERED_ON_BEHALF]
     for section_id, section_title in codebook.sections.items():
         questions = [q for q in codebook.in_section(section_id) if q.type not in SKIPPED_TYPES]
         if not questions:

@@ -24,6 +24,7 @@ from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, pa
 from senacs_workbench.restricted.coherence.scope import structure_territory
 from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.store import (
+    PROVENANCE_LABELS,
     PROVENANCES,
     AnswerChange,
     answer_history,
@@ -51,7 +52,6 @@ __all__ = [
 
 KIND_CORRECTION = "correction"
 KIND_ENTRY = "entry"
-PROVENANCE_LABELS = {"centre": "le centre", "caf": "la Caf", "federation": "la fédération"}
 
 
 class CorrectionError(SenacsError):

@@ -18,6 +18,7 @@ from senacs_workbench.restricted.coherence.answer_input import AnswerProblem, Pa
 from senacs_workbench.restricted.coherence.corrections import KIND_ENTRY, CorrectionError, CorrectionResult
 from senacs_workbench.restricted.coherence.scope import structure_territory
 from senacs_workbench.restricted.store import (
+    ENTERED_ON_BEHALF,
     AnswerChange,
     answers_of_structure,
     connect,
@@ -30,7 +31,7 @@ from senacs_workbench.restricted.store import (
 from senacs_workbench.trust.access import require_raw_access
 from senacs_workbench.trust.identity import acting_user
 
-ENTRY_PROVENANCES = ("caf", "federation")
+ENTRY_PROVENANCES = ENTERED_ON_BEHALF
 DEFAULT_WHY = "Saisie pour le compte du centre (charte SENACS, article 2.2)."
 
 

@@ -19,11 +19,18 @@ from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.formatting import format_number, format_percent
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.coherence import findings as fs
-from senacs_workbench.restricted.coherence.corrections import PROVENANCE_LABELS, CorrectionError
+from senacs_workbench.restricted.coherence.corrections import CorrectionError
 from senacs_workbench.restricted.coherence.rules import OBJECTION_RULE, SEVERITIES, SEVERITY_LABELS, load_catalogue
 from senacs_workbench.restricted.coherence.scope import in_territory, resolve_territory, structure_territory
 from senacs_workbench.restricted.coherence.values import display_value
-from senacs_workbench.restricted.store import connect, current_answers, latest_version, structure_row, transaction
+from senacs_workbench.restricted.store import (
+    PROVENANCE_LABELS,
+    connect,
+    current_answers,
+    latest_version,
+    structure_row,
+    transaction,
+)
 from senacs_workbench.trust.access import require_raw_access
 
 CLOSING = {

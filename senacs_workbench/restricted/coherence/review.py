@@ -22,7 +22,6 @@ from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.restricted.coherence.corrections import PROVENANCE_LABELS
 from senacs_workbench.restricted.coherence.render import write_html, write_xlsx
 from senacs_workbench.restricted.coherence.resolution import record_objection
 from senacs_workbench.restricted.coherence.scope import resolve_territory
@@ -31,9 +30,8 @@ from senacs_workbench.restricted.coherence.values import display_value
 from senacs_workbench.restricted.importing.issues import ImportIssue
 from senacs_workbench.restricted.importing.text import fold
 from senacs_workbench.restricted.importing.values import NO_WORDS, YES_WORDS
-from senacs_workbench.restricted.store import RawDataStore
+from senacs_workbench.restricted.store import ENTERED_ON_BEHALF, PROVENANCE_LABELS, RawDataStore
 
-ON_BEHALF = ("caf", "federation")
 COL_STRUCTURE = "Identifiant structure"
 COL_YEAR = "Campagne"
 COL_VARIABLE = "Question (code)"
@@ -90,7 +88,7 @@ def entered_for_centres(
     place = resolve_territory(workspace, territory)
     store = RawDataStore(workspace, user)
     answers = store.answers(year, place)
-    mine = answers[answers["provenance"].isin(ON_BEHALF)]
+    mine = answers[answers["provenance"].isin(ENTERED_ON_BEHALF)]
     structures = store.wide(year, place, variables=["type_structure"])[["structure_id", "nom_structure", "departement"]]
     out = mine.merge(structures, on="structure_id", how="left")
     columns = [

@@ -18,6 +18,11 @@ KIND_PARTIAL_IMPORT = "partial_import"
 KIND_UPDATE_IMPORT = "update_import"
 """An import that replaces or adds the file's structures and keeps the previous version's others."""
 PROVENANCES = ("centre", "caf", "federation")
+"""Who entered an answer: the centre itself, or the Caf or the federation on its behalf."""
+ENTERED_ON_BEHALF = ("caf", "federation")
+"""The provenances of answers entered for a centre by someone else (the centre may review them)."""
+PROVENANCE_LABELS = {"centre": "le centre", "caf": "la Caf", "federation": "la fédération"}
+"""French names of the provenances, as a sentence says them."""
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",

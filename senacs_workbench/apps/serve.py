@@ -381,7 +381,7 @@ def voila_config(connection_dir: Path, *, execution_timeout: int = EXECUTION_TIM
 def voila_command(notebook: Path, *, port: int, host: str, token: str | None, preheat: bool,
                   pool_size: int) -> list[str]:
     command = [
-        sys.executable, "-m", "voila", str(notebook),
+        sys.executable, "-m", "senacs_workbench.apps.voila_process", str(notebook),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={host}",

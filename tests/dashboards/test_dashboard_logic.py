@@ -110,7 +110,7 @@ def test_voila_configuration_is_hardened(tmp_path: Path) -> None:
 def test_voila_runs_one_notebook_with_preheated_kernels(tmp_path: Path) -> None:
     notebook = tmp_path / "tableau_de_bord.ipynb"
     command = voila_command(notebook, port=9000, host="127.0.0.1", token="t0k", preheat=True, pool_size=2)
-    assert command[1:4] == ["-m", "voila", str(notebook)]
+    assert command[1:4] == ["-m", "senacs_workbench.apps.voila_process", str(notebook)]
     assert "--preheat_kernel=True" in command and "--pool_size=2" in command and "--token=t0k" in command
     assert not any(arg.startswith("--Voila.root_dir") for arg in command)
     env = voila_environment(tmp_path / "published", tmp_path / "runtime",

@@ -82,3 +82,21 @@ def test_csv_uses_french_formats(released: Workspace, tmp_path: Path) -> None:
     assert dordogne.count("s") == 2
     assert rows[-1] == [CONFIDENTIALITY_FOOTNOTE]
     assert "12,5" in shares and "777" not in text
+
+
+def test_exports_of_an_unchanged_bundle_are_kept_and_a_new_release_rewrites_them(released: Workspace,
+                                                                                 tmp_path: Path) -> None:
+    xlsx, csv_zip = write_committee_exports(released.published, YEAR, tmp_path / "out")
+    xlsx.write_bytes(b"left alone")  # a rerun from the same bundle must not touch the files
+    write_committee_exports(released.published, YEAR, tmp_path / "out")
+    assert xlsx.read_bytes() == b"left alone"
+
+    cells = _cells()
+    cells.loc[cells.territory == "75", "value"] = 600_000.0  # a revision: version 2 of the year
+    write_draft(released.published, cells, BundleDescription(YEAR, "FR", 2, "i" * 64, {}, True, "prep"))
+    approve(released, YEAR, user="caf.demo")
+    approve(released, YEAR, user="federation.demo")
+    write_committee_exports(released.published, YEAR, tmp_path / "out")
+    book = openpyxl.load_workbook(xlsx)
+    assert any(600_000.0 in [c.value for c in row] for row in book[book.sheetnames[1]].iter_rows())
+    assert zipfile.ZipFile(csv_zip).namelist()

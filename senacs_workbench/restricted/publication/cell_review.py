@@ -167,7 +167,7 @@ def decide(workspace: Workspace, year: int, cells: Sequence[str], decision: str 
         records = [_record(row, version, user, reason, decision, follow_advice) for row in chosen.itertuples()]
         added = rd.append_decisions(workspace.restricted, year, records)
         if added:
-            audit_log.append(workspace.audit_log_path, user=user, action="review_decide",
+            audit_log.append(workspace.audit_log_path, user=user, action="review_decision",
                              territory=workspace.territory.key,
                              details={"year": year, "data_version": version,
                                       "decisions": {r["id"]: r["decision"] for r in added}})

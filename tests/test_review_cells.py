@@ -234,3 +234,13 @@ def test_attack_a_publier_decision_does_not_lift_the_frequency_rule_nor_a_change
     failing = result.failures
     published = failing[failing["kind"] == "published"]
     assert {("mode_gestion", "caf"), ("", "")} <= set(zip(published["breakdown"], published["category"], strict=True))
+
+
+def test_release_show_counts_the_cells_awaiting_review(workspace: Workspace) -> None:
+    publish_year(workspace, YEAR, workers=1, only=[QUESTION])
+    _, shown = cli(workspace, "release", "show")
+    assert "cellules à relire (statut R, masquées en attendant) : 15" in shown
+    cli(workspace, "review", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer", "--motif", "vu")
+    publish_year(workspace, YEAR, workers=1, only=[QUESTION])  # a new decision: published again, not « unchanged »
+    _, shown = cli(workspace, "release", "show")
+    assert "cellules à relire (statut R, masquées en attendant) : 14" in shown

@@ -271,7 +271,7 @@ def _named_version(raw: Any, year: int, version: int) -> int:
     return version
 
 
-def _current_review(workspace: Workspace, year: int, wide: pd.DataFrame, levels: Sequence[str]) -> CurrentReview:
+def review_in_force(workspace: Workspace, year: int, wide: pd.DataFrame, levels: Sequence[str]) -> CurrentReview:
     """The review decisions that apply to the cells of status R of ``wide`` (:mod:`.cell_review`)."""
     from senacs_workbench.restricted.publication.cell_review import cells_of
 
@@ -305,7 +305,7 @@ def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, work
             version, panel, members, _panel_note(window, year, panel, members), questions,
             raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)]),
             last_year_release(workspace, raw, territory, year, questions, members))
-    read = replace(read, review=_current_review(workspace, year, read.wide, levels))
+    read = replace(read, review=review_in_force(workspace, year, read.wide, levels))
     return _publish(workspace, territory, year, user, workers, read, compared, compared_ids, rules_hash)
 
 

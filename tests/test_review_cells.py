@@ -244,3 +244,17 @@ def test_release_show_counts_the_cells_awaiting_review(workspace: Workspace) -> 
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])  # a new decision: published again, not « unchanged »
     _, shown = cli(workspace, "release", "show")
     assert "cellules à relire (statut R, masquées en attendant) : 14" in shown
+
+
+def test_a_cell_already_released_hidden_stays_hidden_and_the_list_says_so(workspace: Workspace) -> None:
+    publish_year(workspace, YEAR, workers=1, only=[QUESTION])
+    for member in ("ccaf", "ffed"):
+        result = CliRunner().invoke(main, ["release", "approve", "--year", str(YEAR), "--workspace",
+                                           str(workspace.root)], env={"SENACS_USER": member})
+        assert result.exit_code == 0, result.output
+    assert review_list(workspace, YEAR)["released_hidden"].all()
+    _, listing = cli(workspace, "review", "list", "--year", str(YEAR))
+    assert "15 de ces cellules ont déjà été diffusées masquées" in listing
+    cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
+    publish_year(workspace, YEAR, workers=1, only=[QUESTION])
+    assert national_total(workspace)["status"] == "D"  # the ledger keeps the released status

@@ -85,12 +85,28 @@ def with_decisions(cells: pd.DataFrame, decisions: Sequence[dict[str, Any]]) -> 
     return frame
 
 
+def released_hidden(workspace: Workspace, cells: pd.DataFrame, year: int) -> pd.Series:
+    """Whether each cell was already released hidden for ``year``: the ledger keeps it hidden in
+    every later release of the year, so a « publier » decision changes nothing there."""
+    from senacs_workbench.restricted.publication.ledger_store import released_cells
+
+    released = released_cells(workspace, year)
+    if released is None or cells.empty:
+        return pd.Series(False, index=cells.index)
+    keys = ["variable", "level", "territory", "breakdown", "category"]
+    sums = released[released["statistic"] == "sum"].drop_duplicates(keys, keep="last")
+    hidden = {tuple(map(str, k)) for k in sums.loc[sums["status"] != "V", keys].fillna("").to_numpy().tolist()}
+    return pd.Series([tuple(map(str, k)) in hidden for k in cells[keys].to_numpy().tolist()], index=cells.index)
+
+
 def review_list(workspace: Workspace, year: int, *, user: str | None = None) -> pd.DataFrame:
-    """The cells of ``year`` awaiting review, with what a reviewer needs and the decision in
-    force (restricted: true sums; the access is checked and logged)."""
+    """The cells of ``year`` awaiting review, with what a reviewer needs, the decision in force
+    and ``released_hidden`` (restricted: true sums; the access is checked and logged)."""
     user = user or acting_user(workspace.governance_path)
     _, cells = _read_cells(workspace, year, user, "review_cells")
-    return with_decisions(cells, rd.load_decisions(workspace.restricted, year))
+    frame = with_decisions(cells, rd.load_decisions(workspace.restricted, year))
+    frame["released_hidden"] = released_hidden(workspace, frame, year)
+    return frame
 
 
 def _decision_text(row: Any) -> str:
@@ -125,6 +141,10 @@ def render_list(frame: pd.DataFrame, year: int) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     pending = int((frame["decision"].eq("") | frame["stale"]).sum())
+    if "released_hidden" in frame and frame["released_hidden"].any():
+        lines.append(f"{format_number(int(frame['released_hidden'].sum()))} de ces cellules ont déjà été diffusées "
+                     "masquées pour cette campagne : elles le restent dans toute nouvelle publication de la campagne "
+                     "(registre des publications), quelle que soit la décision.")
     lines.append(f"Campagne {year} : {format_number(len(frame))} cellule(s) à relire, dont "
                  f"{format_number(pending)} sans décision en vigueur. Décider : « senacs review decide --year {year} "
                  "--cell ID --publier|--masquer --motif … » ou « --selon-avis ».")

@@ -258,3 +258,13 @@ def test_a_cell_already_released_hidden_stays_hidden_and_the_list_says_so(worksp
     cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     assert national_total(workspace)["status"] == "D"  # the ledger keeps the released status
+
+
+def test_a_committee_member_may_neither_list_nor_decide_and_the_refusal_is_logged(workspace: Workspace) -> None:
+    for args in (["review", "list", "--year", str(YEAR)],
+                 ["review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "vu"]):
+        result = CliRunner().invoke(main, [*args, "--workspace", str(workspace.root)], env={"SENACS_USER": "ccaf"})
+        assert result.exit_code == 2 and "Accès refusé" in result.output, result.output
+    refused = [e["action"] for e in audit_log.entries(workspace.audit_log_path) if e["user"] == "ccaf"]
+    assert refused == ["refused:review_cells", "refused:review_decide"]
+    assert not decisions_path(workspace.restricted, YEAR).exists()

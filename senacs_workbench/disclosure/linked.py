@@ -52,7 +52,7 @@ import scipy.sparse as sp
 from senacs_workbench.core.codebook import Question, Relation, RelationKind
 from senacs_workbench.disclosure.cells import PUBLISHABLE, ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger
-from senacs_workbench.disclosure.primary import PrimaryResult
+from senacs_workbench.disclosure.primary import PrimaryResult, ReviewDecisions
 from senacs_workbench.disclosure.protect import (
     PreparedQuestion,
     ProtectionResult,
@@ -283,6 +283,7 @@ def protect_linked(
     *,
     previous: Mapping[str, pd.DataFrame | None] | None = None,
     joint_output: bool = False,
+    reviewed: Mapping[str, ReviewDecisions | None] | None = None,
 ) -> dict[str, ProtectionResult]:
     """Protect the questions of ``relation`` (one relation, or a :class:`LinkedGroup`) together;
     ``frames[q]`` is question ``q``'s
@@ -301,7 +302,7 @@ def protect_linked(
     views = union_spec(*(joint_spec(own[qid], frames[qid], ledgers.get(qid), year, qid) for qid in own))
     preps = [
         prepare(frames[qid], by_id[qid], year, own[qid], rules, ledgers.get(qid), previous=previous.get(qid),
-                view_spec=views)
+                view_spec=views, reviewed=(reviewed or {}).get(qid))
         for qid in group.questions
     ]
     if not _same_layout(preps):

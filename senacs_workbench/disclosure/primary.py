@@ -8,6 +8,7 @@ published anyway as every cell's ``n``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,13 @@ NEED_EITHER = 1  # not exactly derivable: reach at least the margin above OR bel
 NEED_UP = 2
 NEED_DOWN = 3
 NEED_BOTH = 4
+
+
+ReviewKey = tuple[str, str, str, str, str]
+"""A reviewed cell within one question: (answer, level, territory, breakdown, category)."""
+ReviewDecisions = Mapping[ReviewKey, bool]
+"""A person's decision on status R cells: True publish, False suppress (see
+:mod:`senacs_workbench.restricted.publication.review_decisions`)."""
 
 
 @dataclass
@@ -54,7 +62,24 @@ def _room(tab: Tabulation, x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np
     return room_up, room_down
 
 
-def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
+def _decided_publish(tab: Tabulation, answer: str, reviewed: ReviewDecisions | None) -> np.ndarray:
+    """Mask of the groups whose cell for ``answer`` a person decided to publish."""
+    mask = np.zeros(tab.layout.n_groups, dtype=bool)
+    if not reviewed:
+        return mask
+    keys = tab.layout.keys
+    rows = zip(keys["level"], keys["territory"], keys["breakdown"], keys["category"], strict=True)
+    for g, (level, territory, breakdown, category) in enumerate(rows):
+        mask[g] = reviewed.get((answer, str(level), str(territory), str(breakdown), str(category)), False)
+    return mask
+
+
+def apply_primary_rules(tab: Tabulation, rules: RuleSet, reviewed: ReviewDecisions | None = None) -> PrimaryResult:
+    """The primary status and protection of every secret cell of ``tab``.
+
+    ``reviewed``: a person's decisions on cells of status R (review). A cell decided « publier »
+    is not primary (status V) unless another rule makes it sensitive (the frequency rule comes
+    first, so it still applies); « masquer » or no decision leave it R, a primary suppression."""
     shape = tab.secret.shape
     status = np.full(shape, PUBLISHABLE, dtype=object)
     upper = np.zeros(shape)
@@ -71,7 +96,7 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
         n = resp
         margin = np.maximum(rules.margin_sum_min, rules.margin_sum_ratio * np.abs(x))
         freq = (n > 0) & (n < k)
-        neg = tab.has_negative & ~freq
+        neg = tab.has_negative & ~freq & ~_decided_publish(tab, "", reviewed)
         dom_up = np.zeros_like(x)
         if rules.dominance_applies(tab.question):
             top = tab.top1 + (tab.top2 if rules.dominance_n == 2 else 0.0)
@@ -132,6 +157,10 @@ def apply_primary_rules(tab: Tabulation, rules: RuleSet) -> PrimaryResult:
     none_same = small[None, :] & (counts == 0) & (rules.group_include_none and scope_ok)
     status[freq] = FREQUENCY
     reason[freq] = "frequency"
+    if group_status == REVIEW and reviewed:
+        published = np.stack([_decided_publish(tab, answer, reviewed) for answer in tab.answers])
+        all_same &= ~published
+        none_same &= ~published
     status[(all_same | none_same) & ~freq] = group_status
     reason[(all_same | none_same) & ~freq] = "group"
     ratio = rules.frequency_protection_ratio

@@ -42,6 +42,7 @@ from senacs_workbench.disclosure.primary import (
     NEED_NONE,
     NEED_UP,
     PrimaryResult,
+    ReviewDecisions,
     apply_primary_rules,
 )
 from senacs_workbench.disclosure.relations import SecretSystem, build_system
@@ -360,6 +361,7 @@ def prepare(
     *,
     previous: pd.DataFrame | None = None,
     view_spec: ReleaseSpec | None = None,
+    reviewed: ReviewDecisions | None = None,
 ) -> PreparedQuestion:
     """Everything :func:`protect` does before the secondary suppression (arguments as there).
 
@@ -383,7 +385,7 @@ def prepare(
     if view_spec is not None:
         joint = union_spec(joint, view_spec)
     tab = tabulate(microdata, question, year, joint, rules.quantile_min_each_side)
-    prim: PrimaryResult = apply_primary_rules(tab, rules)
+    prim: PrimaryResult = apply_primary_rules(tab, rules, reviewed)
     system = build_system(tab)
     values = tab.secret.reshape(-1)
     cost = _cost(tab, rules, values)
@@ -439,8 +441,12 @@ def protect(
     *,
     previous: pd.DataFrame | None = None,
     joint_output: bool = False,
+    reviewed: ReviewDecisions | None = None,
 ) -> ProtectionResult:
     """Protect every cell of ``question`` for campaign ``year`` (see the module docs).
+
+    ``reviewed``: a person's decisions on this question's cells of status R
+    (:func:`~senacs_workbench.disclosure.primary.apply_primary_rules`).
 
     With ``previous`` (last year's microdata of this question, as released) and a ledger
     holding last year's release, the year-over-year rules of :mod:`.temporal` apply: a cell
@@ -454,7 +460,7 @@ def protect(
     Questions linked by a relation of the codebook are protected together by
     :func:`senacs_workbench.disclosure.linked.protect_linked`, which shares these stages.
     """
-    prep = prepare(microdata, question, year, spec, rules, ledger, previous=previous)
+    prep = prepare(microdata, question, year, spec, rules, ledger, previous=previous, reviewed=reviewed)
     sec = secondary_suppression(prep.tab, prep.system, prep.prim, prep.rules, prep.cost, prep.forced_pub,
                                 prep.forced_sup, prep.movable)
     return finish(prep, sec, joint_output=joint_output)

@@ -11,8 +11,9 @@ questions — and bounds every hidden sensitive cell by linear programming (:mod
 This package must never import ``senacs_workbench.disclosure`` (a test checks it).
 """
 
+from senacs_workbench.release_audit.review import read_review_publications
 from senacs_workbench.release_audit.rules import RULES_FILE, AuditRules, AuditRulesError, load_audit_rules
 from senacs_workbench.release_audit.union import UnionAuditResult, VariableAudit, audit_union
 
 __all__ = ["RULES_FILE", "AuditRules", "AuditRulesError", "UnionAuditResult", "VariableAudit", "audit_union",
-           "load_audit_rules"]
+           "load_audit_rules", "read_review_publications"]

@@ -33,6 +33,7 @@ from senacs_workbench.release_audit.attack import (
     hierarchy_and_margins,
     reach_tolerance,
 )
+from senacs_workbench.release_audit.review import apply_reviews
 from senacs_workbench.release_audit.rules import AuditRules, load_audit_rules
 from senacs_workbench.release_audit.sensitivity import (
     KEY,
@@ -224,8 +225,12 @@ def _protected(cells: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.nda
 def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.DataFrame, codebook: Codebook,
                 rules_path: str | Path | None = None, *, rules: AuditRules | None = None,
                 variables: Iterable[str] | None = None, declared: bool = True,
-                exact: bool = True) -> UnionAuditResult:
+                exact: bool = True, reviewed: pd.DataFrame | None = None) -> UnionAuditResult:
     """Audit the union of ``tables`` for ``codebook.year`` (see the module docs).
+
+    ``reviewed``: the negative-sum cells a person decided to publish
+    (:func:`~senacs_workbench.release_audit.review.read_review_publications`); without it, a
+    published sum with a negative contribution fails its variable.
 
     ``variables`` restricts the audit to these questions (with every question they are linked
     to by a declared relation, since those share one linear system)."""
@@ -248,7 +253,7 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     names = list(dict.fromkeys(cells["variable"]))
     levels = [lv for lv in LEVEL_COLUMNS if lv in set(cells["level"])]
     breakdowns = sorted(set(cells["breakdown"]) - {""})
-    truth = cell_sensitivity(microdata, codebook, rules, names, levels, breakdowns)
+    truth = apply_reviews(cell_sensitivity(microdata, codebook, rules, names, levels, breakdowns), reviewed)
     cells = cells.merge(truth.rename(columns={"n": "true_n"}), on=KEY, how="left")
     partial = partial_respondents(microdata, codebook.relations, levels, breakdowns)
     flags = [c for c in partial.columns if c not in KEY]

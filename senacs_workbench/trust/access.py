@@ -24,6 +24,8 @@ RAW_ACTIONS = {
     "enter_answers": "de saisir des réponses",
     "publish": "de préparer une publication",
     "read_authorised": "de lire les vues infra-départementales (EPCI, communes)",
+    "review_cells": "de lister les cellules à relire (statut R)",
+    "review_decide": "de décider de la publication des cellules à relire (statut R)",
 }
 
 

@@ -50,7 +50,12 @@ from senacs_workbench.restricted.publication.bundle_writer import (
 )
 from senacs_workbench.restricted.publication.ledger_store import AUTHORISED_KIND, committee_releases, record_release
 from senacs_workbench.restricted.publication.protection import QuestionJob, protect_questions
-from senacs_workbench.restricted.publication.publish import TABULATED_TYPES, microdata
+from senacs_workbench.restricted.publication.publish import (
+    LEVELS_OF_WORKSPACE,
+    TABULATED_TYPES,
+    microdata,
+    review_in_force,
+)
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.identity import acting_user
 
@@ -174,6 +179,8 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
         wide = raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
         # last year's releases (committee and infra) and microdata: the year-over-year rules
         last_year = last_year_release(workspace, raw, territory, year, questions, None)
+    # the review decisions on the committee's status R cells (joint views: as released)
+    review = review_in_force(workspace, year, wide, LEVELS_OF_WORKSPACE[territory.level])
     released = released_cells(workspace, year)
     frames = [frame for frame in (None if last_year is None else last_year[0], released) if frame is not None]
     ledger = Ledger.from_released(pd.concat(frames, ignore_index=True)) if frames else None
@@ -182,7 +189,7 @@ def publish_authorised(workspace: Workspace, year: int, departement: str, *, use
     jobs = [QuestionJob(released_views(microdata(wide, q), departement, rules.min_contributors), q, year, INFRA_SPEC,
                         ledger and ledger.for_variable(q.id),
                         microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
-                        else None)
+                        else None, review.reviewed.get(q.id))
             for q in questions]
     # The audit sees the joint table: released committee cells and the new infra cells (and
     # those of départements released before, whose EPCI are all present too).

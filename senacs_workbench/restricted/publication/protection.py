@@ -40,6 +40,9 @@ class QuestionJob:
     spec: ReleaseSpec
     ledger: Ledger | None = None
     previous: pd.DataFrame | None = None
+    reviewed: dict[tuple[str, str, str, str, str], bool] | None = None
+    """A person's decisions on the question's status R cells (True publish), current ones only
+    (:mod:`.review_decisions`)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
         job = unit.jobs[0]
         try:
             result = protect(job.data, job.question, job.year, spec=job.spec, rules=unit.rules, ledger=job.ledger,
-                             previous=job.previous, joint_output=unit.joint_output)
+                             previous=job.previous, joint_output=unit.joint_output, reviewed=job.reviewed)
         except LedgerConflict as conflict:
             return [ProtectedQuestion(job.question.id, pd.DataFrame(), {}, False, "", str(conflict), conflict.cells)]
         return [_audited(job.question.id, result, unit)]
@@ -95,6 +98,7 @@ def _protect_unit(unit: _Unit) -> list[ProtectedQuestion]:
             unit.jobs[0].year, {j.question.id: j.spec for j in unit.jobs}, unit.rules,
             ledgers={j.question.id: j.ledger for j in unit.jobs},
             previous={j.question.id: j.previous for j in unit.jobs}, joint_output=unit.joint_output,
+            reviewed={j.question.id: j.reviewed for j in unit.jobs},
         )
     except LedgerConflict:
         # one question of the group cannot be released as the ledger requires: each is

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -66,11 +66,19 @@ from senacs_workbench.restricted.publication.bundle_writer import (
 )
 from senacs_workbench.restricted.publication.compared import compared_cells, conflict_message, mismatch, releases_of
 from senacs_workbench.restricted.publication.protection import ProtectedQuestion, QuestionJob, protect_questions
+from senacs_workbench.restricted.publication.review_decisions import (
+    CurrentReview,
+    current_review,
+    decisions_digest,
+    load_decisions,
+)
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.identity import acting_user
 
 TABULATED_TYPES = frozenset(t for t in QuestionType if t not in (QuestionType.DATE, QuestionType.TEXT))
 GEOGRAPHY = ("structure_id", "region", "departement")
+REVIEW_DIGEST = "review_decisions"
+"""The manifest's audit key holding the digest of the review decisions in force (see :mod:`.review_decisions`)."""
 INFRA_GEOGRAPHY = ("epci", "commune")
 LEVELS_OF_WORKSPACE = {
     "national": ("national", "region", "departement"),
@@ -157,10 +165,11 @@ def _combine_audits(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _same_as(manifest: dict[str, Any], version: int, rules_hash: str, panel: tuple[int, int] | None,
-             compared: list[str]) -> bool:
+             compared: list[str], reviewed: str = "") -> bool:
     return (manifest.get("data_version") == version and manifest.get("rules_hash") == rules_hash
             and manifest.get("panel_years") == (list(panel) if panel else None)
-            and manifest.get("audit", {}).get("compared_releases", []) == compared)
+            and manifest.get("audit", {}).get("compared_releases", []) == compared
+            and manifest.get("audit", {}).get(REVIEW_DIGEST, "") == reviewed)
 
 
 def _compared_in_release(compared: pd.DataFrame | None, spec: ReleaseSpec, plain: ReleaseSpec) -> pd.DataFrame | None:
@@ -214,17 +223,19 @@ class PublishInputs:
     questions: list[Question]
     wide: pd.DataFrame
     last_year: tuple[pd.DataFrame, pd.DataFrame] | None
+    review: CurrentReview | None = None
+    """The review decisions on the cells of status R that apply to this data version."""
 
 
 def _unchanged(workspace: Workspace, year: int, version: int, rules_hash: str, panel: tuple[int, int] | None,
-               compared_ids: list[str]) -> PublishOutcome | None:
+               compared_ids: list[str], reviewed: str = "") -> PublishOutcome | None:
     """The outcome of a publication that would change nothing (a bundle of this data version, rule
     set, panel and comparisons is released or awaits approval already), else None."""
     existing = [read_manifest(p) for p in released_versions(workspace.published / RELEASED_DIR, year)]
     if (draft_dir(workspace, year) / "manifest.json").exists():
         existing.append(read_manifest(draft_dir(workspace, year)))
     for manifest in existing:
-        if _same_as(manifest, version, rules_hash, panel, compared_ids):
+        if _same_as(manifest, version, rules_hash, panel, compared_ids, reviewed):
             state = "publié" if manifest.get("state") == "released" else "en attente d'approbation"
             return PublishOutcome(year, version, False, manifest.get("cells", 0), manifest.get("suppressed", 0),
                                   manifest.get("audit", {}),
@@ -260,6 +271,13 @@ def _named_version(raw: Any, year: int, version: int) -> int:
     return version
 
 
+def review_in_force(workspace: Workspace, year: int, wide: pd.DataFrame, levels: Sequence[str]) -> CurrentReview:
+    """The review decisions that apply to the cells of status R of ``wide`` (:mod:`.cell_review`)."""
+    from senacs_workbench.restricted.publication.cell_review import cells_of
+
+    return current_review(cells_of(wide, year, levels), load_decisions(workspace.restricted, year))
+
+
 def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, workers: int | None,
                       only: Sequence[str] | None, data_version: int | None = None) -> PublishOutcome:
     """:func:`publish_year` under the workspace lock."""
@@ -277,7 +295,8 @@ def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, work
         panel = constant_panel.panel_period(window, raw, year)
         compared = compared_cells(workspace, year, territory, levels)
         compared_ids = releases_of(compared)
-        unchanged = _unchanged(workspace, year, version, rules_hash, panel, compared_ids)
+        reviewed = decisions_digest(load_decisions(workspace.restricted, year))
+        unchanged = _unchanged(workspace, year, version, rules_hash, panel, compared_ids, reviewed)
         if unchanged is not None:
             return unchanged  # the panel's members (raw data of every campaign) are not read
         members = None if panel is None else constant_panel.panel_members(raw, territory, *panel) or set()
@@ -286,6 +305,7 @@ def _read_and_publish(workspace: Workspace, year: int, *, user: str | None, work
             version, panel, members, _panel_note(window, year, panel, members), questions,
             raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)]),
             last_year_release(workspace, raw, territory, year, questions, members))
+    read = replace(read, review=review_in_force(workspace, year, read.wide, levels))
     return _publish(workspace, territory, year, user, workers, read, compared, compared_ids, rules_hash)
 
 
@@ -297,7 +317,7 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
 
     version, questions, wide, last_year, members = read.version, read.questions, read.wide, read.last_year, read.members
     levels = LEVELS_OF_WORKSPACE[territory.level]
-    panel_note = read.panel_note
+    panel_note = read.panel_note + (read.review.stale_message_fr if read.review else "")
     released = released_cells(workspace, year)
     breakdowns: tuple[str, ...] = BREAKDOWNS
     if members is not None:
@@ -312,7 +332,7 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
     jobs = [QuestionJob(only_released_infra(microdata(wide, q), released), q, year,
                         spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
                         microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
-                        else None)
+                        else None, read.review.reviewed.get(q.id) if read.review else None)
             for q in questions]
     results = protect_questions(jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole
@@ -343,6 +363,8 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
         audit_summary["withheld_variables"] = withheld
     if compared_ids:
         audit_summary["compared_releases"] = compared_ids
+    if read.review is not None and read.review.digest:
+        audit_summary[REVIEW_DIGEST] = read.review.digest
     manifest = write_draft(
         workspace.published, cells,
         BundleDescription(year, territory.key, version, rules_hash, audit_summary, audit_ok, user,

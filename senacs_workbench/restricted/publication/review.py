@@ -53,10 +53,29 @@ def release_records(workspace: Workspace) -> list[dict[str, Any]]:
             approvals, missing = draft_approval_state(workspace, manifest)
             record = _record(manifest, draft, "draft", approvals)
             record["missing_approvals"] = missing
+            record["review_pending"] = pending_review(workspace, year, str(manifest.get("bundle_hash")))
             if versions:
                 record["changes_since_release"] = changes(versions[-1], draft, year)
             records.append(record)
     return records
+
+
+def pending_review(workspace: Workspace, year: int, bundle_hash: str) -> int:
+    """Cells of status R of the draft still awaiting a person's decision: its sums of status R
+    (restricted reasons file) whose decision in force is not « masquer » (none, or a « publier »
+    the engine did not apply because the cell changed since: stale)."""
+    from senacs_workbench.restricted.publication.review_cells import cell_id
+    from senacs_workbench.restricted.publication.review_decisions import SUPPRESS, latest, load_decisions
+
+    path = workspace.restricted / "publication" / str(year) / f"reasons-{bundle_hash}.parquet"
+    if not path.exists():
+        return 0
+    reasons = pd.read_parquet(path)
+    cells = reasons[(reasons["status"] == "R") & (reasons["statistic"] == "sum")]
+    decided = {i for i, d in latest(load_decisions(workspace.restricted, year)).items() if d["decision"] == SUPPRESS}
+    ids = (cell_id(year, r.variable, r.answer, r.level, r.territory, r.breakdown, r.category)
+           for r in cells.itertuples(index=False))
+    return sum(i not in decided for i in ids)
 
 
 def _record(manifest: dict[str, Any], folder: Path, state: str, approvals: list[dict[str, Any]]) -> dict[str, Any]:
@@ -97,6 +116,9 @@ def describe_releases(workspace: Workspace) -> str:
                          + ", ".join(audit["withheld_variables"]))
         for approval in record["approvals"]:
             lines.append(f"  approuvé par {approval['user']} ({approval['institution']}) le {approval['time']}")
+        if record.get("review_pending"):
+            lines.append(f"  cellules à relire (statut R, masquées en attendant) : {record['review_pending']} "
+                         f"(« senacs review list --year {record['year']} »)")
         if record.get("missing_approvals"):
             lines.append("  approbations manquantes : " + ", ".join(
                 INSTITUTION_LABELS[m] for m in record["missing_approvals"]))

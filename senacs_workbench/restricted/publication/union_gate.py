@@ -13,7 +13,10 @@ linked to) are audited here: on the demo's national year the whole audit takes s
 minutes, the relation groups about one. The engine protects the equality groups together
 (:mod:`senacs_workbench.disclosure.linked`); this gate is the check that does not share its
 model, and the only one for the inequalities (``bounded_by``) the engine does not hold. The
-single questions are the engine audit's domain (``disclosure/audit.py``).
+single questions are the engine audit's domain (``disclosure/audit.py``), except those whose
+sums have a negative contribution: a person may decide to publish such a cell (status R,
+``senacs review decide``), and the union audit checks each published one against the decisions
+file, which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`).
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ import pandas as pd
 
 from senacs_workbench.core.codebook import load_codebook
 from senacs_workbench.core.workspace import Workspace
-from senacs_workbench.release_audit import audit_union
+from senacs_workbench.release_audit import audit_union, read_review_publications
 from senacs_workbench.released.bundle_contract import COMPARISONS, released_versions, table_name
 
 CONTRACT = ("year", "variable", "statistic", "answer", "level", "territory", "breakdown", "category", "value", "n",
             "status")
 COMMITTEE_LEVELS = ("national", "region", "departement")
+REVIEW_FILE = "review-decisions.json"
+"""The decisions on status R cells (written by ``senacs review decide``), beside the bundle's reasons."""
 
 
 def published_form(cells: pd.DataFrame) -> pd.DataFrame:
@@ -61,23 +66,31 @@ def linked_questions(year: int, questions: Sequence[str]) -> list[str]:
     return sorted(linked & asked)
 
 
+def negative_questions(wide: pd.DataFrame, questions: Sequence[str]) -> list[str]:
+    """The numeric questions among ``questions`` with a negative answer in ``wide``."""
+    return sorted(q for q in questions if q in wide.columns
+                  and (pd.to_numeric(wide[q], errors="coerce") < 0).any())
+
+
 def union_withheld(workspace: Workspace, year: int, wide: pd.DataFrame, drafts: Sequence[pd.DataFrame],
                    released: pd.DataFrame | None) -> tuple[list[str], dict[str, Any]]:
     """Draft questions the union audit rejects (to withhold) and a summary for the manifest."""
     draft = pd.concat([published_form(d) for d in drafts], ignore_index=True) if drafts else None
     if draft is None or draft.empty:
         return [], {}
-    audited = linked_questions(year, sorted(set(draft["variable"])))
+    asked = sorted(set(draft["variable"]))
+    audited = sorted(set(linked_questions(year, asked)) | set(negative_questions(wide, asked)))
     if not audited:
         return [], {"union_audited_variables": []}
     others = [t for t in [released, *comparison_tables(workspace, year)] if t is not None and len(t)]
     codebook = load_codebook(year)
+    reviewed = read_review_publications(workspace.restricted / "publication" / str(year) / REVIEW_FILE, year)
     withheld: list[str] = []
     summary: dict[str, Any] = {"union_audited_variables": audited, "union_rounds": 0, "union_seconds": 0.0}
     while True:
         kept = draft[draft["variable"].isin(audited) & ~draft["variable"].isin(withheld)]
         result = audit_union([kept, *others], wide, codebook, variables=[v for v in audited if v not in withheld],
-                             exact=False)
+                             exact=False, reviewed=reviewed)
         summary["union_rounds"] += 1
         summary["union_seconds"] = round(summary["union_seconds"] + result.seconds, 1)
         summary["union_exact_sensitive"] = len(result.exact_cells)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.core.workspace_lock import workspace_lock
 from senacs_workbench.restricted.importing.run import ImportOutcome
 from senacs_workbench.restricted.importing.run import import_file as store_file
 from senacs_workbench.trust.identity import acting_user
@@ -41,11 +42,14 @@ def raise_bound_findings(workspace: Workspace, year: int, user: str) -> str | No
 
 def import_file(workspace: Workspace, path: Path, year: int, *, mapping: Path | None = None, partial: bool = False,
                 user: str | None = None, mode: str | None = None) -> ImportOutcome:
-    """Import ``path`` as a new data version of ``year`` and raise its out-of-bounds values as findings."""
+    """Import ``path`` as a new data version of ``year`` and raise its out-of-bounds values as findings,
+    holding the workspace lock (:mod:`senacs_workbench.core.workspace_lock`): no campaign, publication,
+    backup or erasure runs meanwhile."""
     user = user or acting_user(workspace.governance_path)
-    outcome = store_file(workspace, path, year, mapping=mapping, partial=partial, user=user, mode=mode)
-    if (outcome.out_of_bounds or outcome.missing_required) and not outcome.already_imported:
-        note = raise_bound_findings(workspace, year, user)
-        if note:
-            outcome = dataclasses.replace(outcome, message_fr=f"{outcome.message_fr} {note}")
+    with workspace_lock(workspace.root, f"l'import de {Path(path).name} (campagne {year})"):
+        outcome = store_file(workspace, path, year, mapping=mapping, partial=partial, user=user, mode=mode)
+        if (outcome.out_of_bounds or outcome.missing_required) and not outcome.already_imported:
+            note = raise_bound_findings(workspace, year, user)
+            if note:
+                outcome = dataclasses.replace(outcome, message_fr=f"{outcome.message_fr} {note}")
     return outcome

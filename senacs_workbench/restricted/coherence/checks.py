@@ -634,14 +634,14 @@ def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     flagged when the peer score passes ``z_peer`` (and the gap ``factor``), or when the
     year-over-year score passes ``z_yoy`` (and the jump ``yoy_factor``) with a peer score of the
     same sign above ``z_confirm``, or — the signature of an extra zero — when a multiple of ten
-    scores above ``z_extra_zero`` (peers, confirmed by a jump above ``z_confirm`` when there is
-    a previous answer; or over time with the peers' confirmation) while its tenth would score
-    under ``z_typical``. (The rule's ``modes`` name which of these ways, ``peers``,
-    ``over_time``, ``extra_zero``, ``swapped``, it uses; ``strong``, the thresholds ``z_peer``,
-    ``z_yoy``, ``z_confirm`` of a stronger rule whose answers it leaves alone.) Two consecutive
-    questions of a section (same type) are flagged as swapped when, swapped back, both answers
-    would score under ``z_typical`` while as entered they score ``z_swap`` together and differ
-    ``swap_factor``-fold (one finding naming both, message ``message_interverties``). Zero
+    would be much more typical divided by ten: the sum of its squared scores (peer, and year over
+    year when it has a previous answer) falls by more than ``extra_zero_gain``. (The rule's
+    ``modes`` name which of these ways, ``peers``, ``over_time``, ``extra_zero``, ``swapped``, it
+    uses; ``strong``, the thresholds ``z_peer``, ``z_yoy``, ``z_confirm`` of a stronger rule whose
+    answers it leaves alone.) Two consecutive questions of a section (same type) are flagged as
+    swapped when their answers differ ``swap_factor``-fold and the summed squared scores of both
+    (peers, and year over year when both have a previous answer) fall by more than ``swap_gain``
+    once swapped back (one finding naming both, message ``message_interverties``). Zero
     answers are not scored (no logarithm).
     """
     peers = data.peers

@@ -619,10 +619,13 @@ def backup(workspace: Workspace, out_path: Path | None) -> None:
 @click.argument("archive", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--workspace", "target", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Dossier vide (ou inexistant) où restaurer l'espace de travail.")
-def restore(archive: Path, target: Path) -> None:
+@click.option("--erasures", "registers", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Copie d'un registre d'effacements (restricted/erasures.jsonl) : les effacements postérieurs à "
+                   "la sauvegarde sont réappliqués (option répétable).")
+def restore(archive: Path, target: Path, registers: tuple[Path, ...]) -> None:
     from senacs_workbench.restricted.operations.backup import restore_workspace
 
-    click.echo(restore_workspace(archive, target).message_fr)
+    click.echo(restore_workspace(archive, target, erasures=registers).message_fr)
 
 
 @main.command(help="Effacer les réponses brutes d'une structure de tout l'espace de travail (RGPD) ; "

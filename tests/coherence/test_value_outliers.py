@@ -87,8 +87,8 @@ def test_thresholds_come_from_the_catalogue() -> None:
     raw = yaml.safe_load(resources.files("senacs_workbench.data.coherence").joinpath("rules.yaml").read_text("utf-8"))
     for rule in raw["rules"]:
         if rule["id"] in RULES:
-            rule["params"] = {**rule["params"], "z_peer": 1000.0, "z_yoy": 1000.0, "z_extra_zero": 1000.0,
-                              "z_swap": 1000.0}
+            rule["params"] = {**rule["params"], "z_peer": 1000.0, "z_yoy": 1000.0, "extra_zero_gain": 1000.0,
+                              "swap_gain": 1000.0}
     lenient = parse_catalogue(raw)
     frame = _peers()
     frame.loc["S01", "personnes_touchees"] = 8000.0

@@ -4,7 +4,9 @@ The centre's own answers are read with :meth:`RawDataStore.centre_answers` (that
 structure's answers and nothing else of the raw data; access-checked and logged); the
 aggregates of its département, région and the nation come from released bundles only
 (protected: ``s`` where suppressed). The answers that the CAF or the federation entered on
-the centre's behalf are marked, so the centre can review them (charter 2.2).
+the centre's behalf are marked, so the centre can review them (charter 2.2). An answer outside
+the codebook's bounds (issue 21) is shown as entered, marked as outside the bounds and excluded
+from every aggregate, so that the centre can correct it; its own bar in the chart is left blank.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType, load_codebook
+from senacs_workbench.core.formatting import format_number
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.released.analysis.audience import CENTRE
 from senacs_workbench.released.analysis.common import (
@@ -33,16 +36,45 @@ from senacs_workbench.released.analysis.common import (
 from senacs_workbench.released.analysis.territorial import AnalysisError
 from senacs_workbench.released.published import SUPPRESSED_MARK
 from senacs_workbench.restricted.store import ENTERED_ON_BEHALF, PROVENANCE_LABELS, RawDataStore
+from senacs_workbench.restricted.store.bounds import has_bounds, out_of_bounds
 
 SKIPPED_TYPES = (QuestionType.DATE, QuestionType.TEXT)
 CHART_VARIABLES = ("salaries", "etp", "benevoles_activite", "habitants_instances", "nb_partenaires")
+
+
+OUT_OF_BOUNDS_NOTE = ("hors des limites du questionnaire ({bounds}) : valeur exclue de tous les agrégats, "
+                      "à corriger")
+"""How the centre's report marks an answer kept as entered but outside the codebook's bounds."""
+
+
+def _outside(question: Question, row: pd.Series | None) -> bool:
+    """Whether the centre's answer breaks ``question``'s bounds (stored as entered, excluded)."""
+    if row is None or not question.type.is_numeric or pd.isna(row["value_num"]) or not has_bounds(question):
+        return False
+    return bool(out_of_bounds(question, pd.Series([float(row["value_num"])])).iloc[0])
+
+
+def _bounds_text(question: Question) -> str:
+    low = "" if question.minimum is None else format_value(float(question.minimum), "mean", question.unit)
+    high = "" if question.maximum is None else format_value(float(question.maximum), "mean", question.unit)
+    parts = [f"de {low} à {high}" if low and high else f"au moins {low}" if low else f"au plus {high}" if high
+             else ""]
+    if question.type is QuestionType.COUNT:
+        parts.append("nombre entier")
+    return ", ".join(p for p in parts if p)
 
 
 def _own_value(question: Question, row: pd.Series | None) -> str:
     if row is None or (pd.isna(row["value"]) and pd.isna(row["value_num"])):
         return "non renseigné"
     if question.type.is_numeric:
-        return format_value(float(row["value_num"]), "mean", question.unit)
+        number = float(row["value_num"])
+        shown = format_value(number, "mean", question.unit)
+        if _outside(question, row):
+            decimals = next(d for d in range(7) if d == 6 or abs(round(number, d) - number) < 1e-9)
+            entered = format_number(number, decimals) + (f"\u00a0{question.unit}" if question.unit else "")
+            return f"{entered} — " + OUT_OF_BOUNDS_NOTE.format(bounds=_bounds_text(question))
+        return shown
     if question.type is QuestionType.MULTIPLE_CHOICE:
         return ", ".join(question.category_label(c) for c in str(row["value"]).split(MULTIPLE_CHOICE_SEPARATOR))
     return question.category_label(str(row["value"]))
@@ -84,6 +116,11 @@ def build(workspace_dir: Path | str, structure_id: str, year: int, user: str | N
         extra={"structure_id": structure_id, "departement": departement.code},
     )
     entered_by_others = [v for v, r in own.items() if r["provenance"] in ENTERED_ON_BEHALF]
+    outside = [v for v, r in own.items() if v in codebook and _outside(codebook.question(v), r)]
+    if outside:
+        report.intro += (f" {len(outside)} de vos réponses sont hors des limites du questionnaire : elles sont "
+                         "montrées telles que saisies, signalées, et exclues de tous les agrégats tant qu'elles "
+                         "ne sont pas corrigées.")
     for section_id, section_title in codebook.sections.items():
         questions = [q for q in codebook.in_section(section_id) if q.type not in SKIPPED_TYPES]
         if not questions:
@@ -120,8 +157,9 @@ def build(workspace_dir: Path | str, structure_id: str, year: int, user: str | N
     own_rows = []
     for indicator in chart:
         row = own.get(indicator.variable)
-        value = float(row["value_num"]) if row is not None and not pd.isna(row["value_num"]) else None
         question = codebook.question(indicator.variable)
+        value = float(row["value_num"]) if row is not None and not pd.isna(row["value_num"]) \
+            and not _outside(question, row) else None
         own_rows.append({
             "indicator": indicator.key, "label": chart_frame.loc[chart_frame.indicator == indicator.key,
                                                                  "label"].iloc[0],
@@ -134,6 +172,7 @@ def build(workspace_dir: Path | str, structure_id: str, year: int, user: str | N
                                    "Vos chiffres à côté des moyennes protégées.",
                                    [FigureSpec("comparaison", "Votre structure et les moyennes", chart_data)]))
     report.extra["entered_by_others"] = entered_by_others
+    report.extra["out_of_bounds"] = outside
     return report
 
 

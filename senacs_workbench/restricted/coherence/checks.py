@@ -155,6 +155,36 @@ def check_required(rule: Rule, data: CheckData) -> pd.DataFrame:
     return _frame(rows)
 
 
+def check_amount_decimals(rule: Rule, data: CheckData) -> pd.DataFrame:
+    """An amount with more decimals than money has (``decimals``, the cents): 12,345 € is no sum
+    of money, it is thousands of euros typed as euros or a thousands separator read as a comma."""
+    decimals = int(rule.params.get("decimals", 2))
+    types = set(rule.params.get("types") or ("amount",))
+    scale = 10.0**decimals
+    rows: list[dict[str, Any]] = []
+    for question in data.codebook.questions:
+        if question.type.value not in types or question.id not in data.frame.columns:
+            continue
+        values = data.numeric(question.id)
+        scaled = values * scale
+        bad = (scaled - scaled.round()).abs() > 1e-6 * np.maximum(1.0, scaled.abs())
+        for structure_id in values.index[bad.fillna(False).to_numpy(dtype=bool)]:
+            value = float(values.loc[structure_id])
+            extras = {"question": question.label,
+                      "valeur": f"{format_number(value, _decimals_of(value))}{NBSP}€"}
+            rows.append(_finding(rule, data, structure_id, (question.id,), {question.id: value}, extras,
+                                 values_text=f"{question.label} : {extras['valeur']}"))
+    return _frame(rows)
+
+
+def _decimals_of(value: float, most: int = 6) -> int:
+    """The decimals that ``value`` needs (at most ``most``)."""
+    for decimals in range(most + 1):
+        if abs(round(value, decimals) - value) < 1e-9 * max(1.0, abs(value)):
+            return decimals
+    return most
+
+
 # ---------------------------------------------------------------------------- between questions
 
 
@@ -172,10 +202,14 @@ def check_compare(rule: Rule, data: CheckData) -> pd.DataFrame:
 
 
 def check_share_bounds(rule: Rule, data: CheckData) -> pd.DataFrame:
+    """A share above ``maximum`` or outside its codebook bounds (``range`` leaves it to this rule:
+    every excluded value is raised, a negative share too), or above 0 without a ``base``."""
     share, base = rule.params["share"], rule.params.get("base")
     maximum = float(rule.params.get("maximum", 100))
     values = data.numeric(share)
     bad = values.notna() & (values > maximum)
+    if share in data.codebook:
+        bad |= out_of_bounds(data.codebook.question(share), values)
     variables: tuple[str, ...] = (share,)
     if base:
         counts = data.numeric(base)
@@ -545,15 +579,20 @@ def _strong_signal(scores: _Scores, z_peer: float, z_yoy: float, z_confirm: floa
     return by_peers.fillna(False).astype(bool), over_time.fillna(False).astype(bool)
 
 
-def _extra_zero(scores: _Scores, z_zero: float, z_typical: float, z_confirm: float) -> pd.Series:
-    """A multiple of ten that is atypical while its tenth would be typical."""
+def _squares(peer: pd.Series, yoy: pd.Series) -> pd.Series:
+    """The sum of squared scores of an answer: its peer score, and its year-over-year score when
+    it has a previous answer (the evidence, on both axes, that the answer is atypical)."""
+    return peer**2 + (yoy**2).fillna(0.0)
+
+
+def _extra_zero(scores: _Scores, gain: float) -> pd.Series:
+    """A multiple of ten whose tenth would be much more typical: dividing it by ten lowers the
+    sum of its squared scores (peers and year over year) by more than ``gain``."""
     ten = np.log(10.0)
     tens = (scores.current >= 10) & (scores.current % 10 == 0)
-    peer, yoy = scores.peer_score, scores.yoy_score
-    mask = tens & (
-        ((peer > z_zero) & ((peer - ten / scores.peer_scale).abs() < z_typical) & (yoy.isna() | (yoy > z_confirm)))
-        | ((yoy > z_zero) & ((yoy - ten / scores.yoy_scale).abs() < z_typical) & (peer > z_confirm))
-    )
+    as_entered = _squares(scores.peer_score, scores.yoy_score)
+    divided = _squares(scores.peer_score - ten / scores.peer_scale, scores.yoy_score - ten / scores.yoy_scale)
+    mask = tens & (as_entered - divided > gain)
     return mask.fillna(False).astype(bool)
 
 
@@ -595,14 +634,14 @@ def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     flagged when the peer score passes ``z_peer`` (and the gap ``factor``), or when the
     year-over-year score passes ``z_yoy`` (and the jump ``yoy_factor``) with a peer score of the
     same sign above ``z_confirm``, or — the signature of an extra zero — when a multiple of ten
-    scores above ``z_extra_zero`` (peers, confirmed by a jump above ``z_confirm`` when there is
-    a previous answer; or over time with the peers' confirmation) while its tenth would score
-    under ``z_typical``. (The rule's ``modes`` name which of these ways, ``peers``,
-    ``over_time``, ``extra_zero``, ``swapped``, it uses; ``strong``, the thresholds ``z_peer``,
-    ``z_yoy``, ``z_confirm`` of a stronger rule whose answers it leaves alone.) Two consecutive
-    questions of a section (same type) are flagged as swapped when, swapped back, both answers
-    would score under ``z_typical`` while as entered they score ``z_swap`` together and differ
-    ``swap_factor``-fold (one finding naming both, message ``message_interverties``). Zero
+    would be much more typical divided by ten: the sum of its squared scores (peer, and year over
+    year when it has a previous answer) falls by more than ``extra_zero_gain``. (The rule's
+    ``modes`` name which of these ways, ``peers``, ``over_time``, ``extra_zero``, ``swapped``, it
+    uses; ``strong``, the thresholds ``z_peer``, ``z_yoy``, ``z_confirm`` of a stronger rule whose
+    answers it leaves alone.) Two consecutive questions of a section (same type) are flagged as
+    swapped when their answers differ ``swap_factor``-fold and the summed squared scores of both
+    (peers, and year over year when both have a previous answer) fall by more than ``swap_gain``
+    once swapped back (one finding naming both, message ``message_interverties``). Zero
     answers are not scored (no logarithm).
     """
     peers = data.peers
@@ -612,7 +651,6 @@ def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
     modes = set(params.get("modes") or OUTLIER_MODES)
     z_confirm = float(params.get("z_confirm", 0.0))
     factor, yoy_factor = float(params.get("factor", 1.0)), float(params.get("yoy_factor", 1.0))
-    z_typical = float(params.get("z_typical", 0.0))
     strong = {k: float(v) for k, v in (params.get("strong") or {}).items()}
     computed = _outlier_scores(rule, data, peers)
     rows: list[dict[str, Any]] = []
@@ -625,22 +663,22 @@ def check_value_outlier(rule: Rule, data: CheckData) -> pd.DataFrame:
         if "over_time" in modes:
             flagged |= over_time
         if "extra_zero" in modes:
-            flagged |= _extra_zero(scores, float(params.get("z_extra_zero", np.inf)), z_typical, z_confirm)
+            flagged |= _extra_zero(scores, float(params.get("extra_zero_gain", np.inf)))
         if strong:  # left to the stronger rule (an alert), not raised twice
             left = _strong_signal(scores, strong["z_peer"], strong["z_yoy"], strong["z_confirm"], factor, yoy_factor)
             flagged &= ~(left[0] | left[1])
         for sid in data.frame.index[flagged.to_numpy(dtype=bool)]:
             rows.append(_outlier_finding(rule, data, peers, computed.keys, variable, scores, sid))
     if "swapped" in modes:
-        rows += _swapped(rule, data, computed, z_typical)
+        rows += _swapped(rule, data, computed)
     return _frame(rows)
 
 
-def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores, z_typical: float) -> list[dict[str, Any]]:
+def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores) -> list[dict[str, Any]]:
     """The swapped pairs of consecutive questions (see :func:`check_value_outlier`)."""
     peers = data.peers
     assert peers is not None
-    z_swap = float(rule.params.get("z_swap", np.inf))
+    gain = float(rule.params.get("swap_gain", np.inf))
     swap_factor = float(rule.params.get("swap_factor", 3.0))
     ordered = [q for q in data.codebook.questions if q.id in computed.questions]
     rows: list[dict[str, Any]] = []
@@ -649,11 +687,15 @@ def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores, z_typical: f
             continue
         one, two = computed.questions[first.id], computed.questions[second.id]
         gap = np.log(two.current.where(two.current > 0) / one.current.where(one.current > 0))
-        back_one, back_two = one.peer_score + gap / one.peer_scale, two.peer_score - gap / two.peer_scale
-        bad = (
-            (np.sqrt(one.peer_score**2 + two.peer_score**2) > z_swap)
-            & (back_one.abs() < z_typical) & (back_two.abs() < z_typical) & (gap.abs() > np.log(swap_factor))
-        ).fillna(False).to_numpy(dtype=bool)
+        as_entered = _squares(one.peer_score, one.yoy_score) + _squares(two.peer_score, two.yoy_score)
+        back = _squares(one.peer_score + gap / one.peer_scale, _swapped_jump(one, two)) + _squares(
+            two.peer_score - gap / two.peer_scale, _swapped_jump(two, one))
+        history = one.yoy_score.notna() & two.yoy_score.notna()
+        # without both previous answers, the peers alone weigh the two readings
+        as_entered = as_entered.where(history, one.peer_score**2 + two.peer_score**2)
+        back = back.where(history, (one.peer_score + gap / one.peer_scale) ** 2
+                          + (two.peer_score - gap / two.peer_scale) ** 2)
+        bad = ((as_entered - back > gain) & (gap.abs() > np.log(swap_factor))).fillna(False).to_numpy(dtype=bool)
         for sid in data.frame.index[bad]:
             expected = (float(one.expected.loc[sid]), float(two.expected.loc[sid]))
             peer_level = int(one.level.loc[sid])
@@ -674,10 +716,17 @@ def _swapped(rule: Rule, data: CheckData, computed: _OutlierScores, z_typical: f
     return rows
 
 
+def _swapped_jump(scores: _Scores, other: _Scores) -> pd.Series:
+    """The year-over-year score of ``scores``' question if its answer were ``other``'s."""
+    jump = np.log(other.current.where(other.current > 0) / scores.before.where(scores.before > 0))
+    return (jump - scores.jump.median()) / scores.yoy_scale
+
+
 CheckFunction = Callable[[Rule, CheckData], pd.DataFrame]
 CHECKS: dict[str, CheckFunction] = {
     "range": check_range,
     "required": check_required,
+    "amount_decimals": check_amount_decimals,
     "compare": check_compare,
     "share_bounds": check_share_bounds,
     "sum_to_constant": check_sum_to_constant,

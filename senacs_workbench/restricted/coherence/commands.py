@@ -17,15 +17,22 @@ Wiring (cli.py, by the lead)::
     senacs review import FILE                          -> review_import(ws, FILE)
     senacs history STRUCTURE VARIABLE --year Y         -> history(ws, STRUCTURE, VARIABLE, Y)
     senacs status                                      -> coherence_status(ws) / render_coherence_status(...)
+
+The commands that write (check, findings ask / resolve, correct, corrections import, review
+sheets and review import) hold the workspace lock (:mod:`senacs_workbench.core.workspace_lock`)
+while they write, as imports, campaigns, publications, backups and erasures do: a backup never
+sees half a correction, an erasure never races a correction of the structure it erases.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.core.workspace_lock import workspace_lock
 from senacs_workbench.restricted.coherence import findings as fs
 from senacs_workbench.restricted.coherence.corrections import correct_answer, render_history, value_history
 from senacs_workbench.restricted.coherence.corrections_file import import_corrections
@@ -40,8 +47,27 @@ from senacs_workbench.restricted.coherence.review import import_review_answers, 
 from senacs_workbench.restricted.coherence.sheets import coherence_dir, write_question_sheets
 
 Echo = Callable[[str], None]
+P = ParamSpec("P")
 
 
+def _locked(operation: str) -> Callable[[Callable[P, str]], Callable[P, str]]:
+    """Run the decorated command (first argument: the workspace) holding the workspace lock for
+    ``operation`` (French, as the lock's holder is named to a second writer)."""
+
+    def decorate(command: Callable[P, str]) -> Callable[P, str]:
+        @functools.wraps(command)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
+            workspace = args[0]
+            assert isinstance(workspace, Workspace)
+            with workspace_lock(workspace.root, operation):
+                return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@_locked("le contrôle de cohérence")
 def check(workspace: Workspace, year: int, territory: str | None = None) -> str:
     return run_check(workspace, year, territory).message_fr
 
@@ -64,6 +90,7 @@ def findings_list(
     return render_findings(frame, limit=None if show_all else 50)
 
 
+@_locked("l'envoi des questions aux centres")
 def findings_ask(
     workspace: Workspace,
     year: int,
@@ -83,12 +110,14 @@ def findings_ask(
     )
 
 
+@_locked("la clôture d'un constat")
 def findings_resolve(
     workspace: Workspace, finding_id: int, outcome: str, *, why: str, exchange: str | None = None
 ) -> str:
     return resolve_finding(workspace, finding_id, outcome, note=why, exchange=exchange)
 
 
+@_locked("une correction")
 def correct(
     workspace: Workspace,
     structure: str,
@@ -106,15 +135,18 @@ def correct(
     ).message_fr
 
 
+@_locked("l'import d'une fiche de corrections")
 def corrections_import(workspace: Workspace, path: Path, *, year: int | None = None, source: str = "centre") -> str:
     return import_corrections(workspace, Path(path), year=year, source=source).message_fr
 
 
+@_locked("l'écriture des fiches de relecture")
 def review_sheets(workspace: Workspace, year: int, territory: str | None = None) -> str:
     result = write_review_sheets(workspace, year, territory)
     return f"{result.message_fr} Fiches dans {coherence_dir(workspace, year) / 'relecture'}."
 
 
+@_locked("l'import d'une fiche de relecture")
 def review_import(workspace: Workspace, path: Path) -> str:
     numbers = import_review_answers(workspace, Path(path))
     if not numbers:

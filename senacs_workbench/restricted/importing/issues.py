@@ -30,6 +30,9 @@ class ImportIssue:
     bounds: bool = False
     """A value that was read but breaks the codebook's bounds: stored as entered, excluded from
     the aggregates and raised as a finding, never a reason to refuse the file nor drop the row."""
+    required: bool = False
+    """A required answer left blank: stored as missing and raised as a finding (the rest of the row
+    counts), never a reason to refuse the file nor drop the row."""
 
     def message(self) -> str:
         where = [self.file]

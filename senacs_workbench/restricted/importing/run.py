@@ -8,9 +8,10 @@ Only what cannot be read refuses the file (or, with ``partial``, drops the row):
 an unknown column, text in a number, an unknown category, a structure that cannot be placed.
 A value that is read but breaks the codebook's bounds is stored as entered, blank for every
 aggregate (:mod:`senacs_workbench.restricted.store.bounds`) and counted in the outcome
-(``out_of_bounds``); :func:`senacs_workbench.restricted.intake.import_file` (what the CLI and the
-demo call) then raises them as error findings of the coherence check, so that the centre is
-questioned; its other answers count. This package does not reach into ``coherence/``.
+(``out_of_bounds``); a required answer left blank is stored as missing (``missing_required``);
+:func:`senacs_workbench.restricted.intake.import_file` (what the CLI and the demo call) then
+raises both as error findings of the coherence check, so that the centre is questioned; its
+other answers count. This package does not reach into ``coherence/``.
 
 A file that lacks structures of the campaign's current version is refused, naming them,
 unless the user says what it is: ``mode="replace"`` (the new version is the file: the others
@@ -68,6 +69,8 @@ class ImportOutcome:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     out_of_bounds: int = 0
     """Answers stored as entered but outside the codebook's bounds (excluded, questioned)."""
+    missing_required: int = 0
+    """Required answers left blank: stored as missing, questioned (the rest of the row counts)."""
     removed: tuple[str, ...] = ()
     """Structures of the previous version that the new one no longer has (``mode="replace"``)."""
     kept: int = 0
@@ -129,7 +132,8 @@ def import_file(
     issues += [i for i in checked if (i.row, i.column) not in reported]
     issues.sort(key=lambda i: (i.line or 0, i.column or ""))
     questioned = [i for i in issues if i.bounds]
-    issues = [i for i in issues if not i.bounds]
+    unanswered = [i for i in issues if i.required]
+    issues = [i for i in issues if not (i.bounds or i.required)]
 
     bad_rows = sorted({i.row for i in issues if i.row is not None})
     if issues and (not partial or any(i.row is None for i in issues)):
@@ -142,6 +146,7 @@ def import_file(
     keep[bad_rows] = False
     frame = parsed.frame.loc[keep]
     questioned = [i for i in questioned if i.row is not None and keep[i.row]]
+    unanswered = [i for i in unanswered if i.row is not None and keep[i.row]]
     structures = _structures(frame, codebook)
     answers = _answers(frame, codebook)
     seen_version, missing = _missing_structures(workspace, year, structures)
@@ -205,6 +210,15 @@ def import_file(
             + (" ; …" if len(questioned) > LISTED else "")
             + "."
         )
+    if unanswered:
+        message += (
+            f" {format_number(len(unanswered))} réponse(s) obligatoire(s) manquante(s), enregistrée(s) sans réponse "
+            "et signalée(s) comme constat(s) de gravité erreur (senacs findings list) pour interroger le centre ; "
+            "les autres réponses de ces structures comptent : "
+            + " ; ".join(i.message() for i in unanswered[:LISTED])
+            + (" ; …" if len(unanswered) > LISTED else "")
+            + "."
+        )
     carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
@@ -224,6 +238,7 @@ def import_file(
         rejected_rows=len(bad_rows),
         warnings=tuple(warnings),
         out_of_bounds=len(questioned),
+        missing_required=len(unanswered),
         removed=tuple(missing) if mode == "replace" else (),
         kept=len(missing) if keep_others else 0,
     )

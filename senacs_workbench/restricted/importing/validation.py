@@ -4,6 +4,10 @@ Rules: ranges and integer counts, categories, dates, required answers (identity 
 every structure, the others for respondents — a respondent has answered at least one question
 outside the identity block), structure ids present and unique, commune codes that exist, the
 département consistent with the commune and inside the workspace's territory.
+
+The bounds and the required answers do not refuse a file (issue 21): their issues are marked
+(``bounds``, ``required``) and the import keeps the row, the coherence check questions the centre.
+A structure without an id or a commune cannot be stored at all: those stay refusals.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class _Rule:
     message: Callable[[object], str]
     bounds: bool = False
     """A codebook bound (range, whole count, date limits): the value is kept and questioned."""
+    required: bool = False
+    """A required answer left blank: the row is kept (the answer stored as missing) and questioned."""
 
 
 @functools.cache
@@ -82,10 +88,10 @@ def build_schema(
 
     def check(
         column: str, name: str, fn: Callable[..., object], message: Callable[[object], str], ignore_na: bool = True,
-        bounds: bool = False,
+        bounds: bool = False, required: bool = False,
     ) -> pa.Check:
         full = f"{column}::{name}"
-        rules[full] = _Rule(column, message, bounds)
+        rules[full] = _Rule(column, message, bounds, required)
         return pa.Check(fn, name=full, ignore_na=ignore_na)
 
     communes = _communes()
@@ -117,11 +123,11 @@ def build_schema(
         checks = _question_checks(question, check)
         if question.required and question.is_identity:
             checks.append(check(question.id, "required", lambda s: s.notna(),
-                                lambda v: "réponse obligatoire manquante", ignore_na=False))
+                                lambda v: "réponse obligatoire manquante", ignore_na=False, required=True))
         elif question.required:
             checks.append(check(question.id, "required", lambda s: s.notna() | ~respondent[s.index],
                                 lambda v: "réponse obligatoire manquante pour une structure répondante",
-                                ignore_na=False))
+                                ignore_na=False, required=True))
         dtype = float if question.type.is_numeric else None
         columns[question.id] = pa.Column(dtype, checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False), rules
@@ -204,11 +210,11 @@ def _issues(
             issues.append(ImportIssue(file=table.file, column=column, rule=f"règle non respectée ({check})"))
             continue
         position = int(record.index)
-        bounds = False
+        bounds = required = False
         if check in rules:
             rule = rules[check]
             target = rule.column
-            bounds = rule.bounds
+            bounds, required = rule.bounds, rule.required
             message = rule.message(record.failure_case)
             if check == "departement::consistent":
                 message += (
@@ -243,6 +249,7 @@ def _issues(
                 rule=message,
                 row=position,
                 bounds=bounds,
+                required=required,
             )
         )
     issues.sort(key=lambda i: (i.line or 0, i.column or ""))

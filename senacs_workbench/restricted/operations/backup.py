@@ -38,7 +38,7 @@ import stat
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -349,8 +349,16 @@ def _mode(text: Any, default: int) -> int:
         return default
 
 
-def restore_workspace(archive: Path, target: Path, *, user: str | None = None) -> RestoreOutcome:
-    """Restore ``archive`` into ``target`` (empty or absent) once :func:`verify_archive` accepts it."""
+def restore_workspace(archive: Path, target: Path, *, user: str | None = None,
+                      erasures: Sequence[Path] = ()) -> RestoreOutcome:
+    """Restore ``archive`` into ``target`` (empty or absent) once :func:`verify_archive` accepts it,
+    then re-apply the erasures recorded after the backup was written (in ``erasures``, copies of
+    erasure registers, or in the original workspace's register: :mod:`.backup_erasures`)."""
+    from senacs_workbench.restricted.operations import backup_erasures as later
+
+    for register in erasures:
+        if not Path(register).is_file():
+            raise BackupError(f"Registre d'effacements {register} introuvable ; rien n'a été écrit.")
     archive, target = archive.resolve(), target.resolve()
     _check_target(target)
     manifest = verify_archive(archive)
@@ -375,12 +383,25 @@ def restore_workspace(archive: Path, target: Path, *, user: str | None = None) -
                               "backup_created": manifest.get("created"),
                               "original_path": manifest.get("workspace", {}).get("path")})
     files = len(manifest.get("files", {}))
-    return RestoreOutcome(
-        target, files,
+    registers = later.registers_for(manifest, target, erasures)
+    records = later.erasures_to_reapply(manifest.get("created"), registers)
+    done = later.reapply_erasures(workspace, records, user)
+    message = (
         f"Espace de travail restauré dans {target} : {files} fichiers vérifiés (empreintes SHA-256 et chaînage "
         f"du journal d'audit, {manifest.get('audit_log', {}).get('entries', 0)} entrées) ; la restauration est "
-        "inscrite au journal d'audit.",
+        "inscrite au journal d'audit."
     )
+    if registers:
+        message += (f"\nRegistre(s) d'effacements lu(s) : {', '.join(str(r) for r in registers)} ; "
+                    f"{len(records)} effacement(s) postérieur(s) à la sauvegarde "
+                    f"({manifest.get('created', '?')}) réappliqué(s).")
+        message += "".join(f"\n{line}" for line in done)
+    else:
+        message += ("\nATTENTION : impossible de savoir si des structures ont été effacées après cette sauvegarde "
+                    f"({manifest.get('created', '?')}) : l'espace d'origine est introuvable et aucun registre "
+                    "d'effacements n'a été donné. Relancez la restauration avec --erasures <copie de "
+                    "restricted/erasures.jsonl> si vous en avez une (voir docs/operations.md).")
+    return RestoreOutcome(target, files, message)
 
 
 def _empty(folder: Path) -> None:

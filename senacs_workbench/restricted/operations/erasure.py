@@ -24,7 +24,9 @@ the suppression reasons of the restricted zone are records of those aggregates. 
 
 The structure is matched by its identifier as a whole token (``S100`` never matches ``S1000``).
 The whole erasure holds the workspace lock. Backups taken before it still hold the answers:
-see ``docs/operations.md``.
+the erasure lists those the audit log recorded since the structure's answers arrived, to be
+destroyed, and a restore of one re-applies the erasure (:mod:`.backup_erasures`,
+``docs/operations.md``).
 """
 
 from __future__ import annotations
@@ -46,10 +48,16 @@ from typing import Any
 from senacs_workbench.core.errors import InputError, SenacsError
 from senacs_workbench.core.workspace import Workspace, write_bytes_atomic
 from senacs_workbench.core.workspace_lock import LOCK_FILE, workspace_lock
+from senacs_workbench.restricted.operations.backup_erasures import (
+    REGISTER,
+    BackupRecord,
+    backups_holding,
+    backups_message,
+    first_stored,
+)
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.access import require_raw_access
 
-REGISTER = "erasures.jsonl"
 KEPT_AS_THEY_ARE = ("published", "restricted/ledger", "restricted/publication", "restricted/authorised")
 """Released bundles (and drafts) and the restricted records of released aggregates: not raw answers."""
 TABULAR = frozenset({".csv", ".tsv", ".txt"})
@@ -88,6 +96,8 @@ class ErasureOutcome:
     answers: int = 0
     files: list[FileChange] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
+    backups: list[BackupRecord] = field(default_factory=list)
+    """Backups recorded since the structure's answers arrived: they still hold them (to destroy)."""
     message_fr: str = ""
 
 
@@ -346,6 +356,7 @@ def erase_structure(workspace: Workspace, structure_id: str, reason: str, *, use
                               details={"structure": structure_id, "reason": reason}, user=user)
     with workspace_lock(workspace.root, f"l'effacement de la structure {structure_id}"):
         plan = plan_erasure(workspace, structure_id)
+        since = first_stored(workspace, structure_id)
         store = erase_structure_rows(workspace, structure_id)
         if not store.versions and not (plan.archives or plan.rewrite or plan.delete or plan.folders):
             raise ErasureError(f"La structure {structure_id} n'a aucune donnée dans l'espace de travail "
@@ -363,12 +374,14 @@ def erase_structure(workspace: Workspace, structure_id: str, reason: str, *, use
             if folder.exists():
                 outcome.files += _delete_folder(workspace, folder)
         outcome.remaining = remaining_mentions(workspace, structure_id)
+        outcome.backups = backups_holding(workspace, since)
         record = {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "user": user,
             "structure": structure_id, "reason": reason,
             "store": {"versions": [list(v) for v in store.versions], "answers": store.answers,
                       "corrections": store.corrections, "findings": store.findings},
             "files": [change.as_json() for change in outcome.files], "remaining": outcome.remaining,
+            "backups": [backup.as_json() for backup in outcome.backups],
         }
         _append_register(workspace, record)
         audit_log.append(workspace.audit_log_path, user=user, action="erase_structure_done",
@@ -400,8 +413,8 @@ def _message(outcome: ErasureOutcome, corrections: int, findings: int) -> str:
     lines += [f"    réécrit : {c.path} (ancienne empreinte {c.old_sha256[:12]}…)" for c in rewritten]
     lines += [f"    supprimé : {c.path}" for c in deleted]
     lines.append("  Les jeux de tableaux publiés (agrégats) sont conservés tels quels. Les anciennes empreintes "
-                 "sont inscrites au journal d'audit. Les sauvegardes antérieures contiennent encore ces réponses : "
-                 "voir docs/operations.md.")
+                 "sont inscrites au journal d'audit.")
+    lines += backups_message(outcome.backups)
     if outcome.remaining:
         lines.append("  ATTENTION : ces fichiers nomment encore la structure : " + ", ".join(outcome.remaining))
     return "\n".join(lines)

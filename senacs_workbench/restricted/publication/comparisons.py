@@ -23,12 +23,20 @@ from pathlib import Path
 
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.core.workspace_lock import workspace_lock
 from senacs_workbench.released.bundle_contract import COMPARISONS, read_manifest, released_versions
 from senacs_workbench.released.published import GENESIS_PIN, PublishedReader, bundle_chain
 
 
 def add_comparison(workspace: Workspace, source_published: Path) -> list[str]:
-    """Copy every released bundle under ``source_published`` (a ``published/`` folder); return French lines."""
+    """Copy every released bundle under ``source_published`` (a ``published/`` folder); return French lines.
+    Holds the workspace lock (:mod:`senacs_workbench.core.workspace_lock`): no campaign reads the
+    comparison bundles while they are added, no backup copies half of one."""
+    with workspace_lock(workspace.root, f"l'ajout des jeux publiés de {source_published}"):
+        return _add_comparison(workspace, source_published)
+
+
+def _add_comparison(workspace: Workspace, source_published: Path) -> list[str]:
     if source_published.resolve() == workspace.published.resolve():
         raise SenacsError("Ce dossier est celui de l'espace de travail lui-même.")
     reader = PublishedReader(source_published)

@@ -95,3 +95,17 @@ def test_the_writers_run_once_the_holder_is_done(imported: Workspace, tmp_path: 
     result = CliRunner().invoke(main, args, env={"SENACS_USER": "prep"})
     assert result.exit_code == 0, result.output
     assert not (imported.root / ".workspace.lock").read_text(encoding="utf-8")  # released, no stale holder
+
+
+def test_the_lab_entry_form_is_refused_while_another_holds_the_workspace(
+        imported: Workspace, held: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from senacs_workbench.restricted.coherence.entry_form import EntryForm
+
+    monkeypatch.setenv("SENACS_USER", "prep")
+    versions = len(RawDataStore(imported).versions(YEAR))
+    form = EntryForm(imported, YEAR, "S1001", sections=["emploi"])
+    form.fields["salaries"].value = "12"
+    form.save_button.click()
+    assert "est occupé" in form.status.value and OPERATION in form.status.value, form.status.value
+    assert "la saisie des réponses de S1001" in form.status.value
+    assert len(RawDataStore(imported).versions(YEAR)) == versions  # nothing written

@@ -22,6 +22,7 @@ from senacs_workbench.core.codebook import (
 )
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.core.workspace_lock import workspace_lock
 from senacs_workbench.restricted.coherence.corrections import CorrectionError
 from senacs_workbench.restricted.coherence.entry import (
     ENTRY_PROVENANCES,
@@ -138,15 +139,16 @@ class EntryForm:
             self.status.value = "<span>Aucune modification à enregistrer.</span>"
             return None
         try:
-            result = enter_answers(
-                self.workspace,
-                self.year,
-                self.structure_id,
-                changes,
-                provenance=self.provenance.value,
-                why=self.why.value.strip() or None,
-                user=self.user,
-            )
+            with workspace_lock(self.workspace.root, f"la saisie des réponses de {self.structure_id}"):
+                result = enter_answers(
+                    self.workspace,
+                    self.year,
+                    self.structure_id,
+                    changes,
+                    provenance=self.provenance.value,
+                    why=self.why.value.strip() or None,
+                    user=self.user,
+                )
         except EntryError as exc:
             for variable, rule in exc.problems.items():
                 if variable in self.errors:

@@ -92,7 +92,7 @@ def write_suppression_reasons(restricted: Path, year: int, bundle_hash: str, cel
     buffer = io.BytesIO()
     hidden.reset_index(drop=True).to_parquet(buffer, index=False)
     target = restricted / "publication" / str(year) / f"reasons-{bundle_hash}.parquet"
-    write_bytes_atomic(target, buffer.getvalue())
+    write_bytes_atomic(target, buffer.getvalue(), mode=0o600)  # owner-only, like the rest of restricted/
     return target
 
 

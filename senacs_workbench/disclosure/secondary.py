@@ -31,6 +31,7 @@ more child is suppressed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,6 +173,9 @@ class _Engine:
         # per primary and direction: None (no witness yet) or the set of foreign insiders
         # (inner cells) that every witness found so far moves
         self.state: dict[tuple[int, int], frozenset[int] | None] = {}
+        # per direction and secret row: whether ``state`` is the empty set (protected against
+        # every insider in that direction), kept in step with it
+        self._done = np.zeros((2, len(self.status)), dtype=bool)
         self._cap_requirements()
 
     # ------------------------------------------------------------------ requirements
@@ -760,7 +764,11 @@ class _Engine:
         return vars_[nz], d[nz]
 
     def apply_witness(self, idx: np.ndarray, vals: np.ndarray) -> None:
-        """Suppress every cell the witness moves, then credit it to every primary it protects."""
+        """Suppress every cell the witness moves, then credit it to every primary it protects.
+
+        Only the primary cells the move reaches in a direction not yet protected against
+        every insider are visited (crediting a done direction changes nothing: its state is
+        the empty set, and the empty set intersected stays empty)."""
         if len(idx) == 0:
             return
         self.n_witnesses += 1
@@ -770,32 +778,63 @@ class _Engine:
         new = moved[~self.suppressed[moved]]
         self.suppressed[new] = True
         self.status[new] = np.where(self.status[new] == PUBLISHABLE, SECONDARY, self.status[new])
-        inner = np.unique(self.sys.var_inner[idx])
-        moved_single = frozenset(inner[self.sys.singleton_inner[inner]].tolist())
         cand = moved[self.need[moved] > 0]
-        for q in cand.tolist():
-            delta = moved_rows[q]
-            foreign = moved_single - self.inner_set(q) if moved_single else frozenset()
-            if not self.rules.insiders:
-                foreign = frozenset()
-            for direction in (_UP, _DOWN):
-                reach = delta if direction == _UP else -delta
-                ok = reach >= self.req[direction, q] - tol[q]
+        if not len(cand):
+            return
+        delta = moved_rows[cand]
+        reaches = np.stack([delta >= self.req[_UP, cand] - tol[cand], -delta >= self.req[_DOWN, cand] - tol[cand]])
+        reaches &= ~self._done[:, cand]
+        open_ = reaches.any(axis=0)
+        if not open_.any():
+            return
+        cand, reaches = cand[open_], reaches[:, open_]
+        inner = np.unique(self.sys.var_inner[idx])
+        singles = inner[self.sys.singleton_inner[inner]] if self.rules.insiders else inner[:0]
+        for q, foreign, up, down in zip(cand.tolist(), self._foreign(cand, singles), reaches[_UP].tolist(),
+                                        reaches[_DOWN].tolist(), strict=True):
+            for direction, ok in ((_UP, up), (_DOWN, down)):
                 if ok:
                     prev = self.state.get((q, direction))
-                    self.state[(q, direction)] = foreign if prev is None else prev & foreign
+                    state = foreign if prev is None else prev & foreign
+                    self.state[(q, direction)] = state
+                    if not state:
+                        self._done[direction, q] = True
 
-    def _per_insider(self, r: int, direction: int) -> bool:
+    def _foreign(self, rows: np.ndarray, singles: np.ndarray) -> list[frozenset[int]]:
+        """Per secret row, the inner cells of ``singles`` (sorted; sole respondents of some
+        group) that are not inside the row's group: the insiders a witness moving them relies on."""
+        if not len(singles):
+            return [frozenset()] * len(rows)
+        ig = self.layout.inner_groups
+        take, lengths = _entries(ig, rows % self.G)
+        cells = ig.indices[take]
+        at = np.minimum(np.searchsorted(singles, cells), len(singles) - 1)
+        hit = singles[at] == cells
+        inside = np.zeros((len(rows), len(singles)), dtype=bool)
+        inside[np.repeat(np.arange(len(rows)), lengths)[hit], at[hit]] = True
+        if len(singles) <= 62:  # one integer per pattern of the rows
+            codes = inside.astype(np.int64) @ (np.int64(1) << np.arange(len(singles), dtype=np.int64))
+            patterns, inverse = np.unique(codes, return_inverse=True)
+            bits = ((patterns[:, None] >> np.arange(len(singles), dtype=np.int64)) & 1).astype(bool)
+        else:
+            bits, inverse = np.unique(inside, axis=0, return_inverse=True)
+        sets = [frozenset(singles[~b].tolist()) for b in bits]
+        return [sets[i] for i in np.asarray(inverse).reshape(-1).tolist()]
+
+    def _per_insider(self, r: int, direction: int, give_up: Callable[[], bool] | None = None) -> bool:
         """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move
         any structure, then one witness per insider it relied on, holding that insider's
         cell (the rule set's insider protection: against each of them). False when no
-        witness exists (diagnostics name the insiders left unprotected)."""
+        witness exists (diagnostics name the insiders left unprotected). ``give_up``: asked
+        after every witness applied; when true, stop there (the caller discards the attempt)."""
         sysm = self.sys
         w = self.witness(r, direction, None)
         if w is None:
             return False
         self.apply_witness(*w)
         for _ in range(50):
+            if give_up is not None and give_up():
+                break
             st = self.state.get((r, direction))
             if st is None or st == frozenset():
                 break
@@ -833,13 +872,21 @@ class _Engine:
         ``w`` (the witness avoiding every insider at once) and protects ``r``; otherwise
         leave everything as it was and return False."""
         w_cost = float(self.cost[self._new_cells(w)[0]].sum())
-        saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses)
-        done = self._per_insider(r, direction)
+        saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses,
+                 self._done.copy())
+
+        def hopeless() -> bool:
+            # the attempt can only lose from here: the cells it hides and its diagnostics only
+            # grow (the margin keeps a rounding of the sum from deciding)
+            spent = float(self.cost[self.suppressed & ~saved[0]].sum())
+            return len(self.diag) > saved[3] or spent > w_cost * (1 + 1e-9)
+
+        done = self._per_insider(r, direction, hopeless)
         st = self.state.get((r, direction))
         spent = float(self.cost[self.suppressed & ~saved[0]].sum())
         if done and st == frozenset() and len(self.diag) == saved[3] and spent < w_cost:
             return True
-        self.suppressed, self.status, self.state = saved[0], saved[1], saved[2]
+        self.suppressed, self.status, self.state, self._done = saved[0], saved[1], saved[2], saved[5]
         del self.diag[saved[3]:]
         self.n_witnesses = saved[4]
         return False

@@ -176,6 +176,7 @@ class _Engine:
         # per direction and secret row: whether ``state`` is the empty set (protected against
         # every insider in that direction), kept in step with it
         self._done = np.zeros((2, len(self.status)), dtype=bool)
+        self._inner_groups_csc: sp.csc_matrix | None = None
         self._cap_requirements()
 
     # ------------------------------------------------------------------ requirements
@@ -801,25 +802,28 @@ class _Engine:
                         self._done[direction, q] = True
 
     def _foreign(self, rows: np.ndarray, singles: np.ndarray) -> list[frozenset[int]]:
-        """Per secret row, the inner cells of ``singles`` (sorted; sole respondents of some
-        group) that are not inside the row's group: the insiders a witness moving them relies on."""
+        """Per secret row, the inner cells of ``singles`` (sole respondents of some group) that
+        are not inside the row's group: the insiders a witness moving them relies on."""
         if not len(singles):
             return [frozenset()] * len(rows)
-        ig = self.layout.inner_groups
-        take, lengths = _entries(ig, rows % self.G)
-        cells = ig.indices[take]
-        at = np.minimum(np.searchsorted(singles, cells), len(singles) - 1)
-        hit = singles[at] == cells
-        inside = np.zeros((len(rows), len(singles)), dtype=bool)
-        inside[np.repeat(np.arange(len(rows)), lengths)[hit], at[hit]] = True
-        if len(singles) <= 62:  # one integer per pattern of the rows
-            codes = inside.astype(np.int64) @ (np.int64(1) << np.arange(len(singles), dtype=np.int64))
-            patterns, inverse = np.unique(codes, return_inverse=True)
-            bits = ((patterns[:, None] >> np.arange(len(singles), dtype=np.int64)) & 1).astype(bool)
-        else:
-            bits, inverse = np.unique(inside, axis=0, return_inverse=True)
-        sets = [frozenset(singles[~b].tolist()) for b in bits]
-        return [sets[i] for i in np.asarray(inverse).reshape(-1).tolist()]
+        if self._inner_groups_csc is None:
+            self._inner_groups_csc = self.layout.inner_groups.tocsc()
+        by_inner = self._inner_groups_csc
+        # per group, one bit per single inside it, in words of 62 bits
+        words = np.zeros(((len(singles) + 61) // 62, self.G), dtype=np.int64)
+        for k, s in enumerate(singles.tolist()):
+            words[k // 62, by_inner.indices[by_inner.indptr[s]:by_inner.indptr[s + 1]]] |= np.int64(1) << (k % 62)
+        codes = words[:, rows % self.G].T
+        sets: dict[bytes, frozenset[int]] = {}
+        out = []
+        for code in codes:
+            key = code.tobytes()
+            found = sets.get(key)
+            if found is None:
+                inside = ((code[:, None] >> np.arange(62, dtype=np.int64)) & 1).astype(bool).reshape(-1)
+                found = sets[key] = frozenset(singles[~inside[:len(singles)]].tolist())
+            out.append(found)
+        return out
 
     def _per_insider(self, r: int, direction: int, give_up: Callable[[], bool] | None = None) -> bool:
         """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -813,13 +814,14 @@ class _Engine:
         words = np.zeros(((len(singles) + 61) // 62, self.G), dtype=np.int64)
         for k, s in enumerate(singles.tolist()):
             words[k // 62, by_inner.indices[by_inner.indptr[s]:by_inner.indptr[s + 1]]] |= np.int64(1) << (k % 62)
-        codes = words[:, rows % self.G].T
-        sets: dict[bytes, frozenset[int]] = {}
+        columns = [word.tolist() for word in words[:, rows % self.G]]
+        keys: list[Any] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
+        sets: dict[Any, frozenset[int]] = {}
         out = []
-        for code in codes:
-            key = code.tobytes()
+        for key in keys:
             found = sets.get(key)
             if found is None:
+                code = np.array(key if isinstance(key, tuple) else (key,), dtype=np.int64)
                 inside = ((code[:, None] >> np.arange(62, dtype=np.int64)) & 1).astype(bool).reshape(-1)
                 found = sets[key] = frozenset(singles[~inside[:len(singles)]].tolist())
             out.append(found)

@@ -812,8 +812,9 @@ class _Engine:
         by_inner = self._inner_groups_csc
         # per group, one bit per single inside it, in words of 62 bits
         words = np.zeros(((len(singles) + 61) // 62, self.G), dtype=np.int64)
-        for k, s in enumerate(singles.tolist()):
-            words[k // 62, by_inner.indices[by_inner.indptr[s]:by_inner.indptr[s + 1]]] |= np.int64(1) << (k % 62)
+        take, lengths = _entries(by_inner, singles)
+        k = np.repeat(np.arange(len(singles), dtype=np.int64), lengths)
+        np.bitwise_or.at(words, (k // 62, by_inner.indices[take]), np.int64(1) << (k % 62))
         columns = [word.tolist() for word in words[:, rows % self.G]]
         keys: list[Any] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
         sets: dict[Any, frozenset[int]] = {}

@@ -319,8 +319,9 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
     # the geography columns are the same for every question: built once (infra views kept where released)
     geography = only_released_infra(microdata_geography(wide), released)
     last_geography = None if last_year is None else microdata_geography(last_year[1])
+    ledgers = None if ledger is None else ledger.by_variable([q.id for q in questions])
     jobs = [QuestionJob(microdata(wide, q, geography), q, year,
-                        spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
+                        spec if q.id in PANEL_VARIABLES else plain, None if ledgers is None else ledgers[q.id],
                         microdata(last_year[1], q, last_geography)
                         if last_year is not None and q.id in last_year[1].columns else None)
             for q in questions]

@@ -31,7 +31,6 @@ more child is suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -828,20 +827,17 @@ class _Engine:
             out.append(found)
         return out
 
-    def _per_insider(self, r: int, direction: int, give_up: Callable[[], bool] | None = None) -> bool:
+    def _per_insider(self, r: int, direction: int) -> bool:
         """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move
         any structure, then one witness per insider it relied on, holding that insider's
         cell (the rule set's insider protection: against each of them). False when no
-        witness exists (diagnostics name the insiders left unprotected). ``give_up``: asked
-        after every witness applied; when true, stop there (the caller discards the attempt)."""
+        witness exists (diagnostics name the insiders left unprotected)."""
         sysm = self.sys
         w = self.witness(r, direction, None)
         if w is None:
             return False
         self.apply_witness(*w)
         for _ in range(50):
-            if give_up is not None and give_up():
-                break
             st = self.state.get((r, direction))
             if st is None or st == frozenset():
                 break
@@ -881,14 +877,7 @@ class _Engine:
         w_cost = float(self.cost[self._new_cells(w)[0]].sum())
         saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses,
                  self._done.copy())
-
-        def hopeless() -> bool:
-            # the attempt can only lose from here: the cells it hides and its diagnostics only
-            # grow (the margin keeps a rounding of the sum from deciding)
-            spent = float(self.cost[self.suppressed & ~saved[0]].sum())
-            return len(self.diag) > saved[3] or spent > w_cost * (1 + 1e-9)
-
-        done = self._per_insider(r, direction, hopeless)
+        done = self._per_insider(r, direction)
         st = self.state.get((r, direction))
         spent = float(self.cost[self.suppressed & ~saved[0]].sum())
         if done and st == frozenset() and len(self.diag) == saved[3] and spent < w_cost:

@@ -32,7 +32,6 @@ more child is suppressed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -176,7 +175,6 @@ class _Engine:
         # per direction and secret row: whether ``state`` is the empty set (protected against
         # every insider in that direction), kept in step with it
         self._done = np.zeros((2, len(self.status)), dtype=bool)
-        self._inner_groups_csc: sp.csc_matrix | None = None
         self._cap_requirements()
 
     # ------------------------------------------------------------------ requirements
@@ -789,10 +787,12 @@ class _Engine:
         if not open_.any():
             return
         cand, reaches = cand[open_], reaches[:, open_]
-        inner = np.unique(self.sys.var_inner[idx])
-        singles = inner[self.sys.singleton_inner[inner]] if self.rules.insiders else inner[:0]
-        for q, foreign, up, down in zip(cand.tolist(), self._foreign(cand, singles), reaches[_UP].tolist(),
-                                        reaches[_DOWN].tolist(), strict=True):
+        moved_single: frozenset[int] = frozenset()
+        if self.rules.insiders:
+            inner = np.unique(self.sys.var_inner[idx])
+            moved_single = frozenset(inner[self.sys.singleton_inner[inner]].tolist())
+        for q, up, down in zip(cand.tolist(), reaches[_UP].tolist(), reaches[_DOWN].tolist(), strict=True):
+            foreign = moved_single - self.inner_set(q) if moved_single else moved_single
             for direction, ok in ((_UP, up), (_DOWN, down)):
                 if ok:
                     prev = self.state.get((q, direction))
@@ -800,32 +800,6 @@ class _Engine:
                     self.state[(q, direction)] = state
                     if not state:
                         self._done[direction, q] = True
-
-    def _foreign(self, rows: np.ndarray, singles: np.ndarray) -> list[frozenset[int]]:
-        """Per secret row, the inner cells of ``singles`` (sole respondents of some group) that
-        are not inside the row's group: the insiders a witness moving them relies on."""
-        if not len(singles):
-            return [frozenset()] * len(rows)
-        if self._inner_groups_csc is None:
-            self._inner_groups_csc = self.layout.inner_groups.tocsc()
-        by_inner = self._inner_groups_csc
-        # per group, one bit per single inside it, in words of 62 bits
-        words = np.zeros(((len(singles) + 61) // 62, self.G), dtype=np.int64)
-        take, lengths = _entries(by_inner, singles)
-        k = np.repeat(np.arange(len(singles), dtype=np.int64), lengths)
-        np.bitwise_or.at(words, (k // 62, by_inner.indices[take]), np.int64(1) << (k % 62))
-        columns = [word.tolist() for word in words[:, rows % self.G]]
-        keys: list[Any] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
-        sets: dict[Any, frozenset[int]] = {}
-        out = []
-        for key in keys:
-            found = sets.get(key)
-            if found is None:
-                code = np.array(key if isinstance(key, tuple) else (key,), dtype=np.int64)
-                inside = ((code[:, None] >> np.arange(62, dtype=np.int64)) & 1).astype(bool).reshape(-1)
-                found = sets[key] = frozenset(singles[~inside[:len(singles)]].tolist())
-            out.append(found)
-        return out
 
     def _per_insider(self, r: int, direction: int) -> bool:
         """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move

@@ -14,7 +14,7 @@ Both the suppression engine (:mod:`.secondary`) and its own audit (:mod:`.audit`
 holds no disclosure logic, only the solver calls, so sharing it does not couple the audit to
 the engine's choices. The *independent* release audit (``senacs_workbench.release_audit``)
 does not use it on purpose: it must share no code with the engine it checks (an import
-contract forbids it), so it solves its programs with scipy's public ``linprog``.
+contract forbids it), so it calls HiGHS (``highspy``, and scipy's ``linprog``) on its own.
 """
 
 from __future__ import annotations

@@ -172,6 +172,9 @@ class _Engine:
         # per primary and direction: None (no witness yet) or the set of foreign insiders
         # (inner cells) that every witness found so far moves
         self.state: dict[tuple[int, int], frozenset[int] | None] = {}
+        # per direction and secret row: whether ``state`` is the empty set (protected against
+        # every insider in that direction), kept in step with it
+        self._done = np.zeros((2, len(self.status)), dtype=bool)
         self._cap_requirements()
 
     # ------------------------------------------------------------------ requirements
@@ -760,7 +763,11 @@ class _Engine:
         return vars_[nz], d[nz]
 
     def apply_witness(self, idx: np.ndarray, vals: np.ndarray) -> None:
-        """Suppress every cell the witness moves, then credit it to every primary it protects."""
+        """Suppress every cell the witness moves, then credit it to every primary it protects.
+
+        Only the primary cells the move reaches in a direction not yet protected against
+        every insider are visited (crediting a done direction changes nothing: its state is
+        the empty set, and the empty set intersected stays empty)."""
         if len(idx) == 0:
             return
         self.n_witnesses += 1
@@ -770,20 +777,29 @@ class _Engine:
         new = moved[~self.suppressed[moved]]
         self.suppressed[new] = True
         self.status[new] = np.where(self.status[new] == PUBLISHABLE, SECONDARY, self.status[new])
-        inner = np.unique(self.sys.var_inner[idx])
-        moved_single = frozenset(inner[self.sys.singleton_inner[inner]].tolist())
         cand = moved[self.need[moved] > 0]
-        for q in cand.tolist():
-            delta = moved_rows[q]
-            foreign = moved_single - self.inner_set(q) if moved_single else frozenset()
-            if not self.rules.insiders:
-                foreign = frozenset()
-            for direction in (_UP, _DOWN):
-                reach = delta if direction == _UP else -delta
-                ok = reach >= self.req[direction, q] - tol[q]
+        if not len(cand):
+            return
+        delta = moved_rows[cand]
+        reaches = np.stack([delta >= self.req[_UP, cand] - tol[cand], -delta >= self.req[_DOWN, cand] - tol[cand]])
+        reaches &= ~self._done[:, cand]
+        open_ = reaches.any(axis=0)
+        if not open_.any():
+            return
+        cand, reaches = cand[open_], reaches[:, open_]
+        moved_single: frozenset[int] = frozenset()
+        if self.rules.insiders:
+            inner = np.unique(self.sys.var_inner[idx])
+            moved_single = frozenset(inner[self.sys.singleton_inner[inner]].tolist())
+        for q, up, down in zip(cand.tolist(), reaches[_UP].tolist(), reaches[_DOWN].tolist(), strict=True):
+            foreign = moved_single - self.inner_set(q) if moved_single else moved_single
+            for direction, ok in ((_UP, up), (_DOWN, down)):
                 if ok:
                     prev = self.state.get((q, direction))
-                    self.state[(q, direction)] = foreign if prev is None else prev & foreign
+                    state = foreign if prev is None else prev & foreign
+                    self.state[(q, direction)] = state
+                    if not state:
+                        self._done[direction, q] = True
 
     def _per_insider(self, r: int, direction: int) -> bool:
         """Protect ``r`` in ``direction`` against each insider in turn: a witness free to move
@@ -833,13 +849,14 @@ class _Engine:
         ``w`` (the witness avoiding every insider at once) and protects ``r``; otherwise
         leave everything as it was and return False."""
         w_cost = float(self.cost[self._new_cells(w)[0]].sum())
-        saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses)
+        saved = (self.suppressed.copy(), self.status.copy(), dict(self.state), len(self.diag), self.n_witnesses,
+                 self._done.copy())
         done = self._per_insider(r, direction)
         st = self.state.get((r, direction))
         spent = float(self.cost[self.suppressed & ~saved[0]].sum())
         if done and st == frozenset() and len(self.diag) == saved[3] and spent < w_cost:
             return True
-        self.suppressed, self.status, self.state = saved[0], saved[1], saved[2]
+        self.suppressed, self.status, self.state, self._done = saved[0], saved[1], saved[2], saved[5]
         del self.diag[saved[3]:]
         self.n_witnesses = saved[4]
         return False

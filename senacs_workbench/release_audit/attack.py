@@ -24,7 +24,10 @@ Relations link variables, so the system is solved per connected component of var
 declared-relation group, else one variable), and inside it per connected block of unknowns.
 A few batch LPs with random signed weights (fixed seed) collect feasible solutions; a cell
 whose witnessed values already reach its protection is safe, the others get their own
-min/max LPs (``scipy.optimize.linprog``, HiGHS).
+min/max LPs. The LPs of a block share its rows: they are solved on one HiGHS instance
+(``highspy``, this package's own few lines, nothing of the engine's), each from the previous
+optimal basis, several times faster than a cold ``scipy.optimize.linprog`` per LP; any solve
+that does not end optimal is redone cold by ``linprog``, whose verdict stands.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -262,6 +266,56 @@ def _lp(c: np.ndarray, a_ub: sp.csr_matrix | None, b_ub: np.ndarray | None, a_eq
     return None, result.message
 
 
+
+class _QuietHighs(highspy.Highs):  # type: ignore[misc, unused-ignore]  # Any in highspy 1.12 (no type information)
+    """``highspy.Highs`` without callbacks (registering them at construction prints HiGHS's
+    banner before ``output_flag`` can be set)."""
+
+    def enableCallbacks(self) -> None:
+        """Leave the callbacks off."""
+
+
+class _Block:
+    """The rows and bounds of one block, loaded once into a HiGHS instance; each LP only sets
+    its objective, and HiGHS restarts from the previous optimal basis (the attacker's LPs of a
+    block share every constraint). A solve that does not end optimal is solved again from
+    scratch by :func:`_lp` (``scipy.optimize.linprog``), whose outcome and message then stand:
+    a warm start never decides that a program is unbounded, infeasible or failed."""
+
+    def __init__(self, a_ub: sp.csr_matrix | None, b_ub: np.ndarray | None, a_eq: sp.csr_matrix | None,
+                 b_eq: np.ndarray | None, bounds: np.ndarray) -> None:
+        self.args = (a_ub, b_ub, a_eq, b_eq, bounds)
+        n = bounds.shape[0]
+        parts = [m for m in (a_eq, a_ub) if m is not None]
+        matrix = sp.vstack(parts, format="csc") if parts else sp.csc_matrix((0, n))
+        matrix.sort_indices()
+        inf = highspy.kHighsInf
+        eq = np.zeros(0) if b_eq is None else np.asarray(b_eq, dtype=float)
+        ub = np.zeros(0) if b_ub is None else np.asarray(b_ub, dtype=float)
+        low = np.array([-inf if b is None else float(b) for b in bounds[:, 0]], dtype=float)
+        high = np.array([inf if b is None else float(b) for b in bounds[:, 1]], dtype=float)
+        self.n = n
+        self.highs = _QuietHighs()  # type: ignore[no-untyped-call, unused-ignore]
+        self.highs.setOptionValue("output_flag", False)
+        # primal simplex: a new objective leaves the last basis primal feasible (on the demo's
+        # national 2024 budget block, a third fewer processor seconds than the dual's default)
+        self.highs.setOptionValue("simplex_strategy", 4)
+        self.highs.passModel(n, matrix.shape[0], matrix.nnz, int(highspy.MatrixFormat.kColwise),
+                             int(highspy.ObjSense.kMinimize), 0.0, np.zeros(n), low, high,
+                             np.concatenate([eq, np.full(len(ub), -inf)]), np.concatenate([eq, ub]),
+                             matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
+                             matrix.data.astype(float), np.zeros(n, dtype=np.int32))
+        self.columns = np.arange(n, dtype=np.int32)
+
+    def solve(self, c: np.ndarray) -> tuple[np.ndarray | None, str]:
+        """``min c·x`` over the block (as :func:`_lp`)."""
+        self.highs.changeColsCost(self.n, self.columns, np.asarray(c, dtype=float))
+        self.highs.run()
+        if self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            return np.asarray(self.highs.getSolution().col_value, dtype=float), ""
+        return _lp(c, *self.args)
+
+
 TARGETED_ROUNDS = 60
 """Most LPs that push every cell not yet shown safe at once, before the cells' own LPs."""
 RELAXED_MAX_CELLS = 1500
@@ -271,10 +325,11 @@ RELAXED_MAX_CELLS = 1500
 def _relaxed(j: int, a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.ndarray, upper: np.ndarray,
              true: np.ndarray, need: np.ndarray, req_up: np.ndarray, req_down: np.ndarray,
              pattern: sp.csr_matrix, by_cell: sp.csr_matrix, scale: float, low: np.ndarray, high: np.ndarray,
-             tol_exact: np.ndarray) -> bool:
+             tol_exact: np.ndarray, tol_up: np.ndarray, tol_down: np.ndarray) -> bool:
     """Bound cell ``j`` under the rows near it only (a relaxation: its interval contains the
     true one). When that interval already fails the cell's protection, the failure is proven
-    and recorded in ``low``/``high``; returns whether it was."""
+    and recorded in ``low``/``high``; returns whether it was. ``tol_up``/``tol_down``: the
+    cells' reach tolerances (:func:`reach_tolerance`)."""
     rows = by_cell[j].indices
     for _radius in (1, 2):
         cells = np.unique(pattern[rows].indices)
@@ -288,15 +343,16 @@ def _relaxed(j: int, a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower
         args = (sub[~eq] if (~eq).any() else None, rhs[rows][~eq] / scale if (~eq).any() else None,
                 sub[eq] if eq.any() else None, rhs[rows][eq] / scale if eq.any() else None, bounds)
         position = int(np.searchsorted(cells, j))
+        program = _Block(*args)
         c = np.zeros(len(cells))
         c[position] = -1.0
-        hi_x, _ = _lp(c, *args)
+        hi_x, _ = program.solve(c)
         c[position] = 1.0
-        lo_x, _ = _lp(c, *args)
+        lo_x, _ = program.solve(c)
         hi = math.inf if hi_x is None else hi_x[position] * scale
         lo = -math.inf if lo_x is None else lo_x[position] * scale
-        up_ok = hi >= true[j] + req_up[j] - reach_tolerance(true[j:j + 1], req_up[j:j + 1])[0]
-        down_ok = lo <= true[j] - req_down[j] + reach_tolerance(true[j:j + 1], req_down[j:j + 1])[0]
+        up_ok = hi >= true[j] + req_up[j] - tol_up[j]
+        down_ok = lo <= true[j] - req_down[j] + tol_down[j]
         kind = need[j]
         fails = {
             NEED_EITHER: not ((req_up[j] > 0 and up_ok) or (req_down[j] > 0 and down_ok)),
@@ -334,6 +390,8 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
     lps = 0
     weight = 1.0 / np.maximum(1.0, np.abs(true) / scale)
 
+    program = _Block(a_ub, b_ub, a_eq, b_eq, bounds)
+
     def witness(x: np.ndarray) -> None:
         np.minimum(low, x * scale, out=low)
         np.maximum(high, x * scale, out=high)
@@ -341,17 +399,18 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
     for _ in range(BATCH_PAIRS):
         c = rng.choice([-1.0, 1.0], size=len(true)) * weight
         for sign in (1.0, -1.0):
-            x, message = _lp(sign * c, a_ub, b_ub, a_eq, b_eq, bounds)
+            x, message = program.solve(sign * c)
             lps += 1
             if x is not None:
                 witness(x)
             elif message != "unbounded":
                 errors.append(message)
     tol_exact = exact_tolerance(true)
+    tol_up, tol_down = reach_tolerance(true, req_up), reach_tolerance(true, req_down)
 
     def done(j: int) -> bool:
-        up_ok = high[j] >= true[j] + req_up[j] - reach_tolerance(true[j:j + 1], req_up[j:j + 1])[0]
-        down_ok = low[j] <= true[j] - req_down[j] + reach_tolerance(true[j:j + 1], req_down[j:j + 1])[0]
+        up_ok = high[j] >= true[j] + req_up[j] - tol_up[j]
+        down_ok = low[j] <= true[j] - req_down[j] + tol_down[j]
         wide = high[j] - low[j] > tol_exact[j]
         kind = need[j]
         if kind == NEED_EITHER:
@@ -375,8 +434,8 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
             break
         c = np.zeros(len(true))
         for j in open_cells:
-            up_needed = high[j] < true[j] + req_up[j] - reach_tolerance(true[j:j + 1], req_up[j:j + 1])[0]
-            down_needed = low[j] > true[j] - req_down[j] + reach_tolerance(true[j:j + 1], req_down[j:j + 1])[0]
+            up_needed = high[j] < true[j] + req_up[j] - tol_up[j]
+            down_needed = low[j] > true[j] - req_down[j] + tol_down[j]
             if need[j] == NEED_UP or (need[j] == NEED_BOTH and up_needed and not down_needed):
                 direction = -1.0
             elif need[j] == NEED_DOWN or (need[j] == NEED_BOTH and down_needed and not up_needed):
@@ -384,7 +443,7 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
             else:
                 direction = rng.choice([-1.0, 1.0])
             c[j] = direction * weight[j] * rng.uniform(0.5, 1.5)
-        x, message = _lp(c, a_ub, b_ub, a_eq, b_eq, bounds)
+        x, message = program.solve(c)
         lps += 1
         if x is None:
             if message != "unbounded":
@@ -403,14 +462,14 @@ def solve_block(a: sp.csr_matrix, rhs: np.ndarray, equal: np.ndarray, lower: np.
         if done(j):
             continue
         if _relaxed(j, a, rhs, equal, lower, upper, true, need, req_up, req_down, pattern, by_cell,
-                                scale, low, high, tol_exact):
+                    scale, low, high, tol_exact, tol_up, tol_down):
             solved[j] = True
             lps += 2
             continue
         for sign in (-1.0, 1.0):  # maximise, then minimise
             c = np.zeros(len(true))
             c[j] = sign
-            x, message = _lp(c, a_ub, b_ub, a_eq, b_eq, bounds)
+            x, message = program.solve(c)
             lps += 1
             if x is not None:
                 witness(x)

@@ -110,19 +110,26 @@ def parent_commune_codes() -> dict[str, str]:
     return dict(zip(frame["code"], frame["parent"].where(frame["parent"] != "", frame["code"]), strict=True))
 
 
-def microdata(wide: pd.DataFrame, question: Question) -> pd.DataFrame:
+def microdata(wide: pd.DataFrame, question: Question, geography: pd.DataFrame | None = None) -> pd.DataFrame:
     """The engine's input for one question: geography (with EPCI and commune, a municipal
     arrondissement counted in its commune), breakdowns and ``value``.
 
     The EPCI and commune columns are used only when infra-départemental views join the
-    release (the authorised bundle, or a committee release made after one).
+    release (the authorised bundle, or a committee release made after one). ``geography``:
+    :func:`microdata_geography` of ``wide``, when the caller builds it once for every question.
     """
+    frame = (microdata_geography(wide) if geography is None else geography).copy()
+    frame["value"] = wide[question.id].to_numpy()
+    return frame
+
+
+def microdata_geography(wide: pd.DataFrame) -> pd.DataFrame:
+    """The columns of :func:`microdata` that every question shares (all but ``value``)."""
     columns = [*GEOGRAPHY, *BREAKDOWNS, *(b for b in DERIVED_BREAKDOWNS if b in wide.columns)]
     frame = wide[columns].copy()
     commune = wide["code_commune"].astype("string") if "code_commune" in wide else pd.Series(pd.NA, index=wide.index)
     frame["epci"] = (wide["epci"] if "epci" in wide else pd.Series(None, index=wide.index)).astype(object)
     frame["commune"] = commune.map(parent_commune_codes()).astype(object)
-    frame["value"] = wide[question.id].to_numpy()
     return frame
 
 
@@ -329,10 +336,15 @@ def _publish(workspace: Workspace, territory: geo.Territory, year: int, user: st
     # Other workspaces' releases first, the workspace's own after (the latest wins a key both hold;
     # a disagreement between them is then caught by ``mismatch``, and the question refused).
     ledger = _ledger_for(_concat([compared, None if last_year is None else last_year[0], released]))
-    jobs = [QuestionJob(only_released_infra(microdata(wide, q), released), q, year,
-                        spec if q.id in PANEL_VARIABLES else plain, ledger and ledger.for_variable(q.id),
-                        microdata(last_year[1], q) if last_year is not None and q.id in last_year[1].columns
-                        else None, read.review.reviewed.get(q.id) if read.review else None)
+    # the geography columns are the same for every question: built once (infra views kept where released)
+    geography = only_released_infra(microdata_geography(wide), released)
+    last_geography = None if last_year is None else microdata_geography(last_year[1])
+    ledgers = None if ledger is None else ledger.by_variable([q.id for q in questions])
+    jobs = [QuestionJob(microdata(wide, q, geography), q, year,
+                        spec if q.id in PANEL_VARIABLES else plain, None if ledgers is None else ledgers[q.id],
+                        microdata(last_year[1], q, last_geography)
+                        if last_year is not None and q.id in last_year[1].columns else None,
+                        read.review.reviewed.get(q.id) if read.review else None)
             for q in questions]
     results = protect_questions(jobs, workers)
     # A question whose protection the independent audit does not accept is withheld whole

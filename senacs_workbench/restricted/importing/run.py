@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,23 +203,15 @@ def import_file(
             f"gardée(s) telles qu'en version {seen_version}."
         )
     if questioned:
-        message += (
-            f" {format_number(len(questioned))} valeur(s) hors des limites du questionnaire enregistrée(s) telles "
-            "que saisies, exclue(s) de tous les agrégats et signalée(s) comme constat(s) de gravité erreur "
-            "(senacs findings list) pour interroger le centre : "
-            + " ; ".join(i.message() for i in questioned[:LISTED])
-            + (" ; …" if len(questioned) > LISTED else "")
-            + "."
-        )
+        message += _questioned(
+            questioned, "valeur(s) hors des limites du questionnaire enregistrée(s) telles que saisies, exclue(s) de "
+            "tous les agrégats et signalée(s) comme constat(s) de gravité erreur (senacs findings list) pour "
+            "interroger le centre")
     if unanswered:
-        message += (
-            f" {format_number(len(unanswered))} réponse(s) obligatoire(s) manquante(s), enregistrée(s) sans réponse "
-            "et signalée(s) comme constat(s) de gravité erreur (senacs findings list) pour interroger le centre ; "
-            "les autres réponses de ces structures comptent : "
-            + " ; ".join(i.message() for i in unanswered[:LISTED])
-            + (" ; …" if len(unanswered) > LISTED else "")
-            + "."
-        )
+        message += _questioned(
+            unanswered, "réponse(s) obligatoire(s) manquante(s), enregistrée(s) sans réponse et signalée(s) comme "
+            "constat(s) de gravité erreur (senacs findings list) pour interroger le centre ; les autres réponses de "
+            "ces structures comptent")
     carried = stored.carried
     if carried is not None and carried.message_fr():
         message += " Corrections : " + carried.message_fr() + "."
@@ -249,6 +242,12 @@ def _missing_structures(workspace: Workspace, year: int, structures: pd.DataFram
     version, previous = store.latest_structures(workspace, year)
     present = set(structures["structure_id"].astype(str))
     return version, [s for s in previous if s not in present]
+
+
+def _questioned(issues: Sequence[ImportIssue], what: str) -> str:
+    """One sentence of the import message: how many answers are questioned, and the first ones."""
+    listed = " ; ".join(i.message() for i in issues[:LISTED]) + (" ; …" if len(issues) > LISTED else "")
+    return f" {format_number(len(issues))} {what} : {listed}."
 
 
 def _listed(ids: list[str]) -> str:

@@ -113,7 +113,7 @@ def test_the_list_is_the_engines_status_r_cells_with_what_a_reviewer_needs(works
 
 def test_cli_list_prints_the_table_and_writes_an_owner_only_sheet(workspace: Workspace, tmp_path: Path) -> None:
     sheet = tmp_path / "relecture.xlsx"
-    code, output = cli(workspace, "review", "list", "--year", str(YEAR), "--xlsx", str(sheet))
+    code, output = cli(workspace, "secret", "list", "--year", str(YEAR), "--xlsx", str(sheet))
     assert code == 0, output
     assert NATIONAL_TOTAL in output and "15 cellule(s) à relire" in output and "en attente" in output
     assert sheet.exists() and (os.stat(sheet).st_mode & 0o777) == 0o600
@@ -122,7 +122,7 @@ def test_cli_list_prints_the_table_and_writes_an_owner_only_sheet(workspace: Wor
 def test_decide_publish_then_publish_shows_the_true_sum_and_the_union_audit_passes(workspace: Workspace) -> None:
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     assert national_total(workspace)["status"] == "D"
-    code, output = cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis",
+    code, output = cli(workspace, "secret", "decide", "--year", str(YEAR), "--selon-avis",
                        "--motif", "déficit d'un centre parmi 24, non identifiable")
     assert code == 0 and "15 décision(s) enregistrée(s)" in output, output
     outcome = publish_year(workspace, YEAR, workers=1, only=[QUESTION])
@@ -140,8 +140,8 @@ def test_decide_publish_then_publish_shows_the_true_sum_and_the_union_audit_pass
 
 
 def test_a_later_masquer_supersedes_publier_both_kept_and_the_cell_stays_hidden(workspace: Workspace) -> None:
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
-    code, output = cli(workspace, "review", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer",
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
+    code, output = cli(workspace, "secret", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer",
                        "--motif", "le comité préfère ne pas publier ce total")
     assert code == 0, output
     records = [r for r in load_decisions(workspace.restricted, YEAR) if r["id"] == NATIONAL_TOTAL]
@@ -149,12 +149,12 @@ def test_a_later_masquer_supersedes_publier_both_kept_and_the_cell_stays_hidden(
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     assert national_total(workspace)["status"] == "D" and pd.isna(national_total(workspace)["value"])
     assert union_audit(workspace)
-    _, listing = cli(workspace, "review", "list", "--year", str(YEAR))
+    _, listing = cli(workspace, "secret", "list", "--year", str(YEAR))
     assert "masquer (prep" in listing
 
 
 def test_a_decision_on_a_cell_a_correction_changed_is_stale_not_applied_and_reported(workspace: Workspace) -> None:
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
     store = RawDataStore(workspace, "prep")
     wide = store.wide(YEAR, "FR", store.latest_version(YEAR), variables=[QUESTION])
     deficit = str(wide.loc[wide[QUESTION] == DEFICIT, "structure_id"].iloc[0])
@@ -164,7 +164,7 @@ def test_a_decision_on_a_cell_a_correction_changed_is_stale_not_applied_and_repo
     assert "décision(s) de relecture ignorée(s)" in outcome.message_fr and NATIONAL_TOTAL in outcome.message_fr
     cells = review_list(workspace, YEAR).set_index("id")
     assert cells.loc[NATIONAL_TOTAL, "stale"] and cells.loc[NATIONAL_TOTAL, "sum"] == national_sum_after(-3000)
-    _, listing = cli(workspace, "review", "list", "--year", str(YEAR))
+    _, listing = cli(workspace, "secret", "list", "--year", str(YEAR))
     assert "PÉRIMÉE" in listing and "sans décision en vigueur" in listing
 
 
@@ -181,7 +181,7 @@ def national_sum_after(deficit: int) -> int:
 ])
 def test_bad_input_is_refused_in_french_and_nothing_is_recorded(workspace: Workspace, args: list[str],
                                                                 message: str) -> None:
-    code, output = cli(workspace, "review", "decide", "--year", str(YEAR), *args)
+    code, output = cli(workspace, "secret", "decide", "--year", str(YEAR), *args)
     assert code == 2 and "Erreur" in output and message in output, output
     assert "Traceback" not in output
     assert not decisions_path(workspace.restricted, YEAR).exists()
@@ -190,7 +190,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_recorded(workspace: Works
 
 def test_attack_a_negative_sum_published_without_a_decision_in_force_is_rejected_by_the_audit(
         workspace: Workspace, tmp_path: Path) -> None:
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     table = pd.read_parquet(draft_dir(workspace, YEAR) / f"senacs_{YEAR}.parquet")
     assert national_total(workspace)["status"] == "V" and union_audit(workspace, table=table)
@@ -198,7 +198,7 @@ def test_attack_a_negative_sum_published_without_a_decision_in_force_is_rejected
     kept = path.rename(tmp_path / "decisions.json")
     assert not union_audit(workspace, table=table)  # the same release, no decision recorded
     kept.rename(path)
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer", "--motif", "revu")
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer", "--motif", "revu")
     assert not union_audit(workspace, table=table)  # the decision in force is « masquer »
 
 
@@ -240,7 +240,7 @@ def test_release_show_counts_the_cells_awaiting_review(workspace: Workspace) -> 
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     _, shown = cli(workspace, "release", "show")
     assert "cellules à relire (statut R, masquées en attendant) : 15" in shown
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer", "--motif", "vu")
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--cell", NATIONAL_TOTAL, "--masquer", "--motif", "vu")
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])  # a new decision: published again, not « unchanged »
     _, shown = cli(workspace, "release", "show")
     assert "cellules à relire (statut R, masquées en attendant) : 14" in shown
@@ -253,16 +253,16 @@ def test_a_cell_already_released_hidden_stays_hidden_and_the_list_says_so(worksp
                                            str(workspace.root)], env={"SENACS_USER": member})
         assert result.exit_code == 0, result.output
     assert review_list(workspace, YEAR)["released_hidden"].all()
-    _, listing = cli(workspace, "review", "list", "--year", str(YEAR))
+    _, listing = cli(workspace, "secret", "list", "--year", str(YEAR))
     assert "15 de ces cellules ont déjà été diffusées masquées" in listing
-    cli(workspace, "review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
+    cli(workspace, "secret", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "avis suivi")
     publish_year(workspace, YEAR, workers=1, only=[QUESTION])
     assert national_total(workspace)["status"] == "D"  # the ledger keeps the released status
 
 
 def test_a_committee_member_may_neither_list_nor_decide_and_the_refusal_is_logged(workspace: Workspace) -> None:
-    for args in (["review", "list", "--year", str(YEAR)],
-                 ["review", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "vu"]):
+    for args in (["secret", "list", "--year", str(YEAR)],
+                 ["secret", "decide", "--year", str(YEAR), "--selon-avis", "--motif", "vu"]):
         result = CliRunner().invoke(main, [*args, "--workspace", str(workspace.root)], env={"SENACS_USER": "ccaf"})
         assert result.exit_code == 2 and "Accès refusé" in result.output, result.output
     refused = [e["action"] for e in audit_log.entries(workspace.audit_log_path) if e["user"] == "ccaf"]

@@ -333,19 +333,24 @@ def review_sheets(workspace: Workspace, year: int, territory: str | None) -> Non
     click.echo(commands.review_sheets(workspace, year, territory))
 
 
-@main.group(help="Relecture : droit de regard des centres sur les valeurs saisies pour eux (import) ; cellules à "
-                  "relire par une personne avant publication, statut R (list, decide).")
+@main.group(help="Droit de regard des centres sur les valeurs saisies pour eux.")
 def review() -> None:
     pass
 
 
-@review.command(name="list", help="Lister les cellules à relire (statut R : somme avec une contribution négative), "
+@main.group(help="Secret statistique : cellules à relire par une personne avant publication (statut R) — "
+                 "lister, décider.")
+def secret() -> None:
+    pass
+
+
+@secret.command(name="list", help="Lister les cellules à relire (statut R : somme avec une contribution négative), "
                                   "avec l'avis et la décision en vigueur (données restreintes).")
 @click.option("--year", type=int, required=True, help="Campagne.")
 @click.option("--xlsx", "xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Écrire aussi la liste dans ce fichier XLSX (lisible par vous seul ; à garder dans restricted/).")
 @workspace_option
-def review_list(workspace: Workspace, year: int, xlsx: Path | None) -> None:
+def secret_list(workspace: Workspace, year: int, xlsx: Path | None) -> None:
     from senacs_workbench.restricted.publication import cell_review
 
     frame = cell_review.review_list(workspace, year)
@@ -354,10 +359,10 @@ def review_list(workspace: Workspace, year: int, xlsx: Path | None) -> None:
         click.echo(f"Liste écrite dans {cell_review.write_list_xlsx(frame, year, xlsx)}.")
 
 
-@review.command(name="decide", help="Décider de publier ou de masquer des cellules à relire (motif obligatoire) ; "
+@secret.command(name="decide", help="Décider de publier ou de masquer des cellules à relire (motif obligatoire) ; "
                                     "la décision s'applique à la prochaine « senacs publish ».")
 @click.option("--year", type=int, required=True, help="Campagne.")
-@click.option("--cell", "cells", multiple=True, metavar="ID", help="Cellule (identifiant de « senacs review list », "
+@click.option("--cell", "cells", multiple=True, metavar="ID", help="Cellule (identifiant de « senacs secret list », "
                                                                    "option répétable).")
 @click.option("--publier", "decision", flag_value="publier", default=None, help="Publier la cellule.")
 @click.option("--masquer", "decision", flag_value="masquer", help="Masquer la cellule.")
@@ -365,7 +370,7 @@ def review_list(workspace: Workspace, year: int, xlsx: Path | None) -> None:
               help="Appliquer l'avis à chaque cellule sans décision en vigueur (ou aux cellules --cell).")
 @click.option("--motif", default="", help="Motif de la décision (obligatoire).")
 @workspace_option
-def review_decide(workspace: Workspace, year: int, cells: tuple[str, ...], decision: str | None,
+def secret_decide(workspace: Workspace, year: int, cells: tuple[str, ...], decision: str | None,
                   follow_advice: bool, motif: str) -> None:
     from senacs_workbench.restricted.publication.cell_review import decide
 

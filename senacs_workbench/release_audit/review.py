@@ -4,7 +4,7 @@ A sum with a negative contribution is sensitive for the audit (:mod:`.sensitivit
 concentration rules are not defined for it, so the rule set sends it to a person (status R).
 When that person decides « publier », the cell is published; the audit must then accept it, but
 only on its own evidence: it reads the decisions file itself (the restricted record written by
-``senacs review decide``, ``restricted/publication/<year>/review-decisions.json``), keeps for
+``senacs secret decide``, ``restricted/publication/<year>/review-decisions.json``), keeps for
 each cell the decision recorded last, and lifts the sensitivity of a cell only when
 
 - the audit itself finds it sensitive for a negative contribution and for nothing else (a cell

@@ -1,4 +1,4 @@
-"""``senacs review list`` / ``senacs review decide``: a person reviews the cells of status R.
+"""``senacs secret list`` / ``senacs secret decide``: a person reviews the cells of status R.
 
 :func:`review_list` (also for the preparer's notebooks) reads the raw data in one authorised
 session (:func:`~senacs_workbench.trust.access.require_raw_access`: logged in the audit log) and
@@ -146,7 +146,7 @@ def render_list(frame: pd.DataFrame, year: int) -> str:
                      "masquées pour cette campagne : elles le restent dans toute nouvelle publication de la campagne "
                      "(registre des publications), quelle que soit la décision.")
     lines.append(f"Campagne {year} : {format_number(len(frame))} cellule(s) à relire, dont "
-                 f"{format_number(pending)} sans décision en vigueur. Décider : « senacs review decide --year {year} "
+                 f"{format_number(pending)} sans décision en vigueur. Décider : « senacs secret decide --year {year} "
                  "--cell ID --publier|--masquer --motif … » ou « --selon-avis ».")
     return "\n".join(lines)
 
@@ -173,7 +173,7 @@ def decide(workspace: Workspace, year: int, cells: Sequence[str], decision: str 
     if follow_advice == (decision is not None):
         raise ReviewInputError("Choisissez --publier, --masquer ou --selon-avis (une seule de ces options).")
     if not follow_advice and not cells:
-        raise ReviewInputError("Indiquez la ou les cellules (--cell ID, voir « senacs review list »).")
+        raise ReviewInputError("Indiquez la ou les cellules (--cell ID, voir « senacs secret list »).")
     user = user or acting_user(workspace.governance_path)
     with workspace_lock(workspace.root, f"la relecture des cellules de la campagne {year}"):
         version, listed = _read_cells(workspace, year, user, "review_decide")
@@ -181,7 +181,7 @@ def decide(workspace: Workspace, year: int, cells: Sequence[str], decision: str 
         unknown = sorted(set(cells) - set(listed["id"]))
         if unknown:
             raise ReviewInputError(f"Cellule(s) inconnue(s) ou sans relecture à faire pour la campagne {year} : "
-                                   f"{', '.join(unknown)} (voir « senacs review list --year {year} »).")
+                                   f"{', '.join(unknown)} (voir « senacs secret list --year {year} »).")
         chosen = listed[listed["id"].isin(list(cells))] if cells else listed[
             listed["decision"].eq("") | listed["stale"]]
         records = [_record(row, version, user, reason, decision, follow_advice) for row in chosen.itertuples()]

@@ -118,7 +118,7 @@ def describe_releases(workspace: Workspace) -> str:
             lines.append(f"  approuvé par {approval['user']} ({approval['institution']}) le {approval['time']}")
         if record.get("review_pending"):
             lines.append(f"  cellules à relire (statut R, masquées en attendant) : {record['review_pending']} "
-                         f"(« senacs review list --year {record['year']} »)")
+                         f"(« senacs secret list --year {record['year']} »)")
         if record.get("missing_approvals"):
             lines.append("  approbations manquantes : " + ", ".join(
                 INSTITUTION_LABELS[m] for m in record["missing_approvals"]))

@@ -115,7 +115,7 @@ class CurrentReview:
         more = f" et {len(self.stale) - 5} autre(s)" if len(self.stale) > 5 else ""
         return (f" {len(self.stale)} décision(s) de relecture ignorée(s) : la cellule a changé depuis la décision "
                 f"(données corrigées) ; elle reste masquée jusqu'à une nouvelle décision : {shown}{more} "
-                "(« senacs review list »).")
+                "(« senacs secret list »).")
 
 
 def current_review(cells: pd.DataFrame, decisions: Iterable[Mapping[str, Any]]) -> CurrentReview:

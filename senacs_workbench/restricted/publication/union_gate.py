@@ -15,7 +15,7 @@ minutes, the relation groups about one. The engine protects the equality groups 
 model, and the only one for the inequalities (``bounded_by``) the engine does not hold. The
 single questions are the engine audit's domain (``disclosure/audit.py``), except those whose
 sums have a negative contribution: a person may decide to publish such a cell (status R,
-``senacs review decide``), and the union audit checks each published one against the decisions
+``senacs secret decide``), and the union audit checks each published one against the decisions
 file, which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`).
 """
 
@@ -36,7 +36,7 @@ CONTRACT = ("year", "variable", "statistic", "answer", "level", "territory", "br
             "status")
 COMMITTEE_LEVELS = ("national", "region", "departement")
 REVIEW_FILE = "review-decisions.json"
-"""The decisions on status R cells (written by ``senacs review decide``), beside the bundle's reasons."""
+"""The decisions on status R cells (written by ``senacs secret decide``), beside the bundle's reasons."""
 
 
 def published_form(cells: pd.DataFrame) -> pd.DataFrame:

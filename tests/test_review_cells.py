@@ -268,3 +268,54 @@ def test_a_committee_member_may_neither_list_nor_decide_and_the_refusal_is_logge
     refused = [e["action"] for e in audit_log.entries(workspace.audit_log_path) if e["user"] == "ccaf"]
     assert refused == ["refused:review_cells", "refused:review_decide"]
     assert not decisions_path(workspace.restricted, YEAR).exists()
+
+
+GROUP_QUESTION = "actions_jeunesse"
+
+
+def test_group_disclosure_sent_to_review_is_listed_decided_published_and_audited(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``group_disclosure.action: review`` (not the shipped setting), the counts of small groups
+    whose respondents all gave the answer are status R too: listed, decided, published on the
+    decision, and accepted by the independent audit only with the decision."""
+    import dataclasses
+
+    from senacs_workbench.disclosure import rules as rule_sets
+
+    shipped = rule_sets.load_rules
+    monkeypatch.setattr(rule_sets, "load_rules", lambda path=None: dataclasses.replace(shipped(path),
+                                                                                      group_action="review"))
+    cells = review_list(workspace, YEAR)
+    groups = cells[cells["variable"] == GROUP_QUESTION]
+    assert len(groups) and (groups["advice"] == "à masquer").all()
+    publish_year(workspace, YEAR, workers=1, only=[*BREAKDOWNS, GROUP_QUESTION])
+    manifest = json.loads((draft_dir(workspace, YEAR) / "manifest.json").read_text(encoding="utf-8"))
+    reasons = pd.read_parquet(workspace.restricted / "publication" / str(YEAR)
+                              / f"reasons-{manifest['bundle_hash']}.parquet")
+    engine = reasons[(reasons["variable"] == GROUP_QUESTION) & (reasons["status"] == "R")]
+    as_keys = lambda frame: set(map(tuple, frame[["answer", *KEY]].astype(str).to_numpy().tolist()))  # noqa: E731
+    assert as_keys(engine) == as_keys(groups)  # the list is the engine's group cells of status R
+
+    ids = [arg for cell_id_ in groups["id"] for arg in ("--cell", cell_id_)]
+    code, output = cli(workspace, "secret", "decide", "--year", str(YEAR), *ids, "--publier",
+                       "--motif", "réponse sans enjeu")
+    assert code == 0, output
+    publish_year(workspace, YEAR, workers=1, only=[*BREAKDOWNS, GROUP_QUESTION])
+    manifest = json.loads((draft_dir(workspace, YEAR) / "manifest.json").read_text(encoding="utf-8"))
+    reasons = pd.read_parquet(workspace.restricted / "publication" / str(YEAR)
+                              / f"reasons-{manifest['bundle_hash']}.parquet")
+    assert not (reasons[reasons["variable"] == GROUP_QUESTION]["status"] == "R").any()  # every decision applied
+    bundle = pd.read_parquet(draft_dir(workspace, YEAR) / f"senacs_{YEAR}.parquet")
+    counts = bundle[(bundle["variable"] == GROUP_QUESTION) & (bundle["statistic"] == "count")]
+    shown = counts.merge(groups[["answer", *KEY, "sum"]], on=["answer", *KEY])
+    shown = shown[shown["status"] == "V"]
+    assert len(shown) and (shown["value"] == shown["sum"]).all()  # published as they are (others hidden as
+    # secondary cells where a sibling stays suppressed)
+
+    store = RawDataStore(workspace, "prep")
+    wide = store.wide(YEAR, "FR", store.latest_version(YEAR), variables=[*BREAKDOWNS, GROUP_QUESTION])
+    reviewed = read_review_publications(decisions_path(workspace.restricted, YEAR), YEAR)
+    audit = lambda decisions: audit_union([bundle], wide, load_codebook(YEAR),  # noqa: E731
+                                          variables=[GROUP_QUESTION], reviewed=decisions).ok
+    assert audit(reviewed)
+    assert not audit(None)  # the same table without the decision: the audit finds the group disclosed

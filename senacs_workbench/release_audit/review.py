@@ -7,8 +7,10 @@ only on its own evidence: it reads the decisions file itself (the restricted rec
 ``senacs secret decide``, ``restricted/publication/<year>/review-decisions.json``), keeps for
 each cell the decision recorded last, and lifts the sensitivity of a cell only when
 
-- the audit itself finds it sensitive for a negative contribution and for nothing else (a cell
-  under the frequency threshold stays sensitive whatever was decided);
+- the audit itself finds it sensitive for a negative contribution and for nothing else, or (a
+  rule set with ``group_disclosure.action: review``) for group disclosure alone: a count of
+  zero, or at least the frequency threshold (a cell under the frequency threshold stays
+  sensitive whatever was decided);
 - the decision in force is « publier »;
 - the sum and the respondents the person reviewed are the cell's true ones now (a decision
   taken before a correction changed the cell does not carry over).
@@ -50,16 +52,17 @@ def read_review_publications(path: Path, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REVIEWED_COLUMNS)
 
 
-def apply_reviews(truth: pd.DataFrame, reviewed: pd.DataFrame | None) -> pd.DataFrame:
-    """``truth`` (:func:`~.sensitivity.cell_sensitivity`) with the negative-sum cells decided
-    « publier » no longer sensitive (see the module docs)."""
+def apply_reviews(truth: pd.DataFrame, reviewed: pd.DataFrame | None, min_contributors: int) -> pd.DataFrame:
+    """``truth`` (:func:`~.sensitivity.cell_sensitivity`) with the negative-sum and group cells
+    decided « publier » no longer sensitive (see the module docs)."""
     if reviewed is None or reviewed.empty or truth.empty:
         return truth
     merged = truth.merge(reviewed, on=KEY, how="left")
     true = merged["true"].to_numpy(dtype=float)
     same = (np.abs(merged["reviewed_sum"].to_numpy(dtype=float) - true) <= 1e-6 * np.maximum(1.0, np.abs(true))) \
         & np.isclose(merged["reviewed_n"].to_numpy(dtype=float), merged["n"].to_numpy(dtype=float))
-    lifted = merged["reason"].eq("negative").to_numpy() & same
+    group = merged["reason"].eq("group").to_numpy() & ((true == 0) | (true >= min_contributors))
+    lifted = (merged["reason"].eq("negative").to_numpy() | group) & same
     out = truth.copy()
     out.loc[lifted, "sensitive"] = False
     out.loc[lifted, ["reason", "need"]] = ""

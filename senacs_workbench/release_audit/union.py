@@ -253,7 +253,8 @@ def audit_union(tables: Sequence[pd.DataFrame] | pd.DataFrame, microdata: pd.Dat
     names = list(dict.fromkeys(cells["variable"]))
     levels = [lv for lv in LEVEL_COLUMNS if lv in set(cells["level"])]
     breakdowns = sorted(set(cells["breakdown"]) - {""})
-    truth = apply_reviews(cell_sensitivity(microdata, codebook, rules, names, levels, breakdowns), reviewed)
+    truth = apply_reviews(cell_sensitivity(microdata, codebook, rules, names, levels, breakdowns), reviewed,
+                          rules.min_contributors)
     cells = cells.merge(truth.rename(columns={"n": "true_n"}), on=KEY, how="left")
     partial = partial_respondents(microdata, codebook.relations, levels, breakdowns)
     flags = [c for c in partial.columns if c not in KEY]

@@ -22,7 +22,7 @@ from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_euros, format_number, format_percent
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.publication import review_decisions as rd
-from senacs_workbench.restricted.publication.review_cells import ADVICE_PUBLISH, negative_sum_cells
+from senacs_workbench.restricted.publication.review_cells import ADVICE_PUBLISH, group_cells, negative_sum_cells
 from senacs_workbench.trust import audit_log
 from senacs_workbench.trust.identity import acting_user
 
@@ -45,14 +45,33 @@ def candidate_questions(year: int) -> list[Question]:
     return [q for q in tabulated_questions(year) if q.type.is_numeric and may_be_negative(q)]
 
 
+def group_questions(year: int) -> list[Question]:
+    """The tabulated categorical questions whose counts group disclosure sends to review: none
+    with the shipped rule set (``group_disclosure.action: suppress``)."""
+    from senacs_workbench.disclosure.rules import load_rules
+    from senacs_workbench.restricted.publication.publish import tabulated_questions
+
+    rules = load_rules()
+    if not (rules.group_enabled and rules.group_action == "review"):
+        return []
+    return [q for q in tabulated_questions(year) if not q.type.is_numeric and not (q.public and rules.public_exempt)]
+
+
 def cells_of(wide: pd.DataFrame, year: int, levels: Sequence[str]) -> pd.DataFrame:
     """The cells awaiting review in ``wide`` (restricted microdata), with the rule set's thresholds."""
     from senacs_workbench.disclosure.rules import load_rules
 
     rules = load_rules()
-    return negative_sum_cells(wide, candidate_questions(year), year, levels, min_contributors=rules.min_contributors,
-                              dominance_n=rules.dominance_n, dominance_k=rules.dominance_k,
-                              p_percent=rules.p_percent)
+    cells = negative_sum_cells(wide, candidate_questions(year) if rules.negative_status == "R" else [], year, levels,
+                               min_contributors=rules.min_contributors, dominance_n=rules.dominance_n,
+                               dominance_k=rules.dominance_k, p_percent=rules.p_percent)
+    grouped = group_questions(year)
+    if not grouped:
+        return cells
+    groups = group_cells(wide, grouped, year, levels, min_contributors=rules.min_contributors,
+                         max_respondents=rules.group_max_respondents, include_none=rules.group_include_none,
+                         none_all_answers=rules.group_none_all_answers)
+    return groups if cells.empty else pd.concat([cells, groups], ignore_index=True)
 
 
 def _read_cells(workspace: Workspace, year: int, user: str, action: str) -> tuple[int, pd.DataFrame]:
@@ -60,7 +79,7 @@ def _read_cells(workspace: Workspace, year: int, user: str, action: str) -> tupl
     from senacs_workbench.restricted.store import RawDataStore
 
     territory = workspace.territory
-    questions = candidate_questions(year)
+    questions = [*candidate_questions(year), *group_questions(year)]
     with RawDataStore(workspace, user).session(action, territory, details={"year": year}) as raw:
         versions = raw.versions(year)
         if not len(versions):

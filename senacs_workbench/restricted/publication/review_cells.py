@@ -15,8 +15,11 @@ category: the same across reruns of any data version) and a *fingerprint* of its
 (structure ids and values): a decision records the fingerprint it was taken on, and applies
 only while the cell is unchanged (:mod:`.review_decisions`).
 
-Group disclosure (``group_disclosure.action: review``, not the rule set's configured action)
-also gives status R to counts; those cells are not listed here (they stay suppressed).
+Group disclosure with ``group_disclosure.action: review`` (the shipped rule set says
+``suppress``) gives status R to counts too: every respondent of a small group gave the answer,
+or none did (:func:`group_cells`). For them ``n`` is the group's respondents, ``sum`` the count,
+and the advice is « à masquer »: publishing tells every respondent's answer, which a person may
+judge harmless for a given question (a centre social has a reception desk), not a rule.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from senacs_workbench.core import territories as geo
-from senacs_workbench.core.codebook import BREAKDOWNS, Question
+from senacs_workbench.core.codebook import BREAKDOWNS, MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType
 from senacs_workbench.core.errors import InputError
 
 ADVICE_PUBLISH: Final = "publiable"
@@ -117,6 +120,60 @@ def negative_sum_cells(wide: pd.DataFrame, questions: Sequence[Question], year: 
                     "negative": float(v[v < 0].sum()), "top_share": share, "advice": advice,
                     "fingerprint": fingerprint(group["s"].tolist(), v.tolist()),
                 })
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _chosen(question: Question, values: pd.Series) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """(answer codes, answered mask, structure × answer 0/1 matrix) of a categorical question."""
+    texts = values.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    multiple = question.type is QuestionType.MULTIPLE_CHOICE
+    chosen = [({c for c in str(t).split(MULTIPLE_CHOICE_SEPARATOR) if c} if multiple else {str(t)}) if t else set()
+              for t in texts]
+    observed = set().union(*chosen) if chosen else set()
+    answers = (*question.answer_codes, *sorted(observed - set(question.answer_codes)))
+    matrix = np.array([[a in codes for a in answers] for codes in chosen], dtype=bool).reshape(len(texts),
+                                                                                              len(answers))
+    return answers, np.array([bool(t) for t in texts], dtype=bool), matrix
+
+
+def group_cells(wide: pd.DataFrame, questions: Sequence[Question], year: int, levels: Sequence[str], *,
+                min_contributors: int, max_respondents: int, include_none: bool,
+                none_all_answers: bool) -> pd.DataFrame:
+    """Every count of status R for group disclosure (columns :data:`COLUMNS`): a group of at most
+    ``max_respondents`` respondents who all gave the answer (or, with ``include_none``, none of whom
+    did), and not already a frequency cell (a count under ``min_contributors`` stays suppressed
+    whatever is decided)."""
+    rows: list[dict[str, object]] = []
+    ids = wide["structure_id"].astype(str).to_numpy(dtype=object)
+    views = _views(wide, levels)
+    for question in questions:
+        if question.id not in wide.columns or question.type.is_numeric:
+            continue
+        answers, answered, matrix = _chosen(question, wide[question.id])
+        scope = none_all_answers or question.type is QuestionType.MULTIPLE_CHOICE
+        for level, territory, breakdown, category in views:
+            keys = pd.DataFrame({"t": territory.to_numpy(dtype=object), "c": category.to_numpy(dtype=object)})
+            keep = answered & (keys["t"] != "").to_numpy()
+            for (t, c), index in keys[keep].groupby(["t", "c"], sort=True).groups.items():
+                rows_of = np.asarray(index)
+                r = len(rows_of)
+                if r > max_respondents:
+                    continue
+                for a, answer in enumerate(answers):
+                    picked = matrix[rows_of, a]
+                    count = int(picked.sum())
+                    if not (count == r or (count == 0 and include_none and scope)):
+                        continue
+                    if 0 < count < min_contributors:
+                        continue
+                    rows.append({
+                        "id": cell_id(year, question.id, answer, level, str(t), breakdown, str(c)), "year": year,
+                        "variable": question.id, "answer": answer, "level": level, "territory": str(t),
+                        "breakdown": breakdown, "category": str(c), "territory_name": _name(level, str(t)),
+                        "n": r, "sum": float(count), "positive": float(count), "negative": 0.0,
+                        "top_share": np.nan, "advice": ADVICE_SUPPRESS,
+                        "fingerprint": fingerprint(ids[rows_of].tolist(), picked.astype(float).tolist()),
+                    })
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -16,7 +16,9 @@ model, and the only one for the inequalities (``bounded_by``) the engine does no
 single questions are the engine audit's domain (``disclosure/audit.py``), except those whose
 sums have a negative contribution: a person may decide to publish such a cell (status R,
 ``senacs secret decide``), and the union audit checks each published one against the decisions
-file, which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`).
+file, which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`);
+so are the questions with any cell decided « publier » (group disclosure, under a rule set
+whose ``group_disclosure.action`` is ``review``).
 """
 
 from __future__ import annotations
@@ -79,12 +81,13 @@ def union_withheld(workspace: Workspace, year: int, wide: pd.DataFrame, drafts: 
     if draft is None or draft.empty:
         return [], {}
     asked = sorted(set(draft["variable"]))
-    audited = sorted(set(linked_questions(year, asked)) | set(negative_questions(wide, asked)))
+    reviewed = read_review_publications(workspace.restricted / "publication" / str(year) / REVIEW_FILE, year)
+    decided = set(reviewed["variable"]) & set(asked)  # a person decided to publish some of their cells
+    audited = sorted(set(linked_questions(year, asked)) | set(negative_questions(wide, asked)) | decided)
     if not audited:
         return [], {"union_audited_variables": []}
     others = [t for t in [released, *comparison_tables(workspace, year)] if t is not None and len(t)]
     codebook = load_codebook(year)
-    reviewed = read_review_publications(workspace.restricted / "publication" / str(year) / REVIEW_FILE, year)
     withheld: list[str] = []
     summary: dict[str, Any] = {"union_audited_variables": audited, "union_rounds": 0, "union_seconds": 0.0}
     while True:

@@ -8,17 +8,18 @@ for the year (the ledger) and every bundle added for comparison for that year
 since withholding a question changes the union, it runs again on the remaining questions until
 nothing more is rejected.
 
-Only the questions linked by a declared relation of the codebook (and the questions they are
-linked to) are audited here: on the demo's national year the whole audit takes several
-minutes, the relation groups about one. The engine protects the equality groups together
-(:mod:`senacs_workbench.disclosure.linked`); this gate is the check that does not share its
-model, and the only one for the inequalities (``bounded_by``) the engine does not hold. The
-single questions are the engine audit's domain (``disclosure/audit.py``), except those whose
-sums have a negative contribution: a person may decide to publish such a cell (status R,
-``senacs secret decide``), and the union audit checks each published one against the decisions
-file, which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`);
-so are the questions with any cell decided « publier » (group disclosure, under a rule set
-whose ``group_disclosure.action`` is ``review``).
+Every question of the draft is audited (``every_question``, the default): a single question's
+pattern can leak through what only the union shows, e.g. a cell hidden here and published by a
+comparison bundle, or a margin the engine's model misses; and the engine protects the equality
+groups of linked questions together (:mod:`senacs_workbench.disclosure.linked`), this gate being
+the check that does not share its model, and the only one for the inequalities (``bounded_by``)
+the engine does not hold. On the demo's national years (scale 1 and 0.02) the whole year takes
+about 12 s on the 2-core machine, the relation groups alone about 3 s (measured December 2026,
+see ``docs/release-audit.md``). ``every_question=False`` keeps the earlier scope: the questions
+linked by a declared relation (and those they are linked to), and those whose sums have a
+negative contribution or a cell a person decided to publish (status R, ``senacs secret
+decide``). The union audit checks each published cell of status R against the decisions file,
+which it reads itself (:func:`senacs_workbench.release_audit.read_review_publications`).
 """
 
 from __future__ import annotations
@@ -74,8 +75,17 @@ def negative_questions(wide: pd.DataFrame, questions: Sequence[str]) -> list[str
                   and (pd.to_numeric(wide[q], errors="coerce") < 0).any())
 
 
+def audited_questions(year: int, wide: pd.DataFrame, asked: Sequence[str], every_question: bool,
+                      decided: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The draft questions the gate audits: all of them, or (the earlier scope) the linked ones,
+    the negative ones and those with a cell ``decided`` « publier »."""
+    if every_question:
+        return sorted(set(asked))
+    return sorted(set(linked_questions(year, asked)) | set(negative_questions(wide, asked)) | set(decided))
+
+
 def union_withheld(workspace: Workspace, year: int, wide: pd.DataFrame, drafts: Sequence[pd.DataFrame],
-                   released: pd.DataFrame | None) -> tuple[list[str], dict[str, Any]]:
+                   released: pd.DataFrame | None, *, every_question: bool = True) -> tuple[list[str], dict[str, Any]]:
     """Draft questions the union audit rejects (to withhold) and a summary for the manifest."""
     draft = pd.concat([published_form(d) for d in drafts], ignore_index=True) if drafts else None
     if draft is None or draft.empty:
@@ -83,7 +93,7 @@ def union_withheld(workspace: Workspace, year: int, wide: pd.DataFrame, drafts: 
     asked = sorted(set(draft["variable"]))
     reviewed = read_review_publications(workspace.restricted / "publication" / str(year) / REVIEW_FILE, year)
     decided = set(reviewed["variable"]) & set(asked)  # a person decided to publish some of their cells
-    audited = sorted(set(linked_questions(year, asked)) | set(negative_questions(wide, asked)) | decided)
+    audited = audited_questions(year, wide, asked, every_question, decided)
     if not audited:
         return [], {"union_audited_variables": []}
     others = [t for t in [released, *comparison_tables(workspace, year)] if t is not None and len(t)]

@@ -109,6 +109,15 @@ def territory(level: Level, code: str) -> Territory:
     return Territory(level, code, name)
 
 
+def name_or_code(level: str, code: str) -> str:
+    """A territory's name, or its code when the code is unknown at that level (tables of released
+    cells may carry codes the packaged list no longer has)."""
+    try:
+        return territory(level, code).name  # type: ignore[arg-type]
+    except InputError:
+        return code
+
+
 def parse_territory(text: str) -> Territory:
     """Parse a territory reference: ``FR``, ``region:84``, ``departement:01``, ``epci:…``,
     or a bare code (a département code first, then a région code prefixed ``R``: ``R84``)."""

@@ -42,13 +42,6 @@ RATIO_STATISTICS = ("response_rate", "share")
 INDEX_COLUMNS = ["Niveau", "Code", "Territoire", "Ventilation", "Modalité"]
 
 
-def _territory_name(level: str, code: str) -> str:
-    try:
-        return geo.territory(level, code).name  # type: ignore[arg-type]
-    except ValueError:
-        return code
-
-
 def question_table(cells: pd.DataFrame, year: int, variable: str) -> pd.DataFrame:
     """One question's cells as a wide table: a row per (territory, breakdown, category), a column per statistic.
 
@@ -74,7 +67,7 @@ def question_table(cells: pd.DataFrame, year: int, variable: str) -> pd.DataFram
         (b, c): codebook.question(b).category_label(c) if b else ""
         for b, c in set(zip(breakdown, category, strict=True))
     }
-    names = {key: _territory_name(*key) for key in set(zip(level, territory, strict=True))}
+    names = {key: geo.name_or_code(*key) for key in set(zip(level, territory, strict=True))}
 
     frame["Niveau"] = frame.level.map(geo.LEVEL_LABELS)
     frame["Code"] = frame.territory

@@ -41,10 +41,7 @@ def published_dir_from_env() -> Path:
 
 
 def territory_name(key: TerritoryKey) -> str:
-    try:
-        return geo.territory(key[0], key[1]).name  # type: ignore[arg-type]
-    except ValueError:
-        return key[1]
+    return geo.name_or_code(key[0], key[1])
 
 
 def territory_label(key: TerritoryKey) -> str:

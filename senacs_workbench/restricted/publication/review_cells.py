@@ -33,7 +33,6 @@ import pandas as pd
 
 from senacs_workbench.core import territories as geo
 from senacs_workbench.core.codebook import BREAKDOWNS, MULTIPLE_CHOICE_SEPARATOR, Question, QuestionType
-from senacs_workbench.core.errors import InputError
 
 ADVICE_PUBLISH: Final = "publiable"
 ADVICE_SUPPRESS: Final = "à masquer"
@@ -115,7 +114,7 @@ def negative_sum_cells(wide: pd.DataFrame, questions: Sequence[Question], year: 
                 rows.append({
                     "id": cell_id(year, question.id, "", level, str(t), breakdown, str(c)), "year": year,
                     "variable": question.id, "answer": "", "level": level, "territory": str(t),
-                    "breakdown": breakdown, "category": str(c), "territory_name": _name(level, str(t)),
+                    "breakdown": breakdown, "category": str(c), "territory_name": geo.name_or_code(level, str(t)),
                     "n": len(v), "sum": float(v.sum()), "positive": float(v[v > 0].sum()),
                     "negative": float(v[v < 0].sum()), "top_share": share, "advice": advice,
                     "fingerprint": fingerprint(group["s"].tolist(), v.tolist()),
@@ -169,16 +168,9 @@ def group_cells(wide: pd.DataFrame, questions: Sequence[Question], year: int, le
                     rows.append({
                         "id": cell_id(year, question.id, answer, level, str(t), breakdown, str(c)), "year": year,
                         "variable": question.id, "answer": answer, "level": level, "territory": str(t),
-                        "breakdown": breakdown, "category": str(c), "territory_name": _name(level, str(t)),
+                        "breakdown": breakdown, "category": str(c), "territory_name": geo.name_or_code(level, str(t)),
                         "n": r, "sum": float(count), "positive": float(count), "negative": 0.0,
                         "top_share": np.nan, "advice": ADVICE_SUPPRESS,
                         "fingerprint": fingerprint(ids[rows_of].tolist(), picked.astype(float).tolist()),
                     })
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def _name(level: str, code: str) -> str:
-    try:
-        return geo.territory(level, code).name  # type: ignore[arg-type]
-    except InputError:
-        return code

@@ -21,6 +21,8 @@ from senacs_workbench.core.codebook import BREAKDOWNS, Question
 from senacs_workbench.core.errors import SenacsError
 from senacs_workbench.core.formatting import format_euros, format_number, format_percent
 from senacs_workbench.core.workspace import Workspace
+from senacs_workbench.disclosure import rules as rule_sets
+from senacs_workbench.disclosure.rules import RuleSet
 from senacs_workbench.restricted.publication import review_decisions as rd
 from senacs_workbench.restricted.publication.review_cells import ADVICE_PUBLISH, group_cells, negative_sum_cells
 from senacs_workbench.trust import audit_log
@@ -45,27 +47,30 @@ def candidate_questions(year: int) -> list[Question]:
     return [q for q in tabulated_questions(year) if q.type.is_numeric and may_be_negative(q)]
 
 
-def group_questions(year: int) -> list[Question]:
+def group_questions(year: int, rules: RuleSet) -> list[Question]:
     """The tabulated categorical questions whose counts group disclosure sends to review: none
     with the shipped rule set (``group_disclosure.action: suppress``)."""
-    from senacs_workbench.disclosure.rules import load_rules
     from senacs_workbench.restricted.publication.publish import tabulated_questions
 
-    rules = load_rules()
     if not (rules.group_enabled and rules.group_action == "review"):
         return []
     return [q for q in tabulated_questions(year) if not q.type.is_numeric and not (q.public and rules.public_exempt)]
 
 
-def cells_of(wide: pd.DataFrame, year: int, levels: Sequence[str]) -> pd.DataFrame:
-    """The cells awaiting review in ``wide`` (restricted microdata), with the rule set's thresholds."""
-    from senacs_workbench.disclosure.rules import load_rules
+def review_questions(year: int, rules: RuleSet) -> tuple[list[Question], list[Question]]:
+    """(questions whose sums may be status R for a negative contribution, questions whose counts
+    may be status R for group disclosure) under ``rules``."""
+    return candidate_questions(year) if rules.negative_status == "R" else [], group_questions(year, rules)
 
-    rules = load_rules()
-    cells = negative_sum_cells(wide, candidate_questions(year) if rules.negative_status == "R" else [], year, levels,
-                               min_contributors=rules.min_contributors, dominance_n=rules.dominance_n,
-                               dominance_k=rules.dominance_k, p_percent=rules.p_percent)
-    grouped = group_questions(year)
+
+def cells_of(wide: pd.DataFrame, year: int, levels: Sequence[str], rules: RuleSet | None = None) -> pd.DataFrame:
+    """The cells awaiting review in ``wide`` (restricted microdata), with the rule set's thresholds
+    (``rules``: the packaged rule set when not given)."""
+    rules = rules or rule_sets.load_rules()
+    negative, grouped = review_questions(year, rules)
+    cells = negative_sum_cells(wide, negative, year, levels, min_contributors=rules.min_contributors,
+                               dominance_n=rules.dominance_n, dominance_k=rules.dominance_k,
+                               p_percent=rules.p_percent)
     if not grouped:
         return cells
     groups = group_cells(wide, grouped, year, levels, min_contributors=rules.min_contributors,
@@ -79,14 +84,15 @@ def _read_cells(workspace: Workspace, year: int, user: str, action: str) -> tupl
     from senacs_workbench.restricted.store import RawDataStore
 
     territory = workspace.territory
-    questions = [*candidate_questions(year), *group_questions(year)]
+    rules = rule_sets.load_rules()
+    negative, grouped = review_questions(year, rules)
     with RawDataStore(workspace, user).session(action, territory, details={"year": year}) as raw:
         versions = raw.versions(year)
         if not len(versions):
             raise ReviewInputError(f"La campagne {year} n'a pas de données importées.")
         version = raw.latest_version(year)
-        wide = raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in questions)])
-    return version, cells_of(wide, year, LEVELS_OF_WORKSPACE[territory.level])
+        wide = raw.wide(year, territory, version, variables=[*BREAKDOWNS, *(q.id for q in [*negative, *grouped])])
+    return version, cells_of(wide, year, LEVELS_OF_WORKSPACE[territory.level], rules)
 
 
 def with_decisions(cells: pd.DataFrame, decisions: Sequence[dict[str, Any]]) -> pd.DataFrame:

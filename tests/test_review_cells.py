@@ -319,3 +319,13 @@ def test_group_disclosure_sent_to_review_is_listed_decided_published_and_audited
                                           variables=[GROUP_QUESTION], reviewed=decisions).ok
     assert audit(reviewed)
     assert not audit(None)  # the same table without the decision: the audit finds the group disclosed
+
+    for member in ("ccaf", "ffed"):  # released: the group cells left hidden stay hidden, and the list says so
+        result = CliRunner().invoke(main, ["release", "approve", "--year", str(YEAR), "--workspace",
+                                           str(workspace.root)], env={"SENACS_USER": member})
+        assert result.exit_code == 0, result.output
+    listed = review_list(workspace, YEAR)
+    listed = listed[listed["variable"] == GROUP_QUESTION].merge(counts[["answer", *KEY, "status"]],
+                                                                on=["answer", *KEY])
+    assert listed["released_hidden"].tolist() == (listed["status"] != "V").tolist()
+    assert listed["released_hidden"].any() and not listed["released_hidden"].all()

@@ -118,9 +118,13 @@ def released_hidden(workspace: Workspace, cells: pd.DataFrame, year: int) -> pd.
     released = released_cells(workspace, year)
     if released is None or cells.empty:
         return pd.Series(False, index=cells.index)
-    keys = ["variable", "level", "territory", "breakdown", "category"]
-    sums = released[released["statistic"] == "sum"].drop_duplicates(keys, keep="last")
-    hidden = {tuple(map(str, k)) for k in sums.loc[sums["status"] != "V", keys].fillna("").to_numpy().tolist()}
+    # a negative-sum cell is a sum (answer ""), a group cell the count of its answer
+    keys = ["variable", "answer", "level", "territory", "breakdown", "category"]
+    reviewed = released[released["statistic"].isin(["sum", "count"])].copy()
+    reviewed["answer"] = reviewed["answer"].fillna("")
+    reviewed = reviewed[(reviewed["statistic"] == "sum") == (reviewed["answer"] == "")]
+    reviewed = reviewed.drop_duplicates(keys, keep="last")
+    hidden = {tuple(map(str, k)) for k in reviewed.loc[reviewed["status"] != "V", keys].fillna("").to_numpy().tolist()}
     return pd.Series([tuple(map(str, k)) in hidden for k in cells[keys].to_numpy().tolist()], index=cells.index)
 
 

@@ -5,36 +5,22 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from workspace_support import lock_held_elsewhere
 
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.core.workspace_lock import WorkspaceBusy, holding, workspace_lock
 from senacs_workbench.restricted.publication.publish import publish_year
 
-HOLDER = """
-import sys, time
-from pathlib import Path
-from senacs_workbench.core.workspace_lock import workspace_lock
-with workspace_lock(Path(sys.argv[1]), sys.argv[2]):
-    print("pris", flush=True)
-    sys.stdin.readline()
-"""
-
 
 @pytest.fixture
 def held(national_workspace: Workspace) -> Iterator[subprocess.Popen[str]]:
     """Another process holds the lock for a campaign until a line is written to its stdin."""
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(national_workspace.root), "la campagne « 2025 »"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "SENACS_USER": "prep"})
-    assert process.stdout is not None and process.stdout.readline().strip() == "pris"
-    yield process
-    process.kill()
-    process.wait()
+    with lock_held_elsewhere(national_workspace.root, "la campagne « 2025 »") as process:
+        yield process
 
 
 def test_a_publication_is_refused_while_a_campaign_holds_the_workspace(

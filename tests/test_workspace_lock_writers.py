@@ -10,27 +10,19 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from export_samples import YEAR, export_frame, write_csv
+from workspace_support import lock_held_elsewhere
 
 from senacs_workbench.apps.cli import main
 from senacs_workbench.core.workspace import Workspace
 from senacs_workbench.restricted.intake import import_file
 from senacs_workbench.restricted.store import RawDataStore
 
-HOLDER = """
-import sys
-from pathlib import Path
-from senacs_workbench.core.workspace_lock import workspace_lock
-with workspace_lock(Path(sys.argv[1]), sys.argv[2]):
-    print("pris", flush=True)
-    sys.stdin.readline()
-"""
 OPERATION = "la campagne « 2025 »"
 
 
@@ -44,15 +36,10 @@ def imported(national_workspace: Workspace, tmp_path: Path) -> Workspace:
 
 @pytest.fixture
 def held(imported: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[str]]:
-    """Another process holds the lock (for a campaign) until a line is written to its stdin."""
+    """Another process holds the lock (for a campaign) until the test ends."""
     monkeypatch.setenv("SENACS_WORKSPACE_LOCK_TIMEOUT", "0.2")
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(imported.root), OPERATION],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "SENACS_USER": "prep"})
-    assert process.stdout is not None and process.stdout.readline().strip() == "pris"
-    yield process
-    process.kill()
-    process.wait()
+    with lock_held_elsewhere(imported.root, OPERATION) as process:
+        yield process
 
 
 def _commands(workspace: Workspace, tmp_path: Path) -> dict[str, list[str]]:

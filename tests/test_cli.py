@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -38,6 +40,13 @@ def test_demo_runs_the_whole_cycle_and_ends_in_french(demo_workspace: tuple[Path
     assert "Contrôle de cohérence de la campagne 2025" in out and "constat(s)" in out
     assert "audit réussi" in out and "est publié" in out
     assert "Démonstration terminée" in out and "Où regarder" in out
+    # the union of the nation's, the région's and the département's releases is audited on
+    # every question they release, not only the linked ones
+    audited = re.search(r"Audit indépendant de l'union des publications 2025 \(.*\) : réussi, "
+                        r"aucune case sensible retrouvée \((\d+) questions", out)
+    assert audited is not None, out[-3000:]
+    national = pd.read_parquet(path / "published" / "released" / "2025" / "v1" / "senacs_2025.parquet")
+    assert int(audited.group(1)) == national["variable"].nunique()
     assert (path / "published" / "released" / "2024" / "v1" / "manifest.json").exists()
     assert (path / "published" / "released" / "2025" / "v1" / "senacs_2025.parquet").exists()
     assert (path / "reports" / "committee" / "tableaux" / "2025" / "tableaux_2025.xlsx").exists()

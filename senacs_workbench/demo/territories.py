@@ -137,24 +137,24 @@ def release_territories(national: Workspace, year: int, echo: Echo = print) -> l
 
 def audit_hierarchy(hierarchy: list[Workspace], year: int) -> str:
     """The independent audit (:mod:`senacs_workbench.release_audit`) of the union of the
-    hierarchy's releases of ``year``, on the questions linked by a relation of the codebook
-    (the union a département's committee member holds); a French line saying the verdict."""
+    hierarchy's releases of ``year``, on every question they release (the union a département's
+    committee member holds: the linked questions with their relations, the others with the
+    hierarchy and the margins); a French line saying the verdict."""
     from senacs_workbench.core.codebook import BREAKDOWNS, load_codebook
     from senacs_workbench.release_audit import audit_union
     from senacs_workbench.released.bundle_contract import RELEASED, released_versions, table_name
-    from senacs_workbench.restricted.publication.union_gate import linked_questions
     from senacs_workbench.restricted.store import RawDataStore
 
     tables = [pd.read_parquet(versions[-1] / table_name(year)) for workspace in hierarchy
               if (versions := released_versions(workspace.published / RELEASED, year))]
-    questions = linked_questions(year, sorted({str(v) for table in tables for v in table["variable"].unique()}))
+    questions = sorted({str(v) for table in tables for v in table["variable"].unique()})
     store = RawDataStore(hierarchy[0])
     wide = store.wide(year, geo.territory("national", geo.NATIONAL_CODE), store.latest_version(year),
                       variables=[*BREAKDOWNS, *questions])
     result = audit_union(tables, wide, load_codebook(year), variables=questions, exact=False)
     names = ", ".join(w.territory.key for w in hierarchy)
     if result.ok:
-        return (f"Audit indépendant de l'union des publications {year} ({names}), questions liées : réussi, "
+        return (f"Audit indépendant de l'union des publications {year} ({names}) : réussi, "
                 f"aucune case sensible retrouvée ({len(result.variables)} questions, "
                 f"{result.seconds:.0f} s).")
     return (f"Audit indépendant de l'union des publications {year} ({names}) : ÉCHEC sur "

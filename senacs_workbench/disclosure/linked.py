@@ -24,6 +24,17 @@ centres' tolerances, and a relation binds only the structures that answered it w
 the same cells, and hides the cheapest of them. The dominated-union check, which concerns one
 question's own relations, runs afterwards on each question with the joint pattern.
 
+**Apart first, then together** (issue 16's cost of linking: at most 10 % more hidden value
+than the questions protected one at a time). Each question is first protected alone, with the
+witnesses of a single question (régional cells balanced country-wide); the joint search then
+starts from those patterns as *hints*: hidden cells its witnesses move for free. Where a
+question's own witness already respects the relation, the joint witness costs nothing; where it
+does not, the joint search adds the cells the relation needs (a second question at the same
+places). Hints that no joint witness moves are published again: every witness holds them at
+their true value, so nothing they protect depends on them. On the national 2025 synthetic
+year, the budget group hides 7.95 % of its value against 7.20 % apart (12.9 % before), the two
+``bounded_by`` groups 7.4 % against 7.0 % and 6.9 % against 6.5 % (were 9.7 % and 9.6 %).
+
 ``bounded_by`` relations (a part ≤ its whole: young volunteers ≤ volunteers) are inequalities.
 A reader knows them too: where the volunteers of a cell are published, a hidden count of its
 young volunteers cannot be above them, which may cut a sensitive cell's upper protection. The
@@ -59,6 +70,7 @@ from senacs_workbench.disclosure.protect import (
     finish,
     joint_spec,
     prepare,
+    suppression_cost,
     union_spec,
 )
 from senacs_workbench.disclosure.relations import SecretSystem
@@ -257,10 +269,22 @@ TOTAL_COST_FACTOR = 3.0
 figure readers look for first; a witness moves another part with the hidden one where it can
 (measured on the national 2025 synthetic year: the budget's hidden value 17.1 % → 13.2 %)."""
 
+JOINT_COST_SCALE = 20.0
+"""The joint search prices the cells of every question of the group on one scale: 1 + |value| /
+(this × the mean |value| of all their cells), so a witness hides as few new cells as it can,
+the smaller first, whichever question they belong to (each question's own scale made a small
+source's cell as dear as the budget's). Budget group, national 2025: 8.08 % of the value
+hidden with each question's scale, 8.01 % with the common mean, 7.97 % with 20 × it (and with
+100 ×: the count of cells decides); measured before the régional hints were ranked."""
+
 
 def _joint_cost(preps: Sequence[PreparedQuestion], group: LinkedGroup) -> np.ndarray:
-    """The questions' own suppression costs, the total's raised (:data:`TOTAL_COST_FACTOR`)."""
-    costs = [p.cost.copy() for p in preps]
+    """The questions' suppression costs on one scale (:data:`JOINT_COST_SCALE`), the total's
+    raised (:data:`TOTAL_COST_FACTOR`)."""
+    values = [p.tab.secret.reshape(-1) for p in preps]
+    magnitudes = np.abs(np.concatenate(values))
+    common = float(magnitudes[magnitudes > 0].mean()) if (magnitudes > 0).any() else 1.0
+    costs = [suppression_cost(p.tab, p.rules, v, JOINT_COST_SCALE * common) for p, v in zip(preps, values, strict=True)]
     if group.relations[0].kind is RelationKind.SUM_TO_TOTAL:
         costs[0] *= TOTAL_COST_FACTOR
     return np.concatenate(costs)
@@ -317,10 +341,17 @@ def protect_linked(
             apart[p.question.id] = result
         return apart
     G = preps[0].tab.layout.n_groups
+    # each question protected alone first (with the witnesses of single questions, régional
+    # ones country-wide): its pattern is the joint search's hint, cells it moves for free, so
+    # that the relation adds only the cells it needs and the hints no joint witness uses are
+    # published again (see the module's docs)
+    own_patterns = [secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub, p.forced_sup, p.movable,
+                                   unions=False).status != PUBLISHABLE for p in preps]
     joint = secondary_suppression(
         _joint_tabulation(preps), _joint_system(preps, group), _joint_primary(preps), rules,
         _joint_cost(preps, group), _rows([p.forced_pub for p in preps], preps),
         _rows([p.forced_sup for p in preps], preps), _rows([p.movable for p in preps], preps), unions=False,
+        hints=np.concatenate(own_patterns),
     )
     results: dict[str, ProtectionResult] = {}
     for a, prep in enumerate(preps):

@@ -157,7 +157,9 @@ def _empty_cells() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in CELL_COLUMNS})
 
 
-def _cost(tab: Tabulation, rules: RuleSet, values: np.ndarray) -> np.ndarray:
+def suppression_cost(tab: Tabulation, rules: RuleSet, values: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """Per secret row, the cost of hiding it: the rule set's factor of its level and kind,
+    times 1 + |value| / ``scale`` (default: the mean of the non-zero |values|)."""
     layout = tab.layout
     G = layout.n_groups
     A = len(tab.answers)
@@ -165,7 +167,8 @@ def _cost(tab: Tabulation, rules: RuleSet, values: np.ndarray) -> np.ndarray:
         [rules.cost[lv]["total" if tot else "category"] for lv, tot in zip(layout.level, layout.is_total, strict=True)]
     )
     mag = np.abs(values)
-    scale = float(mag[mag > 0].mean()) if (mag > 0).any() else 1.0
+    if scale is None:
+        scale = float(mag[mag > 0].mean()) if (mag > 0).any() else 1.0
     cost: np.ndarray = np.tile(factor, A) * (1.0 + mag / scale) + 1e-6 * np.arange(A * G) / (A * G)
     return cost
 
@@ -388,7 +391,7 @@ def prepare(
     prim: PrimaryResult = apply_primary_rules(tab, rules, reviewed)
     system = build_system(tab)
     values = tab.secret.reshape(-1)
-    cost = _cost(tab, rules, values)
+    cost = suppression_cost(tab, rules, values)
     notes: list[str] = []
     forced_pub = forced_sup = None
     keys = tab.layout.keys

@@ -28,7 +28,7 @@ from senacs_workbench.disclosure.audit import audit
 from senacs_workbench.disclosure.cells import ReleaseSpec
 from senacs_workbench.disclosure.ledger import Ledger
 from senacs_workbench.disclosure.primary import apply_primary_rules
-from senacs_workbench.disclosure.protect import _cost, protect
+from senacs_workbench.disclosure.protect import protect, suppression_cost
 from senacs_workbench.disclosure.relations import build_system
 from senacs_workbench.disclosure.rules import load_rules
 from senacs_workbench.disclosure.secondary import secondary_suppression
@@ -72,7 +72,7 @@ def _hidden_union_run(micro: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str,
     forced = (keys["level"].eq("departement") & keys["territory"].isin(["19", "23"])
               & keys["breakdown"].eq("type_territoire")).to_numpy()
     values = system.X @ system.y
-    sec = secondary_suppression(tab, system, prim, rules, _cost(tab, rules, values), None, forced)
+    sec = secondary_suppression(tab, system, prim, rules, suppression_cost(tab, rules, values), None, forced)
     value, n = block_values(tab, "sum", "")
     cells = keys.assign(year=YEAR, variable=QUESTION.id, statistic="sum", answer="", value=value, n=n,
                         status=sec.status)

@@ -24,8 +24,9 @@ centres' tolerances, and a relation binds only the structures that answered it w
 the same cells, and hides the cheapest of them. The dominated-union check, which concerns one
 question's own relations, runs afterwards on each question with the joint pattern.
 
-**Apart first, then together** (issue 16's cost of linking: at most 10 % more hidden value
-than the questions protected one at a time). Each question is first protected alone, with the
+**Apart first, then together** (:data:`APART_FIRST`, off by default for its cost; issue 16's
+cost of linking: at most 10 % more hidden value than the questions protected one at a time).
+Each question is first protected alone, with the
 witnesses of a single question (régional cells balanced country-wide); the joint search then
 starts from those patterns as *hints*: hidden cells its witnesses move for free. Where a
 question's own witness already respects the relation, the joint witness costs nothing; where it
@@ -269,6 +270,13 @@ TOTAL_COST_FACTOR = 3.0
 figure readers look for first; a witness moves another part with the hidden one where it can
 (measured on the national 2025 synthetic year: the budget's hidden value 17.1 % → 13.2 %)."""
 
+APART_FIRST = False
+"""Whether a group's questions are protected apart first, their patterns the joint search's
+hints (see the module's docs). Off: it brings the cost of linking under 10 % on the national
+year, but the publication of a national year at the demo's scale 0.02 takes 72–80 s instead of
+58 s (the apart passes, and the union audit of the new pattern: 21 s → 32 s), which took the
+test suite from 14.6 to 24 minutes. Making it cheap enough is issue 16's next step."""
+
 JOINT_COST_SCALE = 20.0
 """The joint search prices the cells of every question of the group on one scale: 1 + |value| /
 (this × the mean |value| of all their cells), so a witness hides as few new cells as it can,
@@ -281,10 +289,14 @@ hidden with each question's scale, 8.01 % with the common mean, 7.97 % with 20 �
 def _joint_cost(preps: Sequence[PreparedQuestion], group: LinkedGroup) -> np.ndarray:
     """The questions' suppression costs on one scale (:data:`JOINT_COST_SCALE`), the total's
     raised (:data:`TOTAL_COST_FACTOR`)."""
-    values = [p.tab.secret.reshape(-1) for p in preps]
-    magnitudes = np.abs(np.concatenate(values))
-    common = float(magnitudes[magnitudes > 0].mean()) if (magnitudes > 0).any() else 1.0
-    costs = [suppression_cost(p.tab, p.rules, v, JOINT_COST_SCALE * common) for p, v in zip(preps, values, strict=True)]
+    if APART_FIRST:
+        values = [p.tab.secret.reshape(-1) for p in preps]
+        magnitudes = np.abs(np.concatenate(values))
+        common = float(magnitudes[magnitudes > 0].mean()) if (magnitudes > 0).any() else 1.0
+        costs = [suppression_cost(p.tab, p.rules, v, JOINT_COST_SCALE * common)
+                 for p, v in zip(preps, values, strict=True)]
+    else:
+        costs = [p.cost.copy() for p in preps]
     if group.relations[0].kind is RelationKind.SUM_TO_TOTAL:
         costs[0] *= TOTAL_COST_FACTOR
     return np.concatenate(costs)
@@ -346,12 +358,12 @@ def protect_linked(
     # that the relation adds only the cells it needs and the hints no joint witness uses are
     # published again (see the module's docs)
     own_patterns = [secondary_suppression(p.tab, p.system, p.prim, rules, p.cost, p.forced_pub, p.forced_sup, p.movable,
-                                   unions=False).status != PUBLISHABLE for p in preps]
+                                   unions=False).status != PUBLISHABLE for p in preps] if APART_FIRST else None
     joint = secondary_suppression(
         _joint_tabulation(preps), _joint_system(preps, group), _joint_primary(preps), rules,
         _joint_cost(preps, group), _rows([p.forced_pub for p in preps], preps),
         _rows([p.forced_sup for p in preps], preps), _rows([p.movable for p in preps], preps), unions=False,
-        hints=np.concatenate(own_patterns),
+        hints=None if own_patterns is None else np.concatenate(own_patterns),
     )
     results: dict[str, ProtectionResult] = {}
     for a, prep in enumerate(preps):

@@ -287,8 +287,8 @@ hidden with each question's scale, 8.01 % with the common mean, 7.97 % with 20 Ã
 
 
 def _joint_cost(preps: Sequence[PreparedQuestion], group: LinkedGroup) -> np.ndarray:
-    """The questions' suppression costs on one scale (:data:`JOINT_COST_SCALE`), the total's
-    raised (:data:`TOTAL_COST_FACTOR`)."""
+    """The questions' own suppression costs (with :data:`APART_FIRST`: on one scale,
+    :data:`JOINT_COST_SCALE`), the total's raised (:data:`TOTAL_COST_FACTOR`)."""
     if APART_FIRST:
         values = [p.tab.secret.reshape(-1) for p in preps]
         magnitudes = np.abs(np.concatenate(values))

@@ -155,6 +155,7 @@ class _Engine:
             self.hinted = hints & ~self.suppressed & ~self.forced
             self.suppressed |= self.hinted
             self.status[self.hinted] = SECONDARY
+        self.has_hints = bool(self.hinted.any())  # read on every witness program: computed once
         # cells that some witness kept moves
         self.moved = np.zeros(len(self.status), dtype=bool)
         # numerical tolerances, per row and per unknown: one scale for one question's system,
@@ -322,7 +323,7 @@ class _Engine:
         """Linked questions protected with hints: the other régions whose cell of ``r``'s
         category is hidden in some question, those hiding it in most questions first
         (:data:`REGION_HINT_PARTNERS` at most)."""
-        if self.sys.linked_total is None or not self.hinted.any():
+        if self.sys.linked_total is None or not self.has_hints:
             return []
         lay = self.layout
         same = (self._category_of() == self._category_of()[r % self.G]) & (lay.level == "region")
@@ -667,7 +668,7 @@ class _Engine:
                 best = (cost, w)
             if cost == 0.0:
                 break
-        if best is not None and (best[0] == 0.0 or not self.hinted.any()):
+        if best is not None and (best[0] == 0.0 or not self.has_hints):
             return best[1]
         vars_, rows, sub, linking = self._linked_scope(key, None)
         full = self._lp_witness(r, direction, fixed_inner, guard, "full", vars_, rows, sub, linking,
@@ -790,7 +791,7 @@ class _Engine:
         bounds_lo = np.concatenate([lo, np.zeros(2 * mc)])
         bounds_hi = np.concatenate([hi, np.full(2 * mc, np.inf)])
         self.lp_solves += 1
-        solver = self._lp_wide if ns > PRESOLVE_FROM_VARS and self.hinted.any() else self._lp
+        solver = self._lp_wide if ns > PRESOLVE_FROM_VARS and self.has_hints else self._lp
         res = solver.solve(Program(c, A, row_lo, row_hi, bounds_lo, bounds_hi))
         if res.x is None:
             return None  # infeasible, or stopped (deterministic masks: no partial result)
